@@ -1,0 +1,264 @@
+"""Rules (data) → durable_rules ruleset definitions, in strata.
+
+Takes a `Pack`, gives a `CompiledPack`. Each rule becomes two sets of Rete rules: one for when its
+condition is definitely true (its `then` fires) and one for when it is definitely false (its `else`
+fires). Both come from Kleene three-valued logic over the counting facts: a test on a state-like kind is
+unknown while no fact of that kind counts; `none:` and event-like kinds are closed-world. A rule whose
+condition is neither true nor false is undetermined. Each form is put in disjunctive normal form, one
+durable_rules rule per conjunction.
+
+Every compiled rule starts with a gate fact that the runtime asserts after all other facts of a stratum,
+so negations are evaluated against complete memories (measured: without it, durable_rules fires a
+`not` join on whichever fact arrived first). Rules that negate a derived kind run in a later stratum
+than the rules deriving it; a cycle through negation is a compile error naming its rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from itertools import product
+from typing import Any
+
+from engine.errors import InputError, Location, Problem
+from engine.model import AllOf, AnyOf, Condition, Derive, Not, NoneOf, Pack, Pattern, Ref, Rule, Test
+
+PROBE = "$guardrail."
+GATE_KIND = "$go"
+GATE_ALIAS = "gate"
+MAX_CONJUNCTIONS = 256
+_NEGATED_OP = {"eq": "ne", "ne": "eq", "lt": "gte", "lte": "gt", "gt": "lte", "gte": "lt"}
+_DURABLE_OP = {"ne": "$neq", "lt": "$lt", "lte": "$lte", "gt": "$gt", "gte": "$gte"}
+
+
+@dataclass(frozen=True)
+class Literal:
+    """A fact pattern that must (positive) or must not (negative) match; `flip` negates its tests."""
+
+    pattern: Pattern
+    positive: bool = True
+    flip: bool = False
+
+
+Conjunction = tuple[Literal, ...]
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    """One durable_rules rule: a conjunction of one branch of one pack rule."""
+
+    name: str
+    rule: str
+    branch: str  # "then" or "else"
+    definition: dict[str, Any]
+
+
+@dataclass
+class Stratum:
+    index: int
+    rules: list[CompiledRule] = field(default_factory=list)
+
+    def definition(self) -> dict[str, Any]:
+        rules = {r.name: r.definition for r in self.rules}
+        # A rule that never completes but observes every fact, so that durable_rules stores facts no
+        # other rule looks at instead of raising MessageNotHandledException and aborting the batch.
+        rules["$sink"] = {"all": [{"m": {"$ex": {"kind": 1}}}, {"never": {"kind": "$never"}}]}
+        return rules
+
+
+@dataclass
+class CompiledPack:
+    pack: Pack
+    strata: list[Stratum]
+    by_name: dict[str, CompiledRule]
+    needs: dict[str, list[tuple[str, str]]]  # rule id → (kind, subject) of state-like facts it reads
+
+
+def durable_value(value: Any) -> Any:
+    """Dates become day numbers so that durable_rules can compare them."""
+    if isinstance(value, dt.date):
+        return value.toordinal()
+    return value
+
+
+def _test(test: Test, negate: bool) -> dict[str, Any]:
+    value = test.value
+    if test.op == "in":
+        assert isinstance(value, tuple)
+        if negate:
+            return {"$and": [{"$neq": {test.field: durable_value(v)}} for v in value]}
+        return {"$or": [{test.field: durable_value(v)} for v in value]}
+    op = _NEGATED_OP[test.op] if negate else test.op
+    operand = {value.alias: value.field} if isinstance(value, Ref) else durable_value(value)
+    if op == "eq":
+        return {test.field: operand}
+    return {_DURABLE_OP[op]: {test.field: operand}}
+
+
+def _expression(literal: Literal) -> dict[str, Any]:
+    pattern = literal.pattern
+    terms: list[dict[str, Any]] = [{"kind": pattern.kind}, {"subject": pattern.subject}]
+    if literal.flip:
+        negated = [_test(t, negate=True) for t in pattern.tests]
+        terms.append(negated[0] if len(negated) == 1 else {"$or": negated})
+    else:
+        terms.extend(_test(t, negate=False) for t in pattern.tests)
+    return {"$and": terms}
+
+
+def _and(forms: list[list[Conjunction]]) -> list[Conjunction]:
+    result = [tuple(c for part in combo for c in part) for combo in product(*forms)]
+    if len(result) > MAX_CONJUNCTIONS:
+        raise OverflowError
+    return result
+
+
+class _Forms:
+    """Truth and falsity of a condition, each as a list of conjunctions (disjunctive normal form)."""
+
+    def __init__(self, pack: Pack) -> None:
+        self.pack = pack
+
+    def stateful(self, pattern: Pattern) -> bool:
+        return self.pack.vocabulary[pattern.kind].state
+
+    def true(self, cond: Condition) -> list[Conjunction]:
+        if isinstance(cond, Pattern):
+            return [(Literal(cond),)]
+        if isinstance(cond, NoneOf):
+            return [(Literal(cond.none, positive=False),)]
+        if isinstance(cond, Not):
+            return self.false(cond.not_)
+        if isinstance(cond, AllOf):
+            return _and([self.true(c) for c in cond.all])
+        assert isinstance(cond, AnyOf)
+        return [c for part in cond.any for c in self.true(part)]
+
+    def false(self, cond: Condition) -> list[Conjunction]:
+        if isinstance(cond, Pattern):
+            if not self.stateful(cond):
+                return [(Literal(cond, positive=False),)]
+            return [(Literal(cond, flip=True),)] if cond.tests else []
+        if isinstance(cond, NoneOf):
+            return [(Literal(cond.none),)]
+        if isinstance(cond, Not):
+            return self.true(cond.not_)
+        if isinstance(cond, AllOf):
+            return [c for part in cond.all for c in self.false(part)]
+        assert isinstance(cond, AnyOf)
+        return _and([self.false(c) for c in cond.any])
+
+
+def patterns_of(cond: Condition) -> list[Pattern]:
+    if isinstance(cond, Pattern):
+        return [cond]
+    if isinstance(cond, NoneOf):
+        return [cond.none]
+    if isinstance(cond, Not):
+        return patterns_of(cond.not_)
+    parts = cond.all if isinstance(cond, AllOf) else cond.any
+    return [p for part in parts for p in patterns_of(part)]
+
+
+def _refs(pattern: Pattern) -> set[str]:
+    return {t.value.alias for t in pattern.tests if isinstance(t.value, Ref)}
+
+
+def _definition(conj: Conjunction, aliases: dict[str, Pattern]) -> dict[str, Any]:
+    """A durable_rules `all` list: the gate, binders, positives, then negations; joins resolved."""
+    bound: set[str] = set()
+    ordered = sorted(conj, key=lambda lit: (not lit.positive, bool(_refs(lit.pattern))))
+    items: list[dict[str, Any]] = [{GATE_ALIAS: {"kind": GATE_KIND}}]
+    for number, literal in enumerate(ordered):
+        for ref in sorted(_refs(literal.pattern) - bound):
+            # A join whose partner is not bound in this conjunction: bind it to any fact of its kind.
+            items.append({ref: _expression(Literal(aliases[ref].model_copy(update={"tests": ()})))})
+            bound.add(ref)
+        alias = literal.pattern.alias if literal.positive else None
+        if alias is None or alias in bound:
+            alias = f"p{number}"
+        if literal.positive:
+            bound.add(alias)
+        items.append({alias if literal.positive else f"{alias}$not": _expression(literal)})
+    return {"all": items}
+
+
+def _derived_kinds(rule: Rule, branch: str) -> set[str]:
+    effects = rule.then if branch == "then" else rule.else_
+    return {e.kind for e in effects if isinstance(e, Derive)}
+
+
+def compile_pack(pack: Pack) -> CompiledPack:
+    """Compile every rule of the pack into stratified durable_rules rulesets."""
+    forms = _Forms(pack)
+    compiled: list[CompiledRule] = []
+    reads_negated: dict[str, set[str]] = {}
+    reads: dict[str, set[str]] = {}
+    problems: list[Problem] = []
+    needs: dict[str, list[tuple[str, str]]] = {}
+    for rule in pack.rules:
+        aliases = {p.alias: p for p in patterns_of(rule.when) if p.alias}
+        try:
+            branches = {"then": forms.true(rule.when), "else": forms.false(rule.when)}
+        except OverflowError:
+            problems.append(Problem("too-complex", f"rule {rule.id!r} expands to more than {MAX_CONJUNCTIONS} "
+                                    "alternatives; split it", _origin(rule)))
+            continue
+        needs[rule.id] = sorted({(p.kind, p.subject) for p in patterns_of(rule.when)
+                                 if pack.vocabulary[p.kind].state})
+        reads[rule.id], reads_negated[rule.id] = set(), set()
+        for branch, conjunctions in branches.items():
+            for index, conj in enumerate(conjunctions):
+                compiled.append(CompiledRule(f"{rule.id}|{branch}|{index}", rule.id, branch,
+                                             _definition(conj, aliases)))
+                for literal in conj:
+                    kind = literal.pattern.kind
+                    if pack.vocabulary[kind].derived:
+                        (reads[rule.id] if literal.positive else reads_negated[rule.id]).add(kind)
+    if problems:
+        raise InputError(problems)
+    for guard in pack.guardrails:
+        if guard.pattern:
+            # A guardrail probe: Rete decides which counting facts match the guardrail's pattern.
+            probe = f"{PROBE}{guard.id}"
+            compiled.append(CompiledRule(f"{probe}|then|0", probe, "then",
+                                         _definition((Literal(pack.patterns[guard.pattern]),), {})))
+    strata_of = _stratify(pack, reads, reads_negated)
+    strata = [Stratum(i) for i in range(max(strata_of.values(), default=0) + 1)]
+    for item in compiled:
+        strata[strata_of.get(item.rule, 0)].rules.append(item)
+    return CompiledPack(pack, strata, {c.name: c for c in compiled}, needs)
+
+
+def _origin(rule: Rule) -> Location:
+    file, _, rest = rule.origin.rpartition(":")
+    file, _, line = file.rpartition(":")
+    return Location(file, int(line), int(rest)) if line.isdigit() and rest.isdigit() else Location(rule.origin)
+
+
+def _stratify(pack: Pack, reads: dict[str, set[str]], negated: dict[str, set[str]]) -> dict[str, int]:
+    """The stratum of each rule: after the derivers of what it reads, strictly after what it negates."""
+    derivers: dict[str, set[str]] = {}
+    for rule in pack.rules:
+        for kind in _derived_kinds(rule, "then") | _derived_kinds(rule, "else"):
+            derivers.setdefault(kind, set()).add(rule.id)
+    level = {rule: 0 for rule in reads}
+    limit = len(level) + 1
+    changed = True
+    while changed:
+        changed = False
+        for rule in level:
+            need = max([level[d] for k in reads[rule] for d in derivers.get(k, ())]
+                       + [level[d] + 1 for k in negated[rule] for d in derivers.get(k, ())] + [0])
+            if need > level[rule]:
+                if need > limit:
+                    cycle = sorted(r for r in level if level[r] > len(level) // 2 + 1) or [rule]
+                    raise InputError.one("negation-cycle", "rules negate facts they derive in a cycle: "
+                                         + " → ".join(cycle), _origin(_rule(pack, rule)))
+                level[rule] = need
+                changed = True
+    return level
+
+
+def _rule(pack: Pack, rule_id: str) -> Rule:
+    return next(r for r in pack.rules if r.id == rule_id)

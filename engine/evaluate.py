@@ -1,0 +1,195 @@
+"""evaluate(pack, facts, as_of) → Evaluation: the rules of evidence, then the Rete network, then views.
+
+Pure apart from the runtime: the counting facts go into durable_rules stratum by stratum (derived facts
+of one stratum are facts of the next), every activation is recorded as a `Firing`, and everything in
+the result — responses, derived facts, rule outcomes, guardrails — is computed from those firings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.compiler import GATE_ALIAS, PROBE, CompiledPack, compile_pack, durable_value
+from engine.errors import InputError
+from engine.evidence import sort_evidence
+from engine.guardrails import check_guardrails
+from engine.model import (
+    Citation,
+    Derive,
+    DerivedFact,
+    Evaluation,
+    Fact,
+    Firing,
+    Pack,
+    PackRef,
+    Respond,
+    Response,
+    RuleOutcome,
+    Scalar,
+    Undetermined,
+)
+from engine.runtime import runtime
+from engine.validate import digest, scalar_json
+
+CATEGORY_ORDER = ("offer", "assurance", "consequence", "messaging", "principle", "risk")
+MAX_DERIVED = 10_000
+
+
+@dataclass
+class _Derived:
+    kind: str
+    subject: str
+    fields: dict[str, Scalar]
+    rules: set[str] = field(default_factory=set)
+    support: set[str] = field(default_factory=set)
+
+
+_COMPILED: dict[str, CompiledPack] = {}
+
+
+def _compiled(pack: Pack) -> CompiledPack:
+    """Compile once per pack content; the digest names the rulesets registered with durable_rules."""
+    if pack.digest not in _COMPILED:
+        _COMPILED[pack.digest] = compile_pack(pack)
+    return _COMPILED[pack.digest]
+
+
+def durable_fact(fact: Fact) -> dict[str, Any]:
+    """A fact as durable_rules sees it: identity, kind, subject and typed fields; nothing else."""
+    return {"id": fact.id, "kind": fact.kind, "subject": fact.subject,
+            **{name: durable_value(value) for name, value in fact.fields.items()}}
+
+
+def derived_id(kind: str, subject: str, fields: dict[str, Scalar]) -> str:
+    values = ",".join(f"{k}={scalar_json(v)}" for k, v in sorted(fields.items()))
+    return f"derived:{kind}:{subject}:{values}"
+
+
+def facts_digest(facts: list[Fact]) -> str:
+    """Digest of the facts' content; file names and order do not change it."""
+    return digest(sorted((f.model_dump(mode="json", exclude={"origin"}) for f in facts), key=lambda d: d["id"]))
+
+
+class _Run:
+    """The state of one evaluation while durable_rules fires its rules."""
+
+    def __init__(self, compiled: CompiledPack) -> None:
+        self.compiled = compiled
+        self.rules = {r.id: r for r in compiled.pack.rules}
+        self.firings: list[Firing] = []
+        self.derived: dict[str, _Derived] = {}
+        self.probes: dict[str, set[str]] = {}
+
+    def support(self, ids: list[str]) -> set[str]:
+        base: set[str] = set()
+        for fid in ids:
+            base |= self.derived[fid].support if fid in self.derived else {fid}
+        return base
+
+    def on_fire(self, name: str, matched: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+        ids = sorted({str(f["id"]) for alias, f in matched.items() if alias != GATE_ALIAS})
+        compiled = self.compiled.by_name[name]
+        if compiled.rule.startswith(PROBE):
+            self.probes.setdefault(compiled.rule, set()).update(ids)
+            return []
+        rule = self.rules[compiled.rule]
+        effects = rule.then if compiled.branch == "then" else rule.else_
+        new: list[dict[str, Any]] = []
+        made: list[str] = []
+        for effect in effects:
+            if not isinstance(effect, Derive):
+                continue
+            did = derived_id(effect.kind, effect.subject, effect.fields)
+            made.append(did)
+            if did not in self.derived:
+                if len(self.derived) >= MAX_DERIVED:
+                    raise InputError.one("runaway-derivation", f"more than {MAX_DERIVED} derived facts; "
+                                         f"last from rule {rule.id!r}")
+                self.derived[did] = _Derived(effect.kind, effect.subject, dict(effect.fields))
+                new.append({"id": did, "kind": effect.kind, "subject": effect.subject,
+                            **{k: durable_value(v) for k, v in effect.fields.items()}})
+            self.derived[did].rules.add(rule.id)
+            self.derived[did].support |= self.support(ids)
+        self.firings.append(Firing(rule=rule.id, branch=compiled.branch, facts=tuple(ids), derived=tuple(made)))
+        return new
+
+
+def evaluate(pack: Pack, facts: list[Fact], as_of: dt.date, run_id: str | None = None) -> Evaluation:
+    """Evaluate the pack's rules over the facts as of a date, through durable_rules."""
+    compiled = _compiled(pack)
+    counted, not_counted = sort_evidence(facts, pack, as_of)
+    run = _Run(compiled)
+    base = [durable_fact(f) for f in counted]
+    engine = runtime()
+    for stratum in compiled.strata:
+        name = f"{pack.name}-{pack.digest[:16]}-s{stratum.index}"
+        engine.ensure(name, stratum.definition())
+        prior = [{"id": did, "kind": d.kind, "subject": d.subject,
+                  **{k: durable_value(v) for k, v in d.fields.items()}} for did, d in sorted(run.derived.items())]
+        engine.run(name, base + prior, run.on_fire)
+    by_id = {f.id: f for f in counted}
+    outcomes = _outcomes(compiled, run, counted)
+    responses = _responses(pack, run)
+    derived = tuple(
+        DerivedFact(id=did, kind=d.kind, subject=d.subject, value=d.fields.get("value"), fields=d.fields,
+                    rule=sorted(d.rules)[0], facts=tuple(sorted(d.support)))
+        for did, d in sorted(run.derived.items()))
+    return Evaluation(
+        run_id=run_id or uuid.uuid4().hex,
+        as_of=as_of,
+        pack=PackRef(name=pack.name, version=pack.version, digest=pack.digest),
+        facts_digest=facts_digest(facts),
+        responses=responses,
+        derived=derived,
+        undetermined=tuple(Undetermined(rule=o.rule, missing=o.missing) for o in outcomes
+                           if o.status == "undetermined"),
+        not_counted=tuple(not_counted),
+        guardrails=check_guardrails(pack, responses, derived, by_id, run.probes),
+        rules=outcomes,
+        firings=tuple(sorted(run.firings, key=lambda f: (f.rule, f.branch, f.facts))),
+        counted=tuple(f.id for f in counted),
+    )
+
+
+def _outcomes(compiled: CompiledPack, run: _Run, counted: list[Fact]) -> tuple[RuleOutcome, ...]:
+    known = {(f.kind, f.subject) for f in counted} | {(d.kind, d.subject) for d in run.derived.values()}
+    outcomes = []
+    for rule in compiled.pack.rules:
+        branches = {f.branch for f in run.firings if f.rule == rule.id}
+        facts = tuple(sorted({i for f in run.firings if f.rule == rule.id for i in f.facts}))
+        if "then" in branches:
+            outcomes.append(RuleOutcome(rule=rule.id, status="fired", facts=facts))
+        elif "else" in branches:
+            outcomes.append(RuleOutcome(rule=rule.id, status="else", facts=facts))
+        else:
+            missing = [f"{kind}:{subject}" for kind, subject in compiled.needs[rule.id]
+                       if (kind, subject) not in known]
+            outcomes.append(RuleOutcome(rule=rule.id, status="undetermined",
+                                        missing=tuple(missing or ["a field it tests is absent"])))
+    return tuple(outcomes)
+
+
+def _responses(pack: Pack, run: _Run) -> tuple[Response, ...]:
+    found: dict[str, tuple[set[str], set[str], set[str]]] = {}
+    cited: dict[str, list[Citation]] = {}
+    for firing in run.firings:
+        rule = run.rules[firing.rule]
+        for effect in rule.then if firing.branch == "then" else rule.else_:
+            if isinstance(effect, Respond):
+                rules, facts, derived = found.setdefault(effect.respond, (set(), set(), set()))
+                rules.add(rule.id)
+                facts |= run.support(list(firing.facts))
+                derived |= {f for f in firing.facts if f in run.derived}
+                chosen = [rule.cites[effect.cite - 1]] if effect.cite else list(rule.cites)
+                cited.setdefault(effect.respond, [])
+                cited[effect.respond] += [c for c in chosen if c not in cited[effect.respond]]
+    out = []
+    for rid, (rules, facts, derived) in found.items():
+        spec = pack.responses[rid]
+        cites = tuple(cited[rid])
+        out.append(Response(id=rid, category=spec.category, text=spec.text, rules=tuple(sorted(rules)),
+                            facts=tuple(sorted(facts)), citations=cites, derived=tuple(sorted(derived))))
+    return tuple(sorted(out, key=lambda r: (CATEGORY_ORDER.index(r.category), r.id)))

@@ -1,0 +1,301 @@
+"""The domain in the analyst's words, as pydantic models passed between the pipeline's stages.
+
+Inputs (a `Pack` of `Rule`s over a vocabulary, and `Fact`s) and the output (an `Evaluation`) are plain,
+frozen data: no stage reaches back into another's state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Scalar = str | int | float | bool | dt.date
+Op = Literal["eq", "ne", "lt", "lte", "gt", "gte", "in"]
+Category = Literal["offer", "consequence", "messaging", "assurance", "principle", "risk"]
+Status = Literal["fired", "else", "undetermined"]
+RELIABILITY = ("A", "B", "C", "D", "E", "F")
+CREDIBILITY = (1, 2, 3, 4, 5, 6)
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --- the pack: vocabulary, rules, responses, guardrails -------------------------------------------------
+
+class FieldSpec(Frozen):
+    type: Literal["number", "integer", "string", "boolean", "date", "enum"]
+    values: tuple[str, ...] = ()
+    min: float | None = None
+    max: float | None = None
+    optional: bool = False
+
+
+class KindSpec(Frozen):
+    """One kind of fact: who it can be about, whether the latest supersedes, and its typed fields."""
+
+    subjects: tuple[str, ...]
+    state: bool
+    derived: bool = False
+    fields: dict[str, FieldSpec]
+
+
+class Evidence(Frozen):
+    """The evidence threshold: the grades a fact needs to count."""
+
+    reliability: tuple[Literal["A", "B", "C", "D", "E", "F"], ...] = ("A", "B", "C")
+    credibility: tuple[int, ...] = (1, 2, 3)
+
+
+class Source(Frozen):
+    """A source a rule cites (the argument itself, usually)."""
+
+    title: str
+    author: str | None = None
+    publisher: str | None = None
+    date: dt.date | None = None
+    ref: str | None = None
+    seed: str | None = None
+
+
+class Citation(Frozen):
+    source: str
+    para: int
+    quote: str
+
+
+class Ref(Frozen):
+    """The value of a field of another pattern in the same rule: a join."""
+
+    alias: str
+    field: str
+
+
+class Test(Frozen):
+    field: str
+    op: Op
+    value: Scalar | tuple[Scalar, ...] | Ref
+
+
+class Pattern(Frozen):
+    """A fact of `kind` about `subject` whose fields pass every test."""
+
+    kind: str
+    subject: str
+    tests: tuple[Test, ...] = ()
+    alias: str | None = None
+    name: str | None = None
+
+
+class AllOf(Frozen):
+    all: tuple[Condition, ...]
+
+
+class AnyOf(Frozen):
+    any: tuple[Condition, ...]
+
+
+class Not(Frozen):
+    """Definitely false: every fact the inner condition needs is known and it does not hold."""
+
+    not_: Condition
+
+
+class NoneOf(Frozen):
+    """No counting fact matches: absence is an answer here, never undetermined."""
+
+    none: Pattern
+
+
+Condition = Pattern | AllOf | AnyOf | Not | NoneOf
+
+
+class Respond(Frozen):
+    """Recommend a response; `cite` picks which of the rule's citations supports it (1-based; all if 0)."""
+
+    respond: str
+    cite: int = 0
+
+
+class Derive(Frozen):
+    kind: str
+    subject: str
+    fields: dict[str, Scalar]
+
+
+Effect = Respond | Derive
+
+
+class Rule(Frozen):
+    id: str
+    title: str
+    cites: tuple[Citation, ...]
+    when: Condition
+    then: tuple[Effect, ...]
+    else_: tuple[Effect, ...] = ()
+    priority: int = 0
+    origin: str = ""
+
+
+class ResponseSpec(Frozen):
+    """A recommended US response; `withholds` names areas of cooperation it would hold back."""
+
+    id: str
+    category: Category
+    text: str
+    withholds: tuple[str, ...] = ()
+
+
+class Guardrail(Frozen):
+    """A constraint from the argument that the engine enforces on every result.
+
+    `exclusive`: these responses never together. `only_with`: the response only when the derived fact
+    has one of these values. `requires_fact`: responses of these categories only when a counting fact
+    matching `pattern` supports them. `independent_of`: responses with this prefix (but `except_`) never
+    rest on facts of these kinds. `protects`: no response withholds cooperation in these interests.
+    """
+
+    id: str
+    rule: Literal["exclusive", "only_with", "requires_fact", "independent_of", "protects"]
+    text: str
+    responses: tuple[str, ...] = ()
+    prefix: str | None = None
+    except_: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    pattern: str | None = None
+    kind: str | None = None
+    values: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    interests: tuple[str, ...] = ()
+
+
+class Pack(Frozen):
+    name: str
+    version: str
+    title: str = ""
+    sources: dict[str, Source]
+    evidence: Evidence
+    vocabulary: dict[str, KindSpec]
+    patterns: dict[str, Pattern] = {}
+    responses: dict[str, ResponseSpec]
+    rules: tuple[Rule, ...]
+    guardrails: tuple[Guardrail, ...] = ()
+    digest: str = ""
+
+
+# --- facts ----------------------------------------------------------------------------------------------
+
+class FactSource(Frozen):
+    title: str
+    ref: str
+    date: dt.date
+
+
+class Fact(Frozen):
+    """One observed fact, as an analyst entered it."""
+
+    id: str
+    kind: str
+    subject: str
+    observed: dt.date
+    valid_until: dt.date | None = None
+    recorded: dt.date | None = None
+    fields: dict[str, Scalar] = {}
+    source: FactSource
+    reliability: Literal["A", "B", "C", "D", "E", "F"]
+    credibility: int = Field(ge=1, le=6)
+    analyst: str | None = None
+    note: str | None = None
+    origin: str = ""
+
+
+# --- the result -----------------------------------------------------------------------------------------
+
+class PackRef(Frozen):
+    name: str
+    version: str
+    digest: str
+
+
+class Response(Frozen):
+    id: str
+    category: Category
+    text: str
+    rules: tuple[str, ...]
+    facts: tuple[str, ...]
+    citations: tuple[Citation, ...]
+    derived: tuple[str, ...] = ()
+
+
+class DerivedFact(Frozen):
+    id: str
+    kind: str
+    subject: str
+    value: Scalar | None
+    fields: dict[str, Scalar]
+    rule: str
+    facts: tuple[str, ...]
+
+
+class Undetermined(Frozen):
+    rule: str
+    missing: tuple[str, ...]
+
+
+class NotCounted(Frozen):
+    fact: str
+    reason: str
+
+
+class GuardrailResult(Frozen):
+    id: str
+    ok: bool
+    detail: str
+
+
+class Firing(Frozen):
+    """One activation of a compiled rule in the Rete network: the event everything else is a view of."""
+
+    rule: str
+    branch: Literal["then", "else"]
+    facts: tuple[str, ...]
+    derived: tuple[str, ...] = ()
+
+
+class RuleOutcome(Frozen):
+    rule: str
+    status: Status
+    facts: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+
+
+class Evaluation(Frozen):
+    run_id: str
+    as_of: dt.date
+    pack: PackRef
+    facts_digest: str
+    responses: tuple[Response, ...]
+    derived: tuple[DerivedFact, ...]
+    undetermined: tuple[Undetermined, ...]
+    not_counted: tuple[NotCounted, ...]
+    guardrails: tuple[GuardrailResult, ...]
+    rules: tuple[RuleOutcome, ...]
+    firings: tuple[Firing, ...]
+    counted: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(g.ok for g in self.guardrails)
+
+    def response_ids(self) -> list[str]:
+        return [r.id for r in self.responses]
+
+    def cooperation_level(self) -> str | None:
+        values = [str(d.value) for d in self.derived if d.kind == "cooperation_level"]
+        return values[0] if len(values) == 1 else None
+
+
+for _model in (AllOf, AnyOf, Not, Rule, Pack):
+    _model.model_rebuild()

@@ -1,0 +1,349 @@
+"""A rules folder's documents → one validated `Pack`.
+
+pack.yaml holds the pack's name, sources, evidence threshold, vocabulary, named patterns and guardrails;
+the other files hold `responses:` and `rules:`. Conditions are parsed by hand rather than by a pydantic
+union so that each mistake is reported at its own YAML node, in the analyst's terms.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.errors import Problems
+from engine.loader import Document, Path_
+from engine.model import (
+    AllOf,
+    AnyOf,
+    Citation,
+    Condition,
+    Derive,
+    Effect,
+    Evidence,
+    FieldSpec,
+    Guardrail,
+    KindSpec,
+    Not,
+    NoneOf,
+    Pack,
+    Pattern,
+    Ref,
+    Respond,
+    ResponseSpec,
+    Rule,
+    Source,
+    Test,
+)
+from engine.validate import (
+    ENGINE_PROPERTIES,
+    MAX_FACT_PROPERTIES,
+    NAME,
+    as_model,
+    check_value,
+    digest,
+    suggest,
+    type_name,
+)
+
+OPS = ("eq", "ne", "lt", "lte", "gt", "gte", "in")
+ORDERED = ("number", "integer", "date")
+MAX_QUOTE_WORDS = 30
+PACK_KEYS = {"pack", "sources", "evidence", "vocabulary", "patterns", "guardrails"}
+RULE_FILE_KEYS = {"rules", "responses"}
+RULE_KEYS = {"id", "title", "cites", "when", "then", "else", "priority"}
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.problems = Problems()
+        self.vocabulary: dict[str, KindSpec] = {}
+        self.patterns: dict[str, Pattern] = {}
+        self.sources: dict[str, Source] = {}
+        self.responses: dict[str, ResponseSpec] = {}
+        self.doc: Document = Document("<pack>", None)
+
+    def bad(self, path: Path_, code: str, message: str) -> None:
+        self.problems.add(code, message, self.doc.where(path))
+
+    def mapping(self, value: Any, path: Path_, what: str) -> dict[str, Any]:
+        if isinstance(value, dict):
+            return value
+        self.bad(path, "schema", f"{what} is a mapping; found {type_name(value)}")
+        return {}
+
+    def keys(self, value: dict[str, Any], path: Path_, allowed: set[str], what: str) -> None:
+        for key in value:
+            if key not in allowed:
+                self.bad((*path, key), "unknown-key", f"unknown key {key!r} in {what}; expected "
+                         f"{', '.join(sorted(allowed))}" + suggest(key, allowed))
+
+    # --- pack.yaml --------------------------------------------------------------------------------------
+
+    def header(self, doc: Document) -> dict[str, Any]:
+        self.doc = doc
+        data = self.mapping(doc.data, (), "pack.yaml")
+        self.keys(data, (), PACK_KEYS, "pack.yaml")
+        head = self.mapping(data.get("pack"), ("pack",), "'pack'")
+        for key in ("name", "version"):
+            if not isinstance(head.get(key), str):
+                self.bad(("pack", key), "schema", f"pack.{key} must be a string")
+        for sid, raw in self.mapping(data.get("sources", {}), ("sources",), "'sources'").items():
+            if (source := as_model(self.problems, doc, ("sources", sid), Source, raw, "a source")) is not None:
+                self.sources[sid] = source
+        for name, raw in self.mapping(data.get("vocabulary"), ("vocabulary",), "'vocabulary'").items():
+            self.kind(name, raw, ("vocabulary", name))
+        for name, raw in self.mapping(data.get("patterns", {}), ("patterns",), "'patterns'").items():
+            if (pattern := self.pattern(raw, ("patterns", name), set())) is not None:
+                self.patterns[name] = pattern.model_copy(update={"name": name})
+        return data
+
+    def kind(self, name: str, raw: Any, path: Path_) -> None:
+        if not NAME.match(name):
+            self.bad(path, "bad-name", f"kind names are lower_snake_case; found {name!r}")
+        spec = as_model(self.problems, self.doc, path, KindSpec, raw, f"kind {name!r}")
+        if spec is None:
+            return
+        for field, fspec in spec.fields.items():
+            if not NAME.match(field) or field in ("id", "kind", "subject", "sid", "observed", "source"):
+                self.bad((*path, "fields", field), "bad-name", f"{field!r} cannot be a field name")
+            if fspec.type == "enum" and not fspec.values:
+                self.bad((*path, "fields", field), "schema", "an enum field needs 'values'")
+        if len(spec.fields) + ENGINE_PROPERTIES > MAX_FACT_PROPERTIES:
+            self.bad(path, "too-many-properties", f"{len(spec.fields)} fields; durable_rules stores at most "
+                     f"{MAX_FACT_PROPERTIES - ENGINE_PROPERTIES} per fact")
+        if not spec.subjects:
+            self.bad(path, "schema", "a kind needs at least one subject")
+        self.vocabulary[name] = spec
+
+    # --- conditions -------------------------------------------------------------------------------------
+
+    def pattern(self, raw: Any, path: Path_, aliases: set[str]) -> Pattern | None:
+        data = self.mapping(raw, path, "a pattern")
+        if "match" in data:
+            self.keys(data, path, {"match", "as"}, "a named-pattern match")
+            named = self.patterns.get(data["match"])
+            if named is None:
+                self.bad((*path, "match"), "unknown-pattern", f"no pattern named {data['match']!r}"
+                         + suggest(data["match"], self.patterns))
+                return None
+            return self.alias(named, data.get("as"), path, aliases)
+        self.keys(data, path, {"fact", "subject", "where", "as"}, "a pattern")
+        kind_name = data.get("fact")
+        kind = self.vocabulary.get(kind_name) if isinstance(kind_name, str) else None
+        if kind is None:
+            self.bad((*path, "fact"), "unknown-kind", f"unknown kind {kind_name!r}"
+                     + suggest(kind_name, self.vocabulary))
+            return None
+        subject = data.get("subject", kind.subjects[0] if len(kind.subjects) == 1 else None)
+        if subject not in kind.subjects:
+            self.bad((*path, "subject"), "bad-subject", f"{kind_name} is about one of "
+                     f"{', '.join(kind.subjects)}; found {subject!r}")
+            return None
+        tests = [self.test(kind_name, kind, field, value, (*path, "where", field), aliases)
+                 for field, value in self.mapping(data.get("where", {}), (*path, "where"), "'where'").items()]
+        if any(t is None for t in tests):
+            return None
+        pattern = Pattern(kind=kind_name, subject=subject, tests=tuple(t for t in tests if t is not None))
+        return self.alias(pattern, data.get("as"), path, aliases)
+
+    def alias(self, pattern: Pattern, alias: Any, path: Path_, aliases: set[str]) -> Pattern:
+        if alias is None:
+            return pattern
+        if not isinstance(alias, str) or not NAME.match(alias):
+            self.bad((*path, "as"), "bad-name", f"an alias is lower_snake_case; found {alias!r}")
+        elif alias in aliases:
+            self.bad((*path, "as"), "duplicate-alias", f"alias {alias!r} is already used in this rule")
+        aliases.add(str(alias))
+        return pattern.model_copy(update={"alias": alias})
+
+    def test(self, kind_name: str, kind: KindSpec, field: str, raw: Any, path: Path_,
+             aliases: set[str]) -> Test | None:
+        spec = kind.fields.get(field)
+        if spec is None:
+            self.bad(path, "unknown-field", f"kind {kind_name!r} has no field {field!r}"
+                     + suggest(field, kind.fields))
+            return None
+        op, value = ("eq", raw)
+        if isinstance(raw, dict):
+            if len(raw) != 1 or next(iter(raw)) not in OPS:
+                self.bad(path, "bad-operator", f"a test is one of {', '.join(OPS)}; found "
+                         f"{', '.join(map(str, raw)) or 'nothing'}" + suggest(next(iter(raw), ""), OPS))
+                return None
+            op, value = next(iter(raw.items()))
+        if op in ("lt", "lte", "gt", "gte") and spec.type not in ORDERED:
+            self.bad(path, "bad-operator", f"{op} compares numbers or dates; {field} is {spec.type}")
+            return None
+        if isinstance(value, dict) and set(value) == {"ref"}:
+            target = str(value["ref"]).partition(".")
+            if target[0] not in aliases or not target[2]:
+                self.bad(path, "bad-ref", f"ref {value['ref']!r} must name an earlier alias and its field, "
+                         "as alias.field")
+                return None
+            return Test(field=field, op=op, value=Ref(alias=target[0], field=target[2]))
+        values = value if op == "in" else [value]
+        if op == "in" and not (isinstance(value, list) and value):
+            self.bad(path, "bad-value", f"'in' takes a non-empty list; found {type_name(value)}")
+            return None
+        for item in values:
+            if (why := check_value(spec, item)) is not None:
+                self.bad(path, "bad-value", f"{kind_name}.{field}: {why}")
+                return None
+        return Test(field=field, op=op, value=tuple(values) if op == "in" else value)
+
+    def condition(self, raw: Any, path: Path_, aliases: set[str]) -> Condition | None:
+        data = self.mapping(raw, path, "a condition")
+        if "fact" in data or "match" in data:
+            return self.pattern(data, path, aliases)
+        if len(data) != 1:
+            self.bad(path, "bad-condition", "a condition is all:, any:, not:, none:, match: or a pattern "
+                     f"with fact:; found {', '.join(map(str, data)) or 'nothing'}")
+            return None
+        key, inner = next(iter(data.items()))
+        if key in ("all", "any"):
+            if not isinstance(inner, list):
+                self.bad((*path, key), "bad-condition", f"{key}: takes a list of conditions")
+                return None
+            parts = [self.condition(item, (*path, key, i), aliases) for i, item in enumerate(inner)]
+            if any(p is None for p in parts):
+                return None
+            kept = tuple(p for p in parts if p is not None)
+            return AllOf(all=kept) if key == "all" else AnyOf(any=kept)
+        if key == "not":
+            part = self.condition(inner, (*path, key), aliases)
+            return None if part is None else Not(not_=part)
+        if key == "none":
+            pattern = self.pattern(inner, (*path, key), aliases)
+            return None if pattern is None else NoneOf(none=pattern)
+        self.bad((*path, key), "bad-condition", f"unknown condition {key!r}"
+                 + suggest(key, ["all", "any", "not", "none", "match", "fact"]))
+        return None
+
+    # --- rules and responses ----------------------------------------------------------------------------
+
+    def response(self, rid: str, raw: Any, path: Path_) -> None:
+        spec = as_model(self.problems, self.doc, path, ResponseSpec, {"id": rid, **self.mapping(raw, path,
+                        "a response")}, f"response {rid!r}")
+        if spec is not None:
+            if rid in self.responses:
+                self.bad(path, "duplicate-id", f"response {rid!r} is defined twice")
+            self.responses[rid] = spec
+
+    def effects(self, raw: Any, path: Path_) -> tuple[Effect, ...]:
+        if not isinstance(raw, list):
+            self.bad(path, "schema", f"then/else is a list of 'respond:' or 'derive:'; found {type_name(raw)}")
+            return ()
+        out: list[Effect] = []
+        for i, item in enumerate(raw):
+            here = (*path, i)
+            data = self.mapping(item, here, "an effect")
+            if "respond" in data and set(data) <= {"respond", "cite"}:
+                if data["respond"] not in self.responses:
+                    self.bad((*here, "respond"), "unknown-response", f"no response {data['respond']!r}"
+                             + suggest(data["respond"], self.responses))
+                cite = data.get("cite", 0)
+                if not isinstance(cite, int) or isinstance(cite, bool) or cite < 0:
+                    self.bad((*here, "cite"), "bad-value", "cite is the number of one of the rule's cites")
+                    cite = 0
+                out.append(Respond(respond=str(data["respond"]), cite=cite))
+            elif set(data) == {"derive"}:
+                if (derive := self.derive(data["derive"], (*here, "derive"))) is not None:
+                    out.append(derive)
+            else:
+                self.bad(here, "bad-effect", "an effect is 'respond: RESPONSE_ID' or 'derive: {kind: …}'")
+        return tuple(out)
+
+    def derive(self, raw: Any, path: Path_) -> Derive | None:
+        data = dict(self.mapping(raw, path, "derive"))
+        kind_name = data.pop("kind", None)
+        kind = self.vocabulary.get(kind_name) if isinstance(kind_name, str) else None
+        if kind is None or not kind.derived:
+            self.bad(path, "bad-derive", f"derive needs a kind declared 'derived: true'; found {kind_name!r}")
+            return None
+        subject = data.pop("subject", kind.subjects[0])
+        ok = subject in kind.subjects
+        for field, value in data.items():
+            spec: FieldSpec | None = kind.fields.get(field)
+            why = f"no field {field!r}" if spec is None else check_value(spec, value)
+            if why:
+                self.bad((*path, field), "bad-value", f"{kind_name}.{field}: {why}")
+                ok = False
+        missing = [f for f, s in kind.fields.items() if not s.optional and f not in data]
+        if missing:
+            self.bad(path, "missing-field", f"derive {kind_name} needs {', '.join(missing)}")
+        return Derive(kind=kind_name, subject=subject, fields=data) if ok and not missing else None
+
+    def rule(self, raw: Any, path: Path_) -> Rule | None:
+        data = self.mapping(raw, path, "a rule")
+        self.keys(data, path, RULE_KEYS, "a rule")
+        rid = data.get("id")
+        if not isinstance(rid, str) or not rid:
+            self.bad(path, "schema", "a rule needs an 'id'")
+            return None
+        cites = tuple(c for i, raw in enumerate(data.get("cites") or []) if (c := self.cite(raw, (*path, "cites", i))))
+        if not cites:
+            self.bad(path, "uncited", f"rule {rid!r} cites no source; every rule says where it comes from")
+        when = self.condition(data["when"], (*path, "when"), set()) if "when" in data else AllOf(all=())
+        then = self.effects(data.get("then", []), (*path, "then"))
+        otherwise = self.effects(data["else"], (*path, "else")) if "else" in data else ()
+        for i, effect in enumerate((*then, *otherwise)):
+            if isinstance(effect, Respond) and effect.cite > len(cites):
+                self.bad((*path, "then", i), "bad-cite", f"cite {effect.cite} but the rule has {len(cites)} cites")
+        if when is None:
+            return None
+        return Rule(id=rid, title=str(data.get("title", rid)), cites=cites, when=when, then=then,
+                    else_=otherwise, priority=int(data.get("priority", 0)), origin=str(self.doc.where(path)))
+
+    def cite(self, raw: Any, path: Path_) -> Citation | None:
+        cite = as_model(self.problems, self.doc, path, Citation, raw, "a citation")
+        if cite is None:
+            return None
+        if cite.source not in self.sources:
+            self.bad((*path, "source"), "unknown-source", f"no source {cite.source!r}"
+                     + suggest(cite.source, self.sources))
+        if len(cite.quote.split()) > MAX_QUOTE_WORDS:
+            self.bad((*path, "quote"), "quote-too-long", f"quotes are at most {MAX_QUOTE_WORDS} words; this "
+                     f"one has {len(cite.quote.split())}")
+        return cite
+
+
+def pack_from_documents(docs: list[Document]) -> Pack:
+    """Build the pack: pack.yaml first, then responses from every file, then rules."""
+    builder = _Builder()
+    header = builder.header(docs[0])
+    bodies = []
+    for doc in docs[1:]:
+        builder.doc = doc
+        data = builder.mapping(doc.data, (), doc.file)
+        builder.keys(data, (), RULE_FILE_KEYS, "a rules file")
+        bodies.append((doc, data))
+        for rid, raw in builder.mapping(data.get("responses", {}), ("responses",), "'responses'").items():
+            builder.response(rid, raw, ("responses", rid))
+    rules: list[Rule] = []
+    seen: dict[str, str] = {}
+    for doc, data in bodies:
+        builder.doc = doc
+        items = data.get("rules", [])
+        if not isinstance(items, list):
+            builder.bad(("rules",), "schema", "'rules' is a list")
+            continue
+        for i, raw in enumerate(items):
+            rule = builder.rule(raw, ("rules", i))
+            if rule is None:
+                continue
+            if rule.id in seen:
+                builder.bad(("rules", i, "id"), "duplicate-id", f"rule {rule.id!r} is already defined at "
+                            f"{seen[rule.id]}")
+            seen[rule.id] = rule.origin
+            rules.append(rule)
+    builder.doc = docs[0]
+    guardrails = tuple(g for i, raw in enumerate(header.get("guardrails") or [])
+                       if (g := as_model(builder.problems, docs[0], ("guardrails", i), Guardrail, raw,
+                                         "a guardrail")) is not None)
+    evidence = as_model(builder.problems, docs[0], ("evidence",), Evidence, header.get("evidence", {}),
+                        "'evidence'")
+    builder.problems.raise_if_any()
+    head = header["pack"]
+    snapshot = [{"file": doc.file.rsplit("/", 1)[-1], "data": doc.data} for doc in docs]
+    return Pack(name=head["name"], version=head["version"], title=str(head.get("title", "")),
+                sources=builder.sources, evidence=evidence, vocabulary=builder.vocabulary,
+                patterns=builder.patterns, responses=builder.responses, rules=tuple(rules),
+                guardrails=guardrails, digest=digest(snapshot))

@@ -1,0 +1,127 @@
+"""The one place that touches durable_rules, and where each of its sharp edges is handled.
+
+Takes compiled rulesets and facts as plain dicts, gives activations (rule name + matched facts). The
+edges, each measured on durable_rules 2.0.28 and each shown by a test in tests/test_runtime.py:
+- the stock `Host` starts two self-re-arming timer threads that call `dispatch()` every 0.2 s and race
+  the caller's actions: `QuietHost` starts none, and actions run synchronously inside our asserts;
+  one host serves the whole process;
+- a fact no rule observes raises MessageNotHandledException and aborts the batch's actions: every
+  ruleset carries a sink rule observing all facts (compiler), and assertion errors are never ignored;
+- an identical fact asserted twice raises MessageObservedException: the engine never asserts one twice
+  (fact ids are unique, derived facts are de-duplicated before assertion);
+- a never-seen fact can raise a false MessageObservedException: retried once with a salt property that
+  no rule reads, so its content hash differs;
+- exceptions in consequents are swallowed into the state: ours catch everything themselves and the run
+  fails with `RuntimeFault` naming the rule;
+- facts are limited to 255 properties: enforced at validation, before anything reaches the engine.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from durable import engine as durable
+
+from engine.errors import RuntimeFault
+
+Activation = tuple[str, dict[str, dict[str, Any]]]
+OnFire = Callable[[str, dict[str, dict[str, Any]]], list[dict[str, Any]]]
+SALT = "$salt"
+CHUNK = 2_000
+
+
+class QuietHost(durable.Host):  # type: ignore[misc]
+    """A durable_rules Host without its dispatch and timer threads: actions run only when we assert."""
+
+    def _run(self) -> None:
+        return None
+
+
+class Runtime:
+    """One per process (see `runtime()`); evaluations through it are serialised by a lock."""
+
+    def __init__(self) -> None:
+        self.host = QuietHost()
+        self.lock = threading.RLock()
+        self._fire: OnFire | None = None
+        self._errors: list[str] = []
+        self.salted = 0
+
+    def ensure(self, name: str, rules: dict[str, dict[str, Any]]) -> None:
+        """Register a ruleset once; its consequents all route to `_action`."""
+        with self.lock:
+            if name in self.host._ruleset_directory:
+                return
+            # durable_rules deletes `run` from the dicts it is given: hand it copies.
+            definition = {key: {**json.loads(json.dumps(value)), "run": self._action(key)}
+                          for key, value in rules.items()}
+            self.host.register_rulesets({name: definition})
+
+    def _action(self, rule_name: str) -> Callable[[Any], None]:
+        def act(c: Any) -> None:
+            try:
+                matched = {alias: dict(fact) for alias, fact in (c._m or {}).items()}
+                assert self._fire is not None, "an action ran outside an evaluation"
+                for fact in self._fire(rule_name, matched):
+                    self._assert_one(lambda f: c.assert_fact(f), fact)
+            except Exception as error:  # noqa: BLE001 - durable_rules would swallow it; we report it
+                self._errors.append(f"rule {rule_name.split('|')[0]!r}: {type(error).__name__}: {error}")
+
+        return act
+
+    def _assert_one(self, assert_fact: Callable[[dict[str, Any]], Any], fact: dict[str, Any]) -> None:
+        try:
+            assert_fact(fact)
+        except durable.MessageObservedException:
+            # We never assert the same fact twice, so this is durable_rules' false positive.
+            self.salted += 1
+            assert_fact({**fact, SALT: uuid.uuid4().hex})
+
+    def run(self, name: str, facts: list[dict[str, Any]], on_fire: OnFire) -> None:
+        """Assert `facts` into a fresh state of ruleset `name`, then the gate; actions call `on_fire`."""
+        sid = uuid.uuid4().hex
+        with self.lock:
+            self._fire, self._errors = on_fire, []
+            try:
+                tagged = [{**fact, "sid": sid} for fact in facts]
+                for start in range(0, len(tagged), CHUNK):
+                    self._assert_batch(name, sid, tagged[start:start + CHUNK])
+                self._assert_one(lambda f: self.host.assert_fact(name, f), {"sid": sid, "id": "$go",
+                                                                            "kind": "$go"})
+                if self._errors:
+                    raise RuntimeFault.one("consequent-failed", "; ".join(self._errors))
+            except durable.MessageNotHandledException as error:
+                raise RuntimeFault.one("not-handled", str(error.message)[:300]) from None
+            finally:
+                self._fire = None
+                try:
+                    self.host.delete_state(name, sid)
+                except Exception:  # noqa: BLE001 - nothing was stored for this sid
+                    pass
+
+    def _assert_batch(self, name: str, sid: str, batch: list[dict[str, Any]]) -> None:
+        try:
+            self.host.assert_facts(name, batch)
+        except durable.MessageObservedException:
+            # Some of the batch may be stored already: assert the rest one at a time.
+            stored = {f.get("id") for f in self.host.get_facts(name, sid)}
+            for fact in batch:
+                if fact["id"] not in stored:
+                    self._assert_one(lambda f: self.host.assert_fact(name, f), fact)
+
+
+_RUNTIME: Runtime | None = None
+_RUNTIME_LOCK = threading.Lock()
+
+
+def runtime() -> Runtime:
+    """The process's single durable_rules host."""
+    global _RUNTIME
+    with _RUNTIME_LOCK:
+        if _RUNTIME is None:
+            _RUNTIME = Runtime()
+        return _RUNTIME

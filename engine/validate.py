@@ -1,0 +1,278 @@
+"""Plain YAML data → validated models: a `Pack` from a rules folder, `Fact`s from fact files.
+
+Takes `Document`s from the loader, gives frozen pydantic models. Every problem is reported with the
+file:line:column of the YAML node at fault, all problems of a file at once, with "did you mean" hints
+for misspelt kinds, fields and values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+import json
+import math
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from engine.errors import InputError, Location, Problems
+from engine.loader import Document, Path_, load_yaml
+from engine.model import (
+    RELIABILITY,
+    Fact,
+    FactSource,
+    FieldSpec,
+    KindSpec,
+    Pack,
+    Scalar,
+)
+
+FACT_META = ("id", "kind", "subject", "observed", "valid_until", "recorded", "source", "reliability",
+             "credibility", "analyst", "note")
+# durable_rules stores at most 255 properties per fact; the engine adds sid, id, kind, subject and dates.
+MAX_FACT_PROPERTIES = 255
+ENGINE_PROPERTIES = 8
+NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+FACT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+
+
+def suggest(word: object, choices: Iterable[str]) -> str:
+    """' (did you mean 'x'?)' when a choice is close to `word`, else ''."""
+    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def type_name(value: object) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, dt.date):
+        return "a date"
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def check_value(spec: FieldSpec, value: object) -> str | None:
+    """Why `value` does not fit `spec`, or None when it does."""
+    kind = spec.type
+    if kind == "enum":
+        if not isinstance(value, str) or value not in spec.values:
+            return (f"expected one of {', '.join(spec.values)}; found {type_name(value)}"
+                    + suggest(value, spec.values))
+        return None
+    if kind == "boolean":
+        ok = isinstance(value, bool)
+    elif kind == "integer":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif kind == "number":
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    elif kind == "date":
+        ok = isinstance(value, dt.date)
+    else:
+        ok = isinstance(value, str)
+    if not ok:
+        return f"expected {'an' if kind[0] in 'aeiou' else 'a'} {kind}; found {type_name(value)}"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if abs(value) > 1e15:
+            return f"{value} is out of range (at most 1e15 in size)"
+        if spec.min is not None and value < spec.min:
+            return f"expected at least {spec.min:g}; found {value}"
+        if spec.max is not None and value > spec.max:
+            return f"expected at most {spec.max:g}; found {value}"
+    return None
+
+
+def pydantic_problems(problems: Problems, doc: Document, base: Path_, error: ValidationError,
+                      what: str) -> None:
+    """Report a pydantic ValidationError at the YAML nodes it names."""
+    for item in error.errors():
+        loc = tuple(part for part in item["loc"] if isinstance(part, str | int))
+        field = ".".join(str(part) for part in loc) or what
+        if item["type"] == "extra_forbidden":
+            message = f"unknown key {loc[-1]!r} in {what}"
+        elif item["type"] == "missing":
+            message = f"{what} needs {field!r}"
+        else:
+            message = f"{field}: {item['msg']}; found {type_name(item.get('input'))}"
+        problems.add("schema", message, doc.where((*base, *loc)))
+
+
+def as_model(problems: Problems, doc: Document, base: Path_, model: type[BaseModel], data: Any,
+             what: str) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        pydantic_problems(problems, doc, base, error, what)
+        return None
+
+
+def digest(data: Any) -> str:
+    """SHA-256 of a canonical JSON serialisation (sorted keys, ISO dates)."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# --- facts ----------------------------------------------------------------------------------------------
+
+class _FactMeta(BaseModel):
+    model_config = {"extra": "forbid", "strict": True}
+
+    id: str
+    kind: str
+    subject: str
+    observed: dt.date
+    valid_until: dt.date | None = None
+    recorded: dt.date | None = None
+    source: FactSource
+    reliability: str
+    credibility: int
+    analyst: str | None = None
+    note: str | None = None
+
+
+def _fact(problems: Problems, doc: Document, index: int, raw: Any, pack: Pack) -> Fact | None:
+    base: Path_ = ("facts", index)
+    here = doc.where(base)
+    if not isinstance(raw, dict):
+        problems.add("schema", f"each fact is a mapping of keys; found {type_name(raw)}", here)
+        return None
+    kind_name = raw.get("kind")
+    kind = pack.vocabulary.get(kind_name) if isinstance(kind_name, str) else None
+    if kind is None:
+        known = [k for k, spec in pack.vocabulary.items() if not spec.derived]
+        problems.add("unknown-kind", f"unknown kind {kind_name!r}; expected one of {', '.join(known)}"
+                     + suggest(kind_name, known), doc.where((*base, "kind")))
+        return None
+    if kind.derived:
+        problems.add("derived-kind", f"{kind_name!r} is derived by the rules and cannot be entered as a fact",
+                     doc.where((*base, "kind")))
+        return None
+    meta = {key: value for key, value in raw.items() if key in FACT_META}
+    fields = {key: value for key, value in raw.items() if key not in FACT_META}
+    before = len(problems.items)
+    parsed = as_model(problems, doc, base, _FactMeta, meta, "a fact")
+    for name, value in fields.items():
+        spec = kind.fields.get(name)
+        if spec is None:
+            allowed = list(kind.fields) + list(FACT_META)
+            problems.add("unknown-field", f"kind {kind_name!r} has no field {name!r}; its fields are "
+                         f"{', '.join(kind.fields)}" + suggest(name, allowed), doc.where((*base, name)))
+        elif (why := check_value(spec, value)) is not None:
+            problems.add("bad-value", f"{kind_name}.{name}: {why}", doc.where((*base, name)))
+    for name, spec in kind.fields.items():
+        if not spec.optional and name not in fields:
+            problems.add("missing-field", f"a {kind_name} fact needs the field {name!r}", here)
+    if len(fields) + ENGINE_PROPERTIES > MAX_FACT_PROPERTIES:
+        problems.add("too-many-properties", f"{len(fields)} fields; durable_rules stores at most "
+                     f"{MAX_FACT_PROPERTIES - ENGINE_PROPERTIES} per fact", here)
+    if parsed is None or len(problems.items) > before:
+        return None
+    if not FACT_ID.match(parsed.id):
+        problems.add("bad-id", f"fact id {parsed.id!r}: use letters, digits and . _ : - (at most 128)",
+                     doc.where((*base, "id")))
+    if parsed.subject not in kind.subjects:
+        problems.add("bad-subject", f"a {kind_name} fact is about {', '.join(kind.subjects)}; found "
+                     f"{parsed.subject!r}" + suggest(parsed.subject, kind.subjects), doc.where((*base, "subject")))
+    if parsed.reliability not in RELIABILITY:
+        problems.add("bad-value", f"reliability is a grade A–F; found {parsed.reliability!r}",
+                     doc.where((*base, "reliability")))
+    if not 1 <= parsed.credibility <= 6:
+        problems.add("bad-value", f"credibility is 1–6; found {parsed.credibility}",
+                     doc.where((*base, "credibility")))
+    if parsed.valid_until is not None and parsed.valid_until < parsed.observed:
+        problems.add("bad-date", f"valid_until {parsed.valid_until} is before observed {parsed.observed}",
+                     doc.where((*base, "valid_until")))
+    if len(problems.items) > before:
+        return None
+    return Fact(**parsed.model_dump(), fields=fields, origin=str(here))
+
+
+def facts_from_document(doc: Document, pack: Pack, problems: Problems) -> list[Fact]:
+    data = doc.data
+    if not isinstance(data, dict) or set(data) != {"facts"} or not isinstance(data["facts"], list):
+        found = type_name(data) if not isinstance(data, dict) else f"keys {', '.join(map(str, data)) or 'none'}"
+        problems.add("schema", f"a facts file is a mapping with one key, 'facts:', holding a list; found "
+                     f"{found}", doc.where(()))
+        return []
+    facts = [_fact(problems, doc, index, raw, pack) for index, raw in enumerate(data["facts"])]
+    return [fact for fact in facts if fact is not None]
+
+
+def fact_files(paths: Iterable[Path]) -> list[Path]:
+    """Files named, plus the *.yaml/*.yml directly inside folders named (sub-folders only when named)."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()))
+        elif path.exists():
+            files.append(path)
+        else:
+            raise InputError.one("file-missing", "no such file or folder", Location(str(path)))
+    return files
+
+
+def load_facts(paths: Iterable[Path], pack: Pack) -> list[Fact]:
+    """Every fact in the files and folders given, with ids unique across all of them."""
+    problems = Problems()
+    facts: list[Fact] = []
+    for file in fact_files(paths):
+        try:
+            facts.extend(facts_from_document(load_yaml(file), pack, problems))
+        except InputError as error:
+            problems.items.extend(error.problems)
+    seen: dict[str, Fact] = {}
+    for fact in facts:
+        if fact.id in seen:
+            problems.add("duplicate-id", f"fact id {fact.id!r} is already used at {seen[fact.id].origin}",
+                         _location(fact.origin))
+        else:
+            seen[fact.id] = fact
+    problems.raise_if_any()
+    return facts
+
+
+def _location(origin: str) -> Location:
+    file, _, rest = origin.rpartition(":")
+    file, _, line = file.rpartition(":")
+    try:
+        return Location(file, int(line), int(rest))
+    except ValueError:
+        return Location(origin)
+
+
+def scalar_json(value: Scalar) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def load_pack(rules_dir: Path) -> Pack:
+    """The pack in `rules_dir`: pack.yaml plus every other *.yaml there."""
+    from engine.packfile import pack_from_documents
+
+    if not (rules_dir / "pack.yaml").is_file():
+        raise InputError.one("pack-missing", "a rules folder needs a pack.yaml", Location(str(rules_dir)))
+    problems = Problems()
+    docs: list[Document] = []
+    for file in [rules_dir / "pack.yaml", *sorted(p for p in rules_dir.glob("*.yaml") if p.name != "pack.yaml")]:
+        try:
+            docs.append(load_yaml(file))
+        except InputError as error:
+            problems.items.extend(error.problems)
+    problems.raise_if_any()
+    return pack_from_documents(docs)
+
+
+__all__ = ["KindSpec", "check_value", "digest", "load_facts", "load_pack", "suggest"]
