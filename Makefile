@@ -22,7 +22,7 @@ run: $(VENV)/.runtime
 	$(BIN)/commitments evaluate --as-of $(AS_OF)
 
 lint: $(VENV)/.test
-	$(BIN)/ruff check engine tests
+	$(BIN)/ruff check engine tests bench
 	$(BIN)/mypy engine
 
 test: lint

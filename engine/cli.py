@@ -11,10 +11,11 @@ import datetime as dt
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from engine.errors import EXIT_GUARDRAIL, EXIT_INTERNAL, EXIT_OK, EngineError, InputError, Location
 from engine.evaluate import evaluate
-from engine.model import Pack
+from engine.model import Fact, Pack
 from engine.render import RENDERERS
 from engine.validate import load_facts, load_pack
 
@@ -23,7 +24,7 @@ DEFAULT_FACTS = Path("facts")
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         raise InputError.one("usage", f"{message} (see 'commitments {self.prog.split()[-1]} --help')",
                              Location("commitments"))
 
@@ -50,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _inputs(rules: Path, paths: list[Path]) -> tuple[Pack, list]:  # type: ignore[type-arg]
+def _inputs(rules: Path, paths: list[Path]) -> tuple[Pack, list[Fact]]:
     pack = load_pack(rules)
     return pack, load_facts(paths or [DEFAULT_FACTS], pack)
 

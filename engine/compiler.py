@@ -21,7 +21,7 @@ from itertools import product
 from typing import Any
 
 from engine.errors import InputError, Location, Problem
-from engine.model import AllOf, AnyOf, Condition, Derive, Not, NoneOf, Pack, Pattern, Ref, Rule, Test
+from engine.model import AllOf, AnyOf, Condition, Derive, NoneOf, Not, Pack, Pattern, Ref, Rule, Test
 
 PROBE = "$guardrail."
 GATE_KIND = "$go"
@@ -59,11 +59,7 @@ class Stratum:
     rules: list[CompiledRule] = field(default_factory=list)
 
     def definition(self) -> dict[str, Any]:
-        rules = {r.name: r.definition for r in self.rules}
-        # A rule that never completes but observes every fact, so that durable_rules stores facts no
-        # other rule looks at instead of raising MessageNotHandledException and aborting the batch.
-        rules["$sink"] = {"all": [{"m": {"$ex": {"kind": 1}}}, {"never": {"kind": "$never"}}]}
-        return rules
+        return {r.name: r.definition for r in self.rules}
 
 
 @dataclass
@@ -239,9 +235,9 @@ def _origin(rule: Rule) -> Location:
 def _stratify(pack: Pack, reads: dict[str, set[str]], negated: dict[str, set[str]]) -> dict[str, int]:
     """The stratum of each rule: after the derivers of what it reads, strictly after what it negates."""
     derivers: dict[str, set[str]] = {}
-    for rule in pack.rules:
-        for kind in _derived_kinds(rule, "then") | _derived_kinds(rule, "else"):
-            derivers.setdefault(kind, set()).add(rule.id)
+    for each in pack.rules:
+        for kind in _derived_kinds(each, "then") | _derived_kinds(each, "else"):
+            derivers.setdefault(kind, set()).add(each.id)
     level = {rule: 0 for rule in reads}
     limit = len(level) + 1
     changed = True

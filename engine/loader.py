@@ -129,8 +129,8 @@ def _count_aliases(file: str, text: str) -> None:
             aliases += 1
             if aliases > MAX_ALIASES:
                 mark = event.start_mark
-                raise InputError.one("yaml-aliases", f"more than {MAX_ALIASES} aliases in one file",
-                                     Location(file, mark.line + 1, mark.column + 1))
+                where = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file, 1, 1)
+                raise InputError.one("yaml-aliases", f"more than {MAX_ALIASES} aliases in one file", where)
 
 
 def parse_text(text: str, file: str) -> Document:

@@ -22,8 +22,8 @@ from engine.model import (
     FieldSpec,
     Guardrail,
     KindSpec,
-    Not,
     NoneOf,
+    Not,
     Pack,
     Pattern,
     Ref,
@@ -138,7 +138,7 @@ class _Builder:
             self.bad((*path, "subject"), "bad-subject", f"{kind_name} is about one of "
                      f"{', '.join(kind.subjects)}; found {subject!r}")
             return None
-        tests = [self.test(kind_name, kind, field, value, (*path, "where", field), aliases)
+        tests = [self.test(str(kind_name), kind, field, value, (*path, "where", field), aliases)
                  for field, value in self.mapping(data.get("where", {}), (*path, "where"), "'where'").items()]
         if any(t is None for t in tests):
             return None

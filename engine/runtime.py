@@ -6,7 +6,9 @@ edges, each measured on durable_rules 2.0.28 and each shown by a test in tests/t
   the caller's actions: `QuietHost` starts none, and actions run synchronously inside our asserts;
   one host serves the whole process;
 - a fact no rule observes raises MessageNotHandledException and aborts the batch's actions: every
-  ruleset carries a sink rule observing all facts (compiler), and assertion errors are never ignored;
+  ruleset gets a sink rule that observes all facts and never completes;
+- `delete_state` segfaults on a state in which no action ever ran: every ruleset gets an end rule that
+  fires once on the gate, so each run has at least one action before its state is deleted;
 - an identical fact asserted twice raises MessageObservedException: the engine never asserts one twice
   (fact ids are unique, derived facts are de-duplicated before assertion);
 - a never-seen fact can raise a false MessageObservedException: retried once with a salt property that
@@ -18,6 +20,7 @@ edges, each measured on durable_rules 2.0.28 and each shown by a test in tests/t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import uuid
@@ -32,9 +35,13 @@ Activation = tuple[str, dict[str, dict[str, Any]]]
 OnFire = Callable[[str, dict[str, dict[str, Any]]], list[dict[str, Any]]]
 SALT = "$salt"
 CHUNK = 2_000
+GATE = {"gate": {"kind": "$go"}}
+SINK, END = "$sink", "$end"
+SINK_RULE = {"all": [{"m": {"$ex": {"kind": 1}}}, {"never": {"kind": "$never"}}]}
+END_RULE = {"all": [GATE]}
 
 
-class QuietHost(durable.Host):  # type: ignore[misc]
+class QuietHost(durable.Host):
     """A durable_rules Host without its dispatch and timer threads: actions run only when we assert."""
 
     def _run(self) -> None:
@@ -56,6 +63,7 @@ class Runtime:
         with self.lock:
             if name in self.host._ruleset_directory:
                 return
+            rules = {**rules, SINK: SINK_RULE, END: END_RULE}
             # durable_rules deletes `run` from the dicts it is given: hand it copies.
             definition = {key: {**json.loads(json.dumps(value)), "run": self._action(key)}
                           for key, value in rules.items()}
@@ -63,6 +71,8 @@ class Runtime:
 
     def _action(self, rule_name: str) -> Callable[[Any], None]:
         def act(c: Any) -> None:
+            if rule_name in (SINK, END):
+                return
             try:
                 matched = {alias: dict(fact) for alias, fact in (c._m or {}).items()}
                 assert self._fire is not None, "an action ran outside an evaluation"
@@ -90,18 +100,16 @@ class Runtime:
                 tagged = [{**fact, "sid": sid} for fact in facts]
                 for start in range(0, len(tagged), CHUNK):
                     self._assert_batch(name, sid, tagged[start:start + CHUNK])
-                self._assert_one(lambda f: self.host.assert_fact(name, f), {"sid": sid, "id": "$go",
-                                                                            "kind": "$go"})
+                self._assert_one(lambda f: self.host.assert_fact(name, f),
+                                 {"sid": sid, "id": "$go", "kind": GATE["gate"]["kind"]})
                 if self._errors:
                     raise RuntimeFault.one("consequent-failed", "; ".join(self._errors))
             except durable.MessageNotHandledException as error:
                 raise RuntimeFault.one("not-handled", str(error.message)[:300]) from None
             finally:
                 self._fire = None
-                try:
+                with contextlib.suppress(Exception):  # nothing was stored for this sid
                     self.host.delete_state(name, sid)
-                except Exception:  # noqa: BLE001 - nothing was stored for this sid
-                    pass
 
     def _assert_batch(self, name: str, sid: str, batch: list[dict[str, Any]]) -> None:
         try:

@@ -1,0 +1,59 @@
+"""Shared fixtures: the repository's pack and facts, and a way to write small packs for tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from engine.model import Evaluation, Fact, Pack
+from engine.validate import load_facts, load_pack
+
+ROOT = Path(__file__).resolve().parents[1]
+RULES = ROOT / "rules"
+FACTS = ROOT / "facts"
+BASELINE = FACTS / "2021-02-baseline.yaml"
+SCENARIOS = FACTS / "scenarios"
+SEEDS = ROOT.parent / "shared" / "seeds"
+AFTER_SCENARIOS = dt.date(2021, 7, 1)
+
+
+@pytest.fixture(scope="session")
+def pack() -> Pack:
+    return load_pack(RULES)
+
+
+@pytest.fixture(scope="session")
+def baseline(pack: Pack) -> list[Fact]:
+    return load_facts([BASELINE], pack)
+
+
+def scenario_facts(pack: Pack, name: str) -> list[Fact]:
+    return load_facts([BASELINE, SCENARIOS / f"{name}.yaml"], pack)
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def make_pack(tmp_path: Path) -> Callable[..., Pack]:
+    """Write a pack folder from YAML snippets and load it."""
+
+    def make(pack_yaml: str, **files: str) -> Pack:
+        folder = tmp_path / "rules"
+        write(folder / "pack.yaml", pack_yaml)
+        for name, text in files.items():
+            write(folder / f"{name}.yaml", text)
+        return load_pack(folder)
+
+    return make
+
+
+def ids(evaluation: Evaluation) -> set[str]:
+    return set(evaluation.response_ids())

@@ -1,0 +1,170 @@
+"""Each durable_rules edge (SPEC §8): first shown on raw durable_rules, then shown handled by ours."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from typing import Any
+
+import pytest
+from durable import engine as durable
+
+from engine.errors import RuntimeFault
+from engine.runtime import GATE, QuietHost, Runtime
+
+
+def _name() -> str:
+    return f"t{uuid.uuid4().hex[:10]}"
+
+
+def test_stock_host_starts_timer_threads_and_ours_does_not() -> None:
+    before = threading.active_count()
+    durable.Host()
+    assert any(isinstance(t, threading.Timer) for t in threading.enumerate())
+    timers = sum(isinstance(t, threading.Timer) for t in threading.enumerate())
+    QuietHost()
+    assert sum(isinstance(t, threading.Timer) for t in threading.enumerate()) == timers
+    assert threading.active_count() >= before
+
+
+def test_unobserved_fact_aborts_a_raw_batch_but_not_ours() -> None:
+    fired: list[str] = []
+    raw = QuietHost()
+    name = _name()
+    raw.register_rulesets({name: {"r": {"all": [{"m": {"kind": "x"}}], "run": lambda c: fired.append(c.m.id)}}})
+    with pytest.raises(durable.MessageNotHandledException):
+        raw.assert_facts(name, [{"sid": "1", "id": "a", "kind": "x"}, {"sid": "1", "id": "b", "kind": "nobody"}])
+    assert fired == []  # the batch's actions were lost
+
+    ours = Runtime()
+    seen: list[str] = []
+    ours.ensure(name, {"r": {"all": [{"gate": {"kind": "$go"}}, {"m": {"kind": "x"}}]}})
+    ours.run(name, [{"id": "a", "kind": "x"}, {"id": "b", "kind": "nobody"}],
+             lambda rule, m: seen.append(m["m"]["id"]) or [])
+    assert seen == ["a"]
+
+
+def test_identical_fact_twice_raises_in_raw_durable() -> None:
+    raw = QuietHost()
+    name = _name()
+    raw.register_rulesets({name: {"r": {"all": [{"m": {"kind": "x"}}], "run": lambda c: None}}})
+    raw.assert_fact(name, {"sid": "1", "id": "a", "kind": "x"})
+    with pytest.raises(durable.MessageObservedException):
+        raw.assert_fact(name, {"sid": "1", "id": "a", "kind": "x"})
+
+
+def test_derived_facts_are_deduplicated_before_assertion() -> None:
+    ours = Runtime()
+    name = _name()
+    ours.ensure(name, {"derive": {"all": [{"gate": {"kind": "$go"}}, {"m": {"kind": "x"}}]},
+                       "seen": {"all": [{"gate": {"kind": "$go"}}, {"d": {"kind": "d"}}]}})
+    asserted: set[str] = set()
+    derived_seen: list[str] = []
+
+    def on_fire(rule: str, matched: dict[str, Any]) -> list[dict[str, Any]]:
+        if rule == "seen":
+            derived_seen.append(matched["d"]["id"])
+            return []
+        # both x facts derive the same fact: the caller de-duplicates, as evaluate does
+        if "d1" in asserted:
+            return []
+        asserted.add("d1")
+        return [{"id": "d1", "kind": "d"}]
+
+    ours.run(name, [{"id": "a", "kind": "x"}, {"id": "b", "kind": "x"}], on_fire)
+    assert derived_seen == ["d1"]
+
+
+def test_false_already_observed_is_retried_with_a_salt(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Injected: durable_rules reports a never-seen fact as observed once; ours retries it salted."""
+    ours = Runtime()
+    name = _name()
+    ours.ensure(name, {"r": {"all": [{"gate": {"kind": "$go"}}, {"m": {"kind": "x"}}]}})
+    ruleset = ours.host.get_ruleset(name)
+    real = ruleset.assert_fact
+    failures = {"left": 2}  # once in the batch, once more when asserted alone
+
+    def flaky(fact: dict[str, Any]) -> Any:
+        if fact.get("id") == "b" and failures["left"]:
+            failures["left"] -= 1
+            raise durable.MessageObservedException(fact)
+        return real(fact)
+
+    monkeypatch.setattr(ruleset, "assert_fact", flaky)
+    real_batch = ruleset.assert_facts
+    monkeypatch.setattr(ruleset, "assert_facts", lambda facts: [flaky(f) for f in facts] and real_batch([]))
+    seen: list[str] = []
+    ours.run(name, [{"id": "a", "kind": "x"}, {"id": "b", "kind": "x"}],
+             lambda rule, m: seen.append(m["m"]["id"]) or [])
+    assert sorted(seen) == ["a", "b"]
+    assert ours.salted == 1
+
+
+def test_exception_in_a_consequent_is_swallowed_raw_but_raised_by_ours() -> None:
+    raw = QuietHost()
+    name = _name()
+
+    def boom(c: Any) -> None:
+        raise ValueError("kaboom")
+
+    raw.register_rulesets({name: {"r": {"all": [{"m": {"kind": "x"}}], "run": boom}}})
+    state = raw.assert_fact(name, {"sid": "1", "id": "a", "kind": "x"})
+    assert state is None or "exception" in str(raw.get_state(name, "1"))  # swallowed, not raised
+
+    ours = Runtime()
+    ours.ensure(name + "o", {"r": {"all": [{"gate": {"kind": "$go"}}, {"m": {"kind": "x"}}]}})
+
+    def fail(rule: str, matched: dict[str, Any]) -> list[dict[str, Any]]:
+        raise ValueError("kaboom")
+
+    with pytest.raises(RuntimeFault) as caught:
+        ours.run(name + "o", [{"id": "a", "kind": "x"}], fail)
+    assert "kaboom" in str(caught.value) and "'r'" in str(caught.value)
+
+
+def test_negation_is_order_dependent_raw_but_not_behind_the_gate() -> None:
+    """Without the gate, a `not` join fires on whichever fact arrives first (measured on 2.0.28)."""
+    fired: list[str] = []
+    raw = QuietHost()
+    name = _name()
+    rule = {"all": [{"a": {"kind": "x"}}, {"n$not": {"$and": [{"kind": "y"}, {"s": {"a": "s"}}]}}],
+            "run": lambda c: fired.append(c.a.id)}
+    raw.register_rulesets({name: {"r": rule}})
+    raw.assert_facts(name, [{"sid": "1", "id": "x1", "kind": "x", "s": 1}, {"sid": "1", "id": "y1", "kind": "y", "s": 1}])
+    assert fired == ["x1"]  # wrong: y1 with the same s exists
+
+    ours = Runtime()
+    gated = {"all": [{"gate": {"kind": "$go"}}, {"a": {"kind": "x"}},
+                     {"n$not": {"$and": [{"kind": "y"}, {"s": {"a": "s"}}]}}]}
+    ours.ensure(name + "g", {"r": gated})
+    seen: list[str] = []
+    ours.run(name + "g", [{"id": "x1", "kind": "x", "s": 1}, {"id": "y1", "kind": "y", "s": 1}],
+             lambda r, m: seen.append(m["a"]["id"]) or [])
+    assert seen == []
+
+
+RAW_DELETE = """
+from durable import engine as e
+class Q(e.Host):
+    def _run(self): pass
+h = Q()
+rule = {"all": [{"gate": {"kind": "$go"}}, {"a": {"kind": "x"}}, {"n$not": {"kind": "y"}}], "run": lambda c: None}
+h.register_rulesets({"g": {"r": rule}})
+h.assert_facts("g", [{"sid": "1", "id": "x1", "kind": "x"}, {"sid": "1", "id": "y1", "kind": "y"},
+                     {"sid": "1", "id": "$go", "kind": "$go"}])
+h.delete_state("g", "1")
+print("deleted")
+"""
+
+
+def test_deleting_a_state_where_no_action_ran_crashes_raw_durable_but_not_ours() -> None:
+    import subprocess
+    import sys
+
+    raw = subprocess.run([sys.executable, "-c", RAW_DELETE], capture_output=True, text=True, timeout=60)
+    assert raw.returncode != 0 and "deleted" not in raw.stdout  # killed by a signal, measured on 2.0.28
+    ours = Runtime()
+    name = _name()
+    ours.ensure(name, {"r": {"all": [GATE, {"a": {"kind": "x"}}, {"n$not": {"kind": "y"}}]}})
+    for _ in range(3):
+        ours.run(name, [{"id": "x1", "kind": "x"}, {"id": "y1", "kind": "y"}], lambda r, m: [])

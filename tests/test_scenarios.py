@@ -1,0 +1,98 @@
+"""The article pack on the bundled facts returns what SPEC §3 prescribes, through the CLI's JSON too."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from conftest import AFTER_SCENARIOS, BASELINE, SCENARIOS, ids, scenario_facts
+
+from engine.cli import main
+from engine.evaluate import evaluate
+from engine.model import Fact, Pack
+from engine.validate import load_facts
+
+# Always recommended, whatever Pakistan does (SPEC §3 "always" rows), given the baseline's grey listing,
+# stalled talks and the Pakistan–Afghanistan understanding still being negotiated.
+ALWAYS = {
+    "fatf.state_conditional_offer",
+    "india.decouple_from_indo_pacific",
+    "india.inclusive_settlement_message",
+    "diplomacy.back_non_interference_deal",
+    "posture.withdraw_on_agreed_timeline",
+    "messaging.offer_positive_and_negative_choice",
+    "messaging.acknowledge_sacrifices",
+    "messaging.firm_results_oriented",
+}
+INDIA_ASSURANCES = {"india.keep_at_arms_length", "india.refrain_encouraging_involvement",
+                    "india.private_no_provocation_assurance"}
+REFUSAL = {"fatf.keep_listed", "posture.act_without_waiting", "warning.remind_sst_possibility",
+           "warning.declining_importance"}
+
+EXPECTED = {
+    # Yusuf's "Pakistan in itself can't get a ceasefire" counts: refusal; the inability claim is rejected.
+    "baseline": ("refusal", ALWAYS | REFUSAL | {"messaging.inability_claim_rejected"}),
+    # Verified arrests and closed sanctuaries, violence −38% over 90 days, talks progressing.
+    "cooperates": ("sustained_reduction",
+                   ALWAYS | INDIA_ASSURANCES | {"fatf.support_removal", "csf.release_conditional"}),
+    # A verified restriction of movement but only −10%: steps, not yet a sustained reduction.
+    "demonstrable_steps": ("demonstrable_steps", ALWAYS | INDIA_ASSURANCES),
+    # Refuses to pressure; the US decides to remain indefinitely (Laurel Miller's risk).
+    "refuses": ("refusal", ALWAYS | REFUSAL | {"risk.remaining_may_increase_support"}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_scenario_responses(pack: Pack, name: str) -> None:
+    level, expected = EXPECTED[name]
+    if name == "baseline":
+        evaluation = evaluate(pack, _baseline(pack), dt.date(2021, 2, 12))
+    else:
+        evaluation = evaluate(pack, scenario_facts(pack, name), AFTER_SCENARIOS)
+    assert evaluation.cooperation_level() == level
+    assert ids(evaluation) == expected, (
+        f"missing {sorted(expected - ids(evaluation))}, unexpected {sorted(ids(evaluation) - expected)}")
+    assert all(g.ok for g in evaluation.guardrails)
+
+
+def _baseline(pack: Pack) -> list[Fact]:
+    return load_facts([BASELINE], pack)
+
+
+@pytest.mark.parametrize("name", ["cooperates", "demonstrable_steps", "refuses"])
+def test_cli_json_contract(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """`commitments evaluate baseline scenario --format json` (as-of today) returns SPEC §5's keys."""
+    code = main(["evaluate", str(BASELINE), str(SCENARIOS / f"{name}.yaml"), "--format", "json",
+                 "--rules", str(BASELINE.parents[1] / "rules")])
+    assert code == 0
+    data = json.loads(capsys.readouterr().out)
+    for key in ("run_id", "as_of", "pack", "facts_digest", "responses", "derived", "undetermined",
+                "not_counted", "guardrails"):
+        assert key in data
+    assert set(data["pack"]) >= {"name", "version", "digest"}
+    for response in data["responses"]:
+        assert set(response) >= {"id", "category", "text", "rules", "facts", "citations"}
+        assert response["citations"] and set(response["citations"][0]) == {"source", "para", "quote"}
+    assert {d["kind"] for d in data["derived"]} == {"cooperation_level"}
+    assert set(data["derived"][0]) >= {"kind", "value", "rule", "facts"}
+    level, expected = EXPECTED[name]
+    assert data["derived"][0]["value"] == level
+    assert {r["id"] for r in data["responses"]} == expected
+    reasons = {n["fact"]: n["reason"] for n in data["not_counted"]}
+    assert reasons["base-rumour-quetta-arrests"].startswith("below evidence threshold")
+
+
+def test_offers_rest_on_demonstrable_actions(pack: Pack) -> None:
+    evaluation = evaluate(pack, scenario_facts(pack, "cooperates"), AFTER_SCENARIOS)
+    support = {r.id: set(r.facts) for r in evaluation.responses}
+    assert "coop-arrest-taliban-leaders" in support["fatf.support_removal"]
+    assert "coop-violence-down-38" in support["fatf.support_removal"]
+    assert support["posture.withdraw_on_agreed_timeline"] == set()
+
+
+def test_below_threshold_fact_is_listed_not_counted(pack: Pack) -> None:
+    evaluation = evaluate(pack, _baseline(pack), dt.date(2021, 2, 12))
+    reasons = {n.fact: n.reason for n in evaluation.not_counted}
+    assert "below evidence threshold" in reasons["base-rumour-quetta-arrests"]
+    assert "base-rumour-quetta-arrests" not in evaluation.counted

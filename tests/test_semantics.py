@@ -1,0 +1,180 @@
+"""Rule semantics on small packs: fired / else / undetermined, not / none, joins, strata, cycles."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import pytest
+
+from engine.errors import InputError
+from engine.evaluate import evaluate
+from engine.model import Fact, FactSource, Pack
+
+PACK = """
+pack: {name: tiny, version: "1"}
+sources: {s: {title: Source}}
+vocabulary:
+  weather:
+    subjects: [city]
+    state: true
+    fields:
+      sky: {type: enum, values: [sunny, rainy]}
+      temp: {type: number}
+  visit:
+    subjects: [city]
+    state: false
+    fields:
+      by: {type: string}
+      day: {type: date}
+  guest:
+    subjects: [city]
+    state: false
+    fields:
+      name: {type: string}
+  mood:
+    subjects: [city]
+    state: true
+    derived: true
+    fields:
+      value: {type: enum, values: [good, bad]}
+"""
+RESPONSES = """
+responses:
+  picnic: {category: offer, text: Have a picnic.}
+  indoors: {category: principle, text: Stay in.}
+  cheer: {category: messaging, text: Cheer up.}
+  host: {category: messaging, text: Host the visitor.}
+  lonely: {category: risk, text: Nobody came.}
+"""
+C = "cites: [{source: s, para: 1, quote: q}]"
+
+
+def fact(fid: str, kind: str, observed: str = "2021-01-01", **fields: object) -> Fact:
+    return Fact(id=fid, kind=kind, subject="city", observed=dt.date.fromisoformat(observed),
+                fields=fields, source=FactSource(title="t", ref="r", date=dt.date(2021, 1, 1)),
+                reliability="A", credibility=1)
+
+
+def outcome(evaluation, rule: str) -> tuple[str, tuple[str, ...]]:  # type: ignore[no-untyped-def]
+    found = next(o for o in evaluation.rules if o.rule == rule)
+    return found.status, found.missing
+
+
+AS_OF = dt.date(2021, 6, 1)
+
+
+@pytest.fixture
+def tiny(make_pack: Callable[..., Pack]) -> Pack:
+    return make_pack(PACK, responses=RESPONSES, rules=f"""
+        rules:
+          - id: sunny
+            {C}
+            when: {{fact: weather, where: {{sky: sunny, temp: {{gte: 18}}}}}}
+            then: [{{respond: picnic}}]
+            else: [{{respond: indoors}}]
+          - id: not-rainy
+            {C}
+            when: {{not: {{fact: weather, where: {{sky: rainy}}}}}}
+            then: [{{derive: {{kind: mood, value: good}}}}]
+          - id: no-visit
+            {C}
+            when: {{none: {{fact: visit}}}}
+            then: [{{respond: lonely}}]
+          - id: cheer
+            {C}
+            when: {{fact: mood, where: {{value: good}}}}
+            then: [{{respond: cheer}}]
+          - id: join
+            {C}
+            when:
+              all:
+                - {{fact: visit, as: v}}
+                - {{fact: guest, where: {{name: {{eq: {{ref: v.by}}}}}}}}
+            then: [{{respond: host}}]
+    """)
+
+
+def test_fired_and_else_and_undetermined(tiny: Pack) -> None:
+    fired = evaluate(tiny, [fact("w", "weather", sky="sunny", temp=21)], AS_OF)
+    assert outcome(fired, "sunny") == ("fired", ())
+    assert "picnic" in fired.response_ids() and "indoors" not in fired.response_ids()
+
+    cold = evaluate(tiny, [fact("w", "weather", sky="sunny", temp=9)], AS_OF)
+    assert outcome(cold, "sunny") == ("else", ())
+    assert "indoors" in cold.response_ids() and "picnic" not in cold.response_ids()
+
+    unknown = evaluate(tiny, [], AS_OF)
+    assert outcome(unknown, "sunny") == ("undetermined", ("weather:city",))
+    assert {"picnic", "indoors"}.isdisjoint(unknown.response_ids())
+    assert {u.rule for u in unknown.undetermined} == {"sunny", "not-rainy", "cheer"}
+
+
+def test_not_is_kleene_and_none_is_closed_world(tiny: Pack) -> None:
+    rainy = evaluate(tiny, [fact("w", "weather", sky="rainy", temp=12)], AS_OF)
+    assert outcome(rainy, "not-rainy")[0] == "else"
+    assert outcome(rainy, "no-visit")[0] == "fired"
+    sunny = evaluate(tiny, [fact("w", "weather", sky="sunny", temp=12), fact("v", "visit", by="ann",
+                                                                          day=dt.date(2021, 2, 1))], AS_OF)
+    assert outcome(sunny, "not-rainy")[0] == "fired"
+    assert outcome(sunny, "no-visit")[0] == "else"
+    # forward chaining: not-rainy derives mood good, which cheer matches
+    assert outcome(sunny, "cheer")[0] == "fired"
+    assert [(d.kind, d.value, d.rule) for d in sunny.derived] == [("mood", "good", "not-rainy")]
+    assert "w" in sunny.derived[0].facts
+
+
+def test_join_on_a_shared_field(tiny: Pack) -> None:
+    day = dt.date(2021, 2, 1)
+    match = evaluate(tiny, [fact("v", "visit", by="ann", day=day), fact("g", "guest", name="ann")], AS_OF)
+    assert outcome(match, "join")[0] == "fired"
+    assert next(r for r in match.responses if r.id == "host").facts == ("g", "v")
+    other = evaluate(tiny, [fact("v", "visit", by="ann", day=day), fact("g", "guest", name="bob")], AS_OF)
+    assert outcome(other, "join")[0] == "else"
+    assert "host" not in other.response_ids()
+
+
+def test_negating_a_derived_kind_runs_in_a_later_stratum(make_pack: Callable[..., Pack]) -> None:
+    from engine.compiler import compile_pack
+
+    pack = make_pack(PACK, responses=RESPONSES, rules=f"""
+        rules:
+          - id: derive
+            {C}
+            when: {{fact: visit}}
+            then: [{{derive: {{kind: mood, value: good}}}}]
+          - id: gloomy
+            {C}
+            when: {{none: {{fact: mood}}}}
+            then: [{{respond: lonely}}]
+    """)
+    assert len(compile_pack(pack).strata) == 2
+    visited = evaluate(pack, [fact("v", "visit", by="x", day=dt.date(2021, 1, 2))], AS_OF)
+    assert "lonely" not in visited.response_ids()
+    assert "lonely" in evaluate(pack, [], AS_OF).response_ids()
+
+
+def test_a_cycle_through_negation_is_rejected(make_pack: Callable[..., Pack]) -> None:
+    from engine.compiler import compile_pack
+
+    pack = make_pack(PACK, responses=RESPONSES, rules=f"""
+        rules:
+          - id: flip
+            {C}
+            when: {{none: {{fact: mood, where: {{value: good}}}}}}
+            then: [{{derive: {{kind: mood, value: good}}}}]
+    """)
+    with pytest.raises(InputError) as caught:
+        compile_pack(pack)
+    assert caught.value.problems[0].code == "negation-cycle"
+    assert "flip" in caught.value.problems[0].message
+
+
+def test_as_of_window_and_validity(tiny: Pack) -> None:
+    late = fact("w", "weather", observed="2021-07-01", sky="sunny", temp=30)
+    evaluation = evaluate(tiny, [late], AS_OF)
+    assert outcome(evaluation, "sunny")[0] == "undetermined"
+    assert evaluation.not_counted[0].reason.startswith("not yet observed")
+    expired = late.model_copy(update={"observed": dt.date(2021, 1, 1), "valid_until": dt.date(2021, 3, 1)})
+    assert evaluate(tiny, [expired], AS_OF).not_counted[0].reason.startswith("expired")
+    assert outcome(evaluate(tiny, [expired], dt.date(2021, 2, 1)), "sunny")[0] == "fired"
