@@ -193,8 +193,8 @@ class FactSource(Frozen):
     date: dt.date
 
 
-class Fact(Frozen):
-    """One observed fact, as an analyst entered it."""
+class FactHeader(Frozen):
+    """What every fact has, whatever its kind: identity, dates, source and its grading."""
 
     id: str
     kind: str
@@ -202,12 +202,17 @@ class Fact(Frozen):
     observed: dt.date
     valid_until: dt.date | None = None
     recorded: dt.date | None = None
-    fields: dict[str, Scalar] = {}
     source: FactSource
     reliability: Literal["A", "B", "C", "D", "E", "F"]
     credibility: int = Field(ge=1, le=6)
     analyst: str | None = None
     note: str | None = None
+
+
+class Fact(FactHeader):
+    """One observed fact, as an analyst entered it: the header plus its kind's typed fields."""
+
+    fields: dict[str, Scalar] = {}
     origin: str = ""
 
 

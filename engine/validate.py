@@ -22,9 +22,8 @@ from pydantic import BaseModel, ValidationError
 from engine.errors import InputError, Location, Problems
 from engine.loader import Document, Path_, load_yaml
 from engine.model import (
-    RELIABILITY,
     Fact,
-    FactSource,
+    FactHeader,
     FieldSpec,
     KindSpec,
     Pack,
@@ -112,9 +111,9 @@ def pydantic_problems(problems: Problems, doc: Document, base: Path_, error: Val
 
 
 def as_model(problems: Problems, doc: Document, base: Path_, model: type[BaseModel], data: Any,
-             what: str) -> Any:
+             what: str, strict: bool = False) -> Any:
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, strict=strict)
     except ValidationError as error:
         pydantic_problems(problems, doc, base, error, what)
         return None
@@ -127,22 +126,6 @@ def digest(data: Any) -> str:
 
 
 # --- facts ----------------------------------------------------------------------------------------------
-
-class _FactMeta(BaseModel):
-    model_config = {"extra": "forbid", "strict": True}
-
-    id: str
-    kind: str
-    subject: str
-    observed: dt.date
-    valid_until: dt.date | None = None
-    recorded: dt.date | None = None
-    source: FactSource
-    reliability: str
-    credibility: int
-    analyst: str | None = None
-    note: str | None = None
-
 
 def _fact(problems: Problems, doc: Document, index: int, raw: Any, pack: Pack) -> Fact | None:
     base: Path_ = ("facts", index)
@@ -164,7 +147,7 @@ def _fact(problems: Problems, doc: Document, index: int, raw: Any, pack: Pack) -
     meta = {key: value for key, value in raw.items() if key in FACT_META}
     fields = {key: value for key, value in raw.items() if key not in FACT_META}
     before = len(problems.items)
-    parsed = as_model(problems, doc, base, _FactMeta, meta, "a fact")
+    parsed = as_model(problems, doc, base, FactHeader, meta, "a fact", strict=True)
     for name, value in fields.items():
         spec = kind.fields.get(name)
         if spec is None:
@@ -187,12 +170,6 @@ def _fact(problems: Problems, doc: Document, index: int, raw: Any, pack: Pack) -
     if parsed.subject not in kind.subjects:
         problems.add("bad-subject", f"a {kind_name} fact is about {', '.join(kind.subjects)}; found "
                      f"{parsed.subject!r}" + suggest(parsed.subject, kind.subjects), doc.where((*base, "subject")))
-    if parsed.reliability not in RELIABILITY:
-        problems.add("bad-value", f"reliability is a grade A–F; found {parsed.reliability!r}",
-                     doc.where((*base, "reliability")))
-    if not 1 <= parsed.credibility <= 6:
-        problems.add("bad-value", f"credibility is 1–6; found {parsed.credibility}",
-                     doc.where((*base, "credibility")))
     if parsed.valid_until is not None and parsed.valid_until < parsed.observed:
         problems.add("bad-date", f"valid_until {parsed.valid_until} is before observed {parsed.observed}",
                      doc.where((*base, "valid_until")))
