@@ -122,10 +122,19 @@ class _Composer:
         return value
 
 
-def _count_aliases(file: str, text: str) -> None:
-    aliases = 0
+def _scan(file: str, text: str) -> None:
+    """Check nesting and aliases on the event stream, before PyYAML's recursive composer can overflow."""
+    aliases = depth = 0
     for event in yaml.parse(text, Loader=yaml.SafeLoader):
-        if isinstance(event, yaml.AliasEvent):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                where = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file, 1, 1)
+                raise InputError.one("yaml-too-deep", f"nesting deeper than {MAX_DEPTH} levels", where)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+        elif isinstance(event, yaml.AliasEvent):
             aliases += 1
             if aliases > MAX_ALIASES:
                 mark = event.start_mark
@@ -136,7 +145,7 @@ def _count_aliases(file: str, text: str) -> None:
 def parse_text(text: str, file: str) -> Document:
     """Parse YAML text that is already decoded; `file` names it in messages."""
     try:
-        _count_aliases(file, text)
+        _scan(file, text)
         loader = yaml.SafeLoader(text)
         try:
             root = loader.get_single_node()

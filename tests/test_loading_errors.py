@@ -297,6 +297,12 @@ def case_deep_nesting(tmp: Path) -> Case:
     return one_file_case(tmp, text, at("facts: [[[", "yaml-too-deep", "deeper than"))
 
 
+def case_deeper_nesting(tmp: Path) -> Case:
+    """Beyond the brief's depth 200: 1000 levels, still one line of text, must still be a clear error."""
+    text = "# 1000 nested lists\nfacts: " + "[" * 1000 + "]" * 1000 + "\n"
+    return one_file_case(tmp, text, at("facts: [[[", "yaml-too-deep", "deep"))
+
+
 def case_too_many_properties(tmp: Path) -> Case:
     rules = tmp / "rules"
     shutil.copytree(RULES, rules)
@@ -415,6 +421,7 @@ CASES: dict[str, Callable[[Path], Case]] = {
     "22-derived-kind-as-fact": case_derived_kind,
     "23-merge-key": case_merge_key,
     "24-deep-nesting-200": case_deep_nesting,
+    "24b-deep-nesting-1000": case_deeper_nesting,
     "25-too-many-properties": case_too_many_properties,
     "26-several-problems-all-reported": case_several_problems,
     "27a-rules-unknown-response": case_rules_unknown_response,
