@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 AS_OF  ?= 2021-02-12
 
-.PHONY: run test lint clean
+.PHONY: run test lint features-report clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ lint: $(VENV)/.test
 
 test: lint
 	$(BIN)/pytest
+
+features-report: $(VENV)/.test
+	mkdir -p reports
+	$(BIN)/pytest -q tests/test_features.py --cucumberjson=reports/cucumber.json; status=$$?; \
+	$(BIN)/python tests/features_report.py reports/cucumber.json reports && exit $$status
 
 clean:
 	rm -rf $(VENV) build *.egg-info

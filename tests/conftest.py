@@ -57,3 +57,6 @@ def make_pack(tmp_path: Path) -> Callable[..., Pack]:
 
 def ids(evaluation: Evaluation) -> set[str]:
     return set(evaluation.response_ids())
+
+
+from policy_steps import pytest_bdd_step_func_lookup_error  # noqa: E402,F401 - a pytest-bdd hook

@@ -1,0 +1,57 @@
+Feature: §2 Manage Pakistan's fears over Indian involvement in Afghanistan
+  "in exchange for demonstrable steps toward pushing the Taliban to reduce violence, Washington should
+  provide assurances to Pakistan that it will keep India at arm's length from intra-Afghan negotiations"
+
+  Background:
+    Given the article's rule pack
+    And the baseline of February 2021
+
+  Scenario Outline: Assurances on India only in exchange for demonstrable steps
+    Given the "<scenario>" scenario
+    When the argument is evaluated as of 2021-07-01
+    Then the US response <assured> "india.keep_at_arms_length"
+    And the US response <assured> "india.refrain_encouraging_involvement"
+    And the US response <assured> "india.private_no_provocation_assurance"
+
+    Examples:
+      | scenario           | assured          |
+      | cooperates         | includes         |
+      | demonstrable_steps | includes         |
+      | refuses            | does not include |
+
+  Scenario: Each assurance cites its own paragraph
+    Given the "demonstrable_steps" scenario
+    When the argument is evaluated as of 2021-07-01
+    Then the response "india.keep_at_arms_length" cites paragraph 32
+    And the response "india.refrain_encouraging_involvement" cites paragraph 30
+    And the response "india.private_no_provocation_assurance" cites paragraph 31
+
+  Scenario: Afghanistan is decoupled from the Indo-Pacific partnership whatever Pakistan does
+    When the argument is evaluated as of 2021-02-12
+    Then the US response includes "india.decouple_from_indo_pacific"
+    And rule "india.decouple" fired
+
+  Scenario: Until a cease-fire is agreed, argue for a settlement inclusive of some Indian interests
+    When the argument is evaluated as of 2021-02-12
+    Then the US response includes "india.inclusive_settlement_message"
+
+  Scenario: Once a cease-fire is agreed the inclusive-settlement message is no longer needed
+    Given these facts:
+      | kind         | observed   | fields                 |
+      | negotiations | 2021-08-01 | state=ceasefire_agreed |
+    When the argument is evaluated as of 2021-08-02
+    Then rule "india.inclusive_settlement" is in its else branch
+    And the US response does not include "india.inclusive_settlement_message"
+
+  Scenario: Back the non-interference understanding while it is being negotiated, not once agreed
+    Given these facts:
+      | kind                     | observed   | fields       |
+      | pak_afghan_understanding | 2021-09-01 | state=agreed |
+    When the argument is evaluated as of 2021-09-02
+    Then rule "diplomacy.non_interference" is in its else branch
+    And the US response does not include "diplomacy.back_non_interference_deal"
+
+  Scenario: With no fact on the understanding, whether to back it is undetermined
+    Given no facts
+    When the argument is evaluated as of 2021-02-12
+    Then rule "diplomacy.non_interference" is undetermined for lack of "pak_afghan_understanding:pakistan_afghanistan"
