@@ -1,0 +1,66 @@
+"""Timeline (backtest): the recommendation as of each step over a period, and when each response changed.
+
+Takes a pack, facts and a period; gives a `Timeline` of evaluations through the engine, one per step,
+and the events where a response appeared or disappeared or the cooperation level changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from engine.errors import InputError, Location
+from engine.evaluate import evaluate
+from engine.model import Fact, Frozen, Pack
+
+
+class Point(Frozen):
+    date: dt.date
+    cooperation_level: str | None
+    responses: tuple[str, ...]
+
+
+class Event(Frozen):
+    date: dt.date
+    change: str  # "appeared", "disappeared" or "level"
+    subject: str
+    detail: str = ""
+
+
+class Timeline(Frozen):
+    start: dt.date
+    end: dt.date
+    step_days: int
+    points: tuple[Point, ...]
+    events: tuple[Event, ...]
+
+
+def parse_step(text: str) -> int:
+    """'7d', '2w' or '1' (days) → days."""
+    match = re.fullmatch(r"\s*(\d+)\s*([dw]?)\s*", text)
+    if not match or int(match.group(1)) == 0:
+        raise InputError.one("bad-step", f"expected a step such as 7d or 2w; found {text!r}", Location("--step"))
+    return int(match.group(1)) * (7 if match.group(2) == "w" else 1)
+
+
+def timeline(pack: Pack, facts: list[Fact], start: dt.date, end: dt.date, step_days: int = 7) -> Timeline:
+    if end < start:
+        raise InputError.one("bad-period", f"--to {end} is before --from {start}", Location("--to"))
+    if (end - start).days // step_days > 5_000:
+        raise InputError.one("bad-period", "more than 5,000 steps; use a larger --step", Location("--step"))
+    points: list[Point] = []
+    events: list[Event] = []
+    day = start
+    while day <= end:
+        result = evaluate(pack, facts, day)
+        point = Point(date=day, cooperation_level=result.cooperation_level(), responses=tuple(result.response_ids()))
+        before = points[-1] if points else None
+        old = set(before.responses) if before else set()
+        events += [Event(date=day, change="appeared", subject=r) for r in point.responses if r not in old]
+        events += [Event(date=day, change="disappeared", subject=r) for r in sorted(old - set(point.responses))]
+        if before is None or before.cooperation_level != point.cooperation_level:
+            events.append(Event(date=day, change="level", subject="cooperation_level",
+                                detail=f"{before.cooperation_level if before else '—'} → {point.cooperation_level}"))
+        points.append(point)
+        day += dt.timedelta(days=step_days)
+    return Timeline(start=start, end=end, step_days=step_days, points=tuple(points), events=tuple(events))
