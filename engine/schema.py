@@ -1,0 +1,128 @@
+"""JSON Schema for fact files and rule files, generated from a pack's vocabulary, for editors.
+
+Takes a `Pack`, gives JSON Schema (draft 2020-12) documents: a fact file's schema knows every kind, its
+subjects and typed fields; a rule file's schema knows kinds, response ids and the condition language.
+The YAML language server picks them up from the `# yaml-language-server: $schema=…` header of a file.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.model import FieldSpec, Pack
+
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+DATE = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+META_REQUIRED = ["id", "kind", "subject", "observed", "source", "reliability", "credibility"]
+
+
+def field_schema(spec: FieldSpec) -> dict[str, Any]:
+    if spec.type == "enum":
+        return {"enum": list(spec.values)}
+    if spec.type == "date":
+        return dict(DATE)
+    schema: dict[str, Any] = {"type": spec.type}
+    if spec.min is not None:
+        schema["minimum"] = spec.min
+    if spec.max is not None:
+        schema["maximum"] = spec.max
+    return schema
+
+
+def facts_schema(pack: Pack) -> dict[str, Any]:
+    grades = pack.evidence
+    meta: dict[str, Any] = {
+        "id": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"},
+        "observed": DATE, "valid_until": DATE, "recorded": DATE,
+        "source": {"$ref": "#/$defs/source"},
+        "reliability": {"enum": ["A", "B", "C", "D", "E", "F"],
+                        "description": f"counts at {', '.join(grades.reliability)}"},
+        "credibility": {"type": "integer", "minimum": 1, "maximum": 6,
+                        "description": f"counts at {', '.join(map(str, grades.credibility))}"},
+        "analyst": {"type": "string"}, "note": {"type": "string"},
+    }
+    kinds: dict[str, Any] = {}
+    for name, spec in sorted(pack.vocabulary.items()):
+        if spec.derived:
+            continue
+        kinds[f"kind.{name}"] = {
+            "type": "object",
+            "additionalProperties": False,
+            "required": META_REQUIRED + [f for f, s in spec.fields.items() if not s.optional],
+            "properties": {**meta, "kind": {"const": name}, "subject": {"enum": list(spec.subjects)},
+                           **{f: field_schema(s) for f, s in spec.fields.items()}},
+        }
+    return {
+        "$schema": DRAFT,
+        "$id": "facts.schema.json",
+        "title": f"commitments fact file ({pack.name} {pack.version})",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["facts"],
+        "properties": {"facts": {"type": "array", "items": {"$ref": "#/$defs/fact"}}},
+        "$defs": {
+            "source": {"type": "object", "additionalProperties": False, "required": ["title", "ref", "date"],
+                       "properties": {"title": {"type": "string"}, "ref": {"type": "string"}, "date": DATE}},
+            "fact": {"oneOf": [{"$ref": f"#/$defs/{key}"} for key in kinds]},
+            **kinds,
+        },
+    }
+
+
+def rules_schema(pack: Pack) -> dict[str, Any]:
+    kinds = sorted(pack.vocabulary)
+    scalar = {"type": ["string", "number", "boolean"]}
+    test = {"oneOf": [scalar, {"type": "object", "minProperties": 1, "maxProperties": 1,
+                               "properties": {op: {"anyOf": [scalar, {"type": "array"},
+                                                             {"type": "object", "required": ["ref"]}]}
+                                              for op in ("eq", "ne", "lt", "lte", "gt", "gte", "in")},
+                               "additionalProperties": False}]}
+    pattern = {"type": "object", "required": ["fact"], "additionalProperties": False,
+               "properties": {"fact": {"enum": kinds}, "subject": {"type": "string"},
+                              "where": {"type": "object", "additionalProperties": test},
+                              "as": {"type": "string"}}}
+    match = {"type": "object", "required": ["match"], "additionalProperties": False,
+             "properties": {"match": {"enum": sorted(pack.patterns)}, "as": {"type": "string"}}}
+    condition = {"oneOf": [
+        {"$ref": "#/$defs/pattern"}, {"$ref": "#/$defs/match"},
+        *({"type": "object", "required": [key], "additionalProperties": False,
+           "properties": {key: {"type": "array", "items": {"$ref": "#/$defs/condition"}}}} for key in ("all", "any")),
+        {"type": "object", "required": ["not"], "additionalProperties": False,
+         "properties": {"not": {"$ref": "#/$defs/condition"}}},
+        {"type": "object", "required": ["none"], "additionalProperties": False,
+         "properties": {"none": {"oneOf": [{"$ref": "#/$defs/pattern"}, {"$ref": "#/$defs/match"}]}}},
+    ]}
+    derived = [k for k in kinds if pack.vocabulary[k].derived]
+    effect = {"oneOf": [
+        {"type": "object", "required": ["respond"], "additionalProperties": False,
+         "properties": {"respond": {"enum": sorted(pack.responses)}, "cite": {"type": "integer", "minimum": 0}}},
+        {"type": "object", "required": ["derive"], "additionalProperties": False,
+         "properties": {"derive": {"type": "object", "required": ["kind"],
+                                   "properties": {"kind": {"enum": derived}}}}},
+    ]}
+    rule = {"type": "object", "required": ["id", "cites"], "additionalProperties": False,
+            "properties": {"id": {"type": "string"}, "title": {"type": "string"},
+                           "cites": {"type": "array", "minItems": 1, "items": {
+                               "type": "object", "required": ["source", "para", "quote"], "additionalProperties": False,
+                               "properties": {"source": {"enum": sorted(pack.sources)},
+                                              "para": {"type": "integer", "minimum": 1},
+                                              "quote": {"type": "string"}}}},
+                           "when": {"$ref": "#/$defs/condition"},
+                           "then": {"type": "array", "items": {"$ref": "#/$defs/effect"}},
+                           "else": {"type": "array", "items": {"$ref": "#/$defs/effect"}},
+                           "priority": {"type": "integer"}}}
+    response = {"type": "object", "required": ["category", "text"], "additionalProperties": False,
+                "properties": {"category": {"enum": ["offer", "consequence", "messaging", "assurance", "principle",
+                                                     "risk"]},
+                               "text": {"type": "string"}, "withholds": {"type": "array", "items": {"type": "string"}}}}
+    return {
+        "$schema": DRAFT,
+        "$id": "rules.schema.json",
+        "title": f"commitments rule file ({pack.name} {pack.version})",
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"rules": {"type": "array", "items": {"$ref": "#/$defs/rule"}},
+                       "responses": {"type": "object", "additionalProperties": {"$ref": "#/$defs/response"}}},
+        "$defs": {"pattern": pattern, "match": match, "condition": condition, "effect": effect, "rule": rule,
+                  "response": response},
+    }
