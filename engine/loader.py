@@ -55,9 +55,13 @@ class Document:
         return Location(self.file, 1, 1)
 
 
+def _at(file: str, mark: Any) -> Location:
+    """A PyYAML mark (0-based) as a Location (1-based); the file's start when there is none."""
+    return Location(file, mark.line + 1, mark.column + 1) if mark else Location(file, 1, 1)
+
+
 def _loc(file: str, node: Node) -> Location:
-    mark = node.start_mark
-    return Location(file, mark.line + 1, mark.column + 1)
+    return _at(file, node.start_mark)
 
 
 class _Composer:
@@ -129,17 +133,15 @@ def _scan(file: str, text: str) -> None:
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
-                mark = event.start_mark
-                where = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file, 1, 1)
-                raise InputError.one("yaml-too-deep", f"nesting deeper than {MAX_DEPTH} levels", where)
+                raise InputError.one("yaml-too-deep", f"nesting deeper than {MAX_DEPTH} levels",
+                                     _at(file, event.start_mark))
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
         elif isinstance(event, yaml.AliasEvent):
             aliases += 1
             if aliases > MAX_ALIASES:
-                mark = event.start_mark
-                where = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file, 1, 1)
-                raise InputError.one("yaml-aliases", f"more than {MAX_ALIASES} aliases in one file", where)
+                raise InputError.one("yaml-aliases", f"more than {MAX_ALIASES} aliases in one file",
+                                     _at(file, event.start_mark))
 
 
 def parse_text(text: str, file: str) -> Document:
@@ -152,8 +154,7 @@ def parse_text(text: str, file: str) -> Document:
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        where = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file, 1, 1)
+        where = _at(file, error.problem_mark or error.context_mark)
         problem = " ".join(str(part) for part in (error.context, error.problem) if part)
         raise InputError.one("yaml-syntax", problem or "malformed YAML", where) from None
     except yaml.YAMLError as error:
