@@ -10,7 +10,7 @@ durable_rules rule per conjunction.
 Every compiled rule starts with a gate fact that the runtime asserts after all other facts of a stratum,
 so negations are evaluated against complete memories (measured: without it, durable_rules fires a
 `not` join on whichever fact arrived first). Rules that negate a derived kind run in a later stratum
-than the rules deriving it; a cycle through negation is a compile error naming its rules.
+than the rules deriving it; a derivation cycle is a compile error naming its rules.
 """
 
 from __future__ import annotations
@@ -233,26 +233,37 @@ def _origin(rule: Rule) -> Location:
 
 
 def _stratify(pack: Pack, reads: dict[str, set[str]], negated: dict[str, set[str]]) -> dict[str, int]:
-    """The stratum of each rule: after the derivers of what it reads, strictly after what it negates."""
+    """The stratum of each rule: after the derivers of what it reads, strictly after what it negates.
+
+    Derived facts may not feed back into the rules that derive them: a cycle, through negation or not,
+    is refused with the rules in it named. That is the bound on forward chaining: without cycles, a run
+    derives at most one fact per derive effect per match, and always ends.
+    """
     derivers: dict[str, set[str]] = {}
     for each in pack.rules:
         for kind in _derived_kinds(each, "then") | _derived_kinds(each, "else"):
             derivers.setdefault(kind, set()).add(each.id)
-    level = {rule: 0 for rule in reads}
-    limit = len(level) + 1
-    changed = True
-    while changed:
-        changed = False
-        for rule in level:
-            need = max([level[d] for k in reads[rule] for d in derivers.get(k, ())]
-                       + [level[d] + 1 for k in negated[rule] for d in derivers.get(k, ())] + [0])
-            if need > level[rule]:
-                if need > limit:
-                    cycle = sorted(r for r in level if level[r] > len(level) // 2 + 1) or [rule]
-                    raise InputError.one("negation-cycle", "rules negate facts they derive in a cycle: "
-                                         + " → ".join(cycle), _origin(_rule(pack, rule)))
-                level[rule] = need
-                changed = True
+    feeds: dict[str, list[tuple[str, bool]]] = {
+        rule: sorted({(d, k in negated[rule]) for k in reads[rule] | negated[rule] for d in derivers.get(k, ())})
+        for rule in reads}
+    level: dict[str, int] = {}
+    path: list[str] = []
+
+    def visit(rule: str) -> int:
+        if rule in level:
+            return level[rule]
+        if rule in path:
+            cycle = [*path[path.index(rule):], rule]
+            raise InputError.one("derivation-cycle", "derived facts feed back into the rules that derive them: "
+                                 + " → ".join(cycle), _origin(_rule(pack, rule)))
+        path.append(rule)
+        found = max([visit(d) + (1 if neg else 0) for d, neg in feeds[rule]] + [0])
+        path.pop()
+        level[rule] = found
+        return found
+
+    for rule in sorted(reads):
+        visit(rule)
     return level
 
 

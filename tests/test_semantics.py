@@ -154,7 +154,7 @@ def test_negating_a_derived_kind_runs_in_a_later_stratum(make_pack: Callable[...
     assert "lonely" in evaluate(pack, [], AS_OF).response_ids()
 
 
-def test_a_cycle_through_negation_is_rejected(make_pack: Callable[..., Pack]) -> None:
+def test_a_derivation_cycle_is_rejected_naming_its_rules(make_pack: Callable[..., Pack]) -> None:
     from engine.compiler import compile_pack
 
     pack = make_pack(PACK, responses=RESPONSES, rules=f"""
@@ -166,8 +166,8 @@ def test_a_cycle_through_negation_is_rejected(make_pack: Callable[..., Pack]) ->
     """)
     with pytest.raises(InputError) as caught:
         compile_pack(pack)
-    assert caught.value.problems[0].code == "negation-cycle"
-    assert "flip" in caught.value.problems[0].message
+    assert caught.value.problems[0].code == "derivation-cycle"
+    assert "flip → flip" in caught.value.problems[0].message
 
 
 def test_as_of_window_and_validity(tiny: Pack) -> None:
@@ -178,3 +178,29 @@ def test_as_of_window_and_validity(tiny: Pack) -> None:
     expired = late.model_copy(update={"observed": dt.date(2021, 1, 1), "valid_until": dt.date(2021, 3, 1)})
     assert evaluate(tiny, [expired], AS_OF).not_counted[0].reason.startswith("expired")
     assert outcome(evaluate(tiny, [expired], dt.date(2021, 2, 1)), "sunny")[0] == "fired"
+
+
+def test_a_longer_positive_cycle_is_rejected_too(make_pack: Callable[..., Pack]) -> None:
+    from engine.compiler import compile_pack
+
+    pack = make_pack(PACK.replace("      value: {type: enum, values: [good, bad]}", """      value: {type: enum, values: [good, bad]}
+  tone:
+    subjects: [city]
+    state: true
+    derived: true
+    fields:
+      value: {type: enum, values: [up, down]}"""), responses=RESPONSES, rules=f"""
+        rules:
+          - id: a
+            {C}
+            when: {{fact: tone, where: {{value: up}}}}
+            then: [{{derive: {{kind: mood, value: good}}}}]
+          - id: b
+            {C}
+            when: {{fact: mood, where: {{value: good}}}}
+            then: [{{derive: {{kind: tone, value: up}}}}]
+    """)
+    with pytest.raises(InputError) as caught:
+        compile_pack(pack)
+    assert caught.value.problems[0].code == "derivation-cycle"
+    assert caught.value.problems[0].message.endswith("a → b → a")
