@@ -104,3 +104,67 @@ def render_markdown(evaluation: Evaluation, pack: Pack) -> str:
 
 
 RENDERERS = {"text": render_text, "json": render_json, "markdown": render_markdown}
+
+
+# --- analyst tools ----------------------------------------------------------------------------------------
+
+def render_explanation(explanation: Any) -> str:
+    """An `engine.explain.Explanation` as an indented chain: rule → facts (grade, source) → citations."""
+    lines = [explanation.summary + "."]
+    for link in explanation.chain:
+        lines.append(f"  rule {link.rule} — {link.title}: {link.status}")
+        if link.missing:
+            lines.append(f"    needs: {', '.join(link.missing)}")
+        for fact in link.branch_facts:
+            values = ", ".join(f"{k}={v}" for k, v in sorted(fact.fields.items()))
+            when = f" observed {fact.observed}" if fact.observed else ""
+            lines.append(f"    on {fact.id}: {fact.kind}({values}){when} [{fact.grade}: {fact.source}]")
+        for cite in link.citations:
+            lines.append(f"    cites {cite.source} ¶{cite.para}: “{cite.quote}”")
+    if not explanation.present and explanation.what == "response":
+        if explanation.change_found:
+            lines.append("Smallest change that would produce it (checked by evaluating it):")
+            lines.extend(f"  - {change.describe()}" for change in explanation.smallest_change)
+        else:
+            lines.append("No change among those tried produces it.")
+    return "\n".join(lines)
+
+
+def render_diff(result: Any, changes: list[Any]) -> str:
+    """An `engine.whatif.Diff` after the changes that made it."""
+    lines = ["What if:"] + [f"  - {c.describe()}" for c in changes]
+    lines.append(f"Cooperation level: {result.level_before} → {result.level_after}")
+    lines += [f"  + {r}" for r in result.gained] + [f"  - {r}" for r in result.lost]
+    if not result.gained and not result.lost:
+        lines.append("  (no response changes)")
+    return "\n".join(lines)
+
+
+def render_timeline(result: Any, fmt: str) -> str:
+    """An `engine.timeline.Timeline` as text (events), JSON (all), or CSV (one row a step)."""
+    if fmt == "json":
+        return json.dumps(result.model_dump(mode="json"), indent=2, ensure_ascii=False)
+    if fmt == "csv":
+        rows = ["date,cooperation_level,responses"]
+        rows += [f"{p.date},{p.cooperation_level or ''},{' '.join(p.responses)}" for p in result.points]
+        return "\n".join(rows)
+    lines = [f"Timeline {result.start} → {result.end}, every {result.step_days} days "
+             f"({len(result.points)} evaluations)"]
+    for event in result.events:
+        if event.change == "level":
+            lines.append(f"{event.date}  cooperation level {event.detail}")
+        else:
+            lines.append(f"{event.date}  {'+' if event.change == 'appeared' else '-'} {event.subject}")
+    return "\n".join(lines)
+
+
+def render_check(report: Any, summary: str) -> str:
+    """An `engine.check.CheckReport` after the validation summary."""
+    lines = [summary]
+    lines += [f"guardrail proved: {g}" for g in report.proved]
+    for finding in report.findings:
+        where = f"{finding.location}: " if finding.location else ""
+        lines.append(f"{where}{finding.severity}: {finding.code}: {finding.message}")
+        if finding.counterexample:
+            lines.append(f"    counterexample facts: {'; '.join(finding.counterexample)}")
+    return "\n".join(lines)
