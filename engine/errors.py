@@ -74,6 +74,13 @@ class RuntimeFault(EngineError):
     exit_code = EXIT_INTERNAL
 
 
+class StoreError(EngineError):
+    """The audit store cannot be used — busy past the timeout, read-only, not a database, damaged, or
+    written by a newer version: exit 3, and an evaluation that could not be recorded is not reported."""
+
+    exit_code = EXIT_INTERNAL
+
+
 class Problems:
     """Collects problems while a stage goes on, then raises them together."""
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,18 @@ BASELINE = FACTS / "2021-02-baseline.yaml"
 SCENARIOS = FACTS / "scenarios"
 SEEDS = ROOT.parent / "shared" / "seeds"
 AFTER_SCENARIOS = dt.date(2021, 7, 1)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _audit_store_outside_the_repository(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """`evaluate` records every run; tests must never write into the repository's .commitments/."""
+    before = os.environ.get("COMMITMENTS_AUDIT_DB")
+    os.environ["COMMITMENTS_AUDIT_DB"] = str(tmp_path_factory.mktemp("audit") / "audit.sqlite")
+    yield
+    if before is None:
+        os.environ.pop("COMMITMENTS_AUDIT_DB", None)
+    else:
+        os.environ["COMMITMENTS_AUDIT_DB"] = before
 
 
 @pytest.fixture(scope="session")

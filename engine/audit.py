@@ -1,0 +1,337 @@
+"""The audit trail's store: every evaluation appended to an embedded SQLite file, hash-chained, verifiable.
+
+Takes `AuditEntry`s (see `engine.record`); gives back plain pydantic data — the `AuditRecord`s in the
+store, `AuditSummary`s for listing, a `Verification` of the whole chain. This is the only module that
+touches SQLite, and `AuditStore` is deliberately narrow (open, append, find, get,
+records, verify) so that a shared PostgreSQL store could sit behind the same interface (SPEC §9).
+
+The chain: a record's body is the canonical JSON (sorted keys, no spaces, UTF-8) of everything in it but
+its hash — its `seq` and `prev_hash` included — and hash = SHA-256(prev_hash + body), with 64 zeros
+before the first record. Bodies are stored as the exact text that was hashed, so `verify` recomputes
+from stored bytes. An append reads the chain's head and inserts after it inside one `BEGIN IMMEDIATE`
+transaction: concurrent writers queue on SQLite's write lock and never fork the chain (UNIQUE seq and
+prev_hash would refuse a fork anyway), and SQLite's atomic commit means a writer killed mid-append
+leaves no half record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from engine.errors import InputError, Location, StoreError
+from engine.model import PackRef
+from engine.record import (
+    GENESIS,
+    AuditEntry,
+    AuditFilter,
+    AuditRecord,
+    AuditSummary,
+    Verification,
+    canonical,
+    chain_hash,
+    columns_of,
+    result_digest,
+    snapshot_digest,
+)
+
+DEFAULT_PATH = Path(".commitments") / "audit.sqlite"
+ENV_VAR = "COMMITMENTS_AUDIT_DB"
+BUSY_TIMEOUT = 30.0  # seconds a writer waits for another's append before giving up
+
+# One tuple of statements per schema version: MIGRATIONS[n] takes a store from version n to n + 1.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE records (
+            seq            INTEGER PRIMARY KEY CHECK (seq >= 1),
+            run_id         TEXT NOT NULL UNIQUE,
+            recorded_at    TEXT NOT NULL,
+            user_name      TEXT NOT NULL,
+            engine_version TEXT NOT NULL,
+            as_of          TEXT NOT NULL,
+            pack_name      TEXT NOT NULL,
+            pack_version   TEXT NOT NULL,
+            pack_digest    TEXT NOT NULL,
+            facts_digest   TEXT NOT NULL,
+            result_digest  TEXT NOT NULL,
+            responses      TEXT NOT NULL,
+            rules          TEXT NOT NULL,
+            ok             INTEGER NOT NULL,
+            body           TEXT NOT NULL,
+            prev_hash      TEXT NOT NULL UNIQUE,
+            hash           TEXT NOT NULL UNIQUE)""",
+        "CREATE INDEX records_recorded_at ON records (recorded_at)",
+        # The head names the last record appended, so that deleting records at the end shows as well.
+        "CREATE TABLE head (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, hash TEXT NOT NULL)",
+        # Not security (whoever can write the file can drop these), but no accidental edit goes through.
+        "CREATE TRIGGER records_no_update BEFORE UPDATE ON records "
+        "BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END",
+        "CREATE TRIGGER records_no_delete BEFORE DELETE ON records "
+        "BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END",
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+COLUMNS = ("seq", "run_id", "recorded_at", "user_name", "engine_version", "as_of", "pack_name", "pack_version",
+           "pack_digest", "facts_digest", "result_digest", "responses", "rules", "ok", "prev_hash")
+
+# --- the store ----------------------------------------------------------------------------------------
+
+def audit_path(flag: Path | None) -> Path:
+    """Where the store is: `--audit-db` beats $COMMITMENTS_AUDIT_DB beats .commitments/audit.sqlite here."""
+    if flag is not None:
+        return flag
+    env = os.environ.get(ENV_VAR, "").strip()
+    return Path(env) if env else DEFAULT_PATH
+
+
+def _store_message(error: sqlite3.Error, timeout: float) -> str:
+    text = str(error)
+    if "locked" in text or "busy" in text:
+        return f"the audit store is busy: another process held it for more than {timeout:g} s; try again"
+    if "readonly" in text or "read-only" in text:
+        return "the audit store is read-only; use --audit-db to record elsewhere, or --no-audit"
+    if "not a database" in text or "malformed" in text:
+        return f"not an audit store, or the file is damaged (SQLite: {text})"
+    if "unable to open" in text:
+        return "cannot open the audit store here (is its folder writable, and is it a file?)"
+    return f"the audit store failed (SQLite: {text})"
+
+
+@contextmanager
+def _translated(path: Path, timeout: float) -> Iterator[None]:
+    """SQLite's errors as one clear StoreError naming the store."""
+    try:
+        yield
+    except sqlite3.Error as error:
+        raise StoreError.one("audit-store", _store_message(error, timeout), Location(str(path))) from None
+
+
+class AuditStore:
+    """An append-only, hash-chained log of evaluations in one SQLite file."""
+
+    def __init__(self, path: Path, connection: sqlite3.Connection, timeout: float) -> None:
+        self.path = path
+        self._db = connection
+        self._timeout = timeout
+
+    @classmethod
+    def open(cls, path: Path, *, create: bool = True, timeout: float = BUSY_TIMEOUT) -> AuditStore:
+        """Open (creating and migrating if need be) the store at `path`; `create=False` needs it to exist."""
+        if not create and not path.is_file():
+            raise InputError.one("no-audit-store", f"no audit store here; `commitments evaluate` records to "
+                                 f"{DEFAULT_PATH} unless --audit-db or ${ENV_VAR} says otherwise",
+                                 Location(str(path)))
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StoreError.one("audit-store", f"cannot create its folder: {error.strerror}",
+                                 Location(str(path))) from None
+        with _translated(path, timeout):
+            connection = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
+            try:
+                store = cls(path, connection, timeout)
+                store._migrate()
+            except BaseException:
+                connection.close()
+                raise
+        return store
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> AuditStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _errors(self) -> AbstractContextManager[None]:
+        return _translated(self.path, self._timeout)
+
+    @contextmanager
+    def _transaction(self, mode: str = "IMMEDIATE") -> Iterator[None]:
+        self._db.execute(f"BEGIN {mode}")
+        try:
+            yield
+            self._db.execute("COMMIT")
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
+
+    def _migrate(self) -> None:
+        self._db.execute("PRAGMA synchronous = FULL")
+        if self._version() == SCHEMA_VERSION:
+            return
+        self._wal()
+        with self._transaction():
+            version = self._version()  # again, under the write lock: another process may have migrated
+            if version > SCHEMA_VERSION:
+                raise StoreError.one("audit-store", f"written by a newer commitments (schema {version}; this "
+                                     f"one knows up to {SCHEMA_VERSION})", Location(str(self.path)))
+            for step in MIGRATIONS[version:]:
+                for statement in step:
+                    self._db.execute(statement)
+            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _wal(self) -> None:
+        """WAL lets readers run beside the writer; switching needs a moment alone with the file."""
+        deadline = time.monotonic() + self._timeout
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+
+    def append(self, entry: AuditEntry) -> AuditRecord:
+        """Seal an entry after the chain's head, in one transaction; gives the record as stored."""
+        content = entry.model_dump(mode="json")
+        with self._errors(), self._transaction():
+            head = self._db.execute("SELECT seq, hash FROM head WHERE id = 1").fetchone()
+            if head is None:  # a new store (or a lost head: then chain after the last record there is)
+                head = self._db.execute("SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1").fetchone()
+            seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS)
+            body = {**content, "seq": seq, "prev_hash": prev_hash}
+            text = canonical(body)
+            sealed = chain_hash(prev_hash, text)
+            columns = columns_of(body)
+            self._db.execute(f"INSERT INTO records ({', '.join(columns)}, body, hash) "
+                             f"VALUES ({', '.join('?' * (len(columns) + 2))})", (*columns.values(), text, sealed))
+            self._db.execute("INSERT INTO head (id, seq, hash) VALUES (1, ?, ?) "
+                             "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+                             (seq, sealed))
+        return AuditRecord(**dict(entry), seq=seq, prev_hash=prev_hash, hash=sealed)
+
+    def find(self, where: AuditFilter | None = None) -> list[AuditSummary]:
+        """Summaries of the records that pass the filter, oldest first."""
+        where = where or AuditFilter()
+        clauses, params = ["1"], []
+        if where.recorded_from:
+            clauses.append("recorded_at >= ?")
+            params.append(where.recorded_from.isoformat())
+        if where.recorded_to:
+            clauses.append("recorded_at < ?")
+            params.append((where.recorded_to + dt.timedelta(days=1)).isoformat())
+        with self._errors():
+            rows = self._db.execute(
+                "SELECT seq, run_id, recorded_at, user_name, as_of, pack_name, pack_version, pack_digest, "
+                "facts_digest, result_digest, responses, rules, ok, hash FROM records "
+                f"WHERE {' AND '.join(clauses)} ORDER BY seq", params).fetchall()
+        found = []
+        for row in rows:
+            responses, rules = tuple(json.loads(row[10])), tuple(json.loads(row[11]))
+            if (where.response and where.response not in responses) or (where.rule and where.rule not in rules):
+                continue
+            found.append(AuditSummary(
+                seq=row[0], run_id=row[1], recorded_at=row[2], user=row[3], as_of=row[4],
+                pack=PackRef(name=row[5], version=row[6], digest=row[7]), facts_digest=row[8],
+                result_digest=row[9], responses=responses, rules=rules, ok=bool(row[12]), hash=row[13]))
+        return found
+
+    def get(self, run: str) -> AuditRecord:
+        """The record of a run, named by its id or a unique prefix of it."""
+        with self._errors():
+            rows = self._db.execute("SELECT seq, body, hash, run_id FROM records WHERE run_id = ?", (run,)).fetchall()
+            if not rows and run:
+                rows = self._db.execute("SELECT seq, body, hash, run_id FROM records WHERE substr(run_id, 1, ?) = ? "
+                                        "ORDER BY seq LIMIT 3", (len(run), run)).fetchall()
+        if not rows:
+            raise InputError.one("unknown-run", f"no run {run!r} in this audit store (see `commitments audit list`)",
+                                 Location(str(self.path)))
+        if len(rows) > 1:
+            raise InputError.one("ambiguous-run", f"{run!r} starts several run ids "
+                                 f"({', '.join(r[3] for r in rows[:2])}, …); give more of it", Location(str(self.path)))
+        return self._record(*rows[0][:3])
+
+    def records(self) -> Iterator[AuditRecord]:
+        """Every record, oldest first."""
+        with self._errors():
+            rows = self._db.execute("SELECT seq, body, hash FROM records ORDER BY seq").fetchall()
+        for row in rows:
+            yield self._record(*row)
+
+    def _record(self, seq: int, body: str, sealed: str) -> AuditRecord:
+        try:
+            return AuditRecord.model_validate({**json.loads(body), "hash": sealed})
+        except (ValueError, ValidationError):
+            raise StoreError.one("audit-damaged", f"record #{seq} cannot be read; run `commitments audit verify`",
+                                 Location(str(self.path))) from None
+
+    def verify(self) -> Verification:
+        """Walk the chain from the first record; name the first that was edited, deleted, inserted or moved."""
+        with self._errors(), self._transaction("DEFERRED"):  # one snapshot, even while others append
+            head = self._db.execute("SELECT seq, hash FROM head WHERE id = 1").fetchone()
+            rows = self._db.execute(f"SELECT {', '.join(COLUMNS)}, body, hash FROM records ORDER BY seq")
+            count, prev_hash = 0, GENESIS
+            for row in rows:
+                problem = _check(dict(zip((*COLUMNS, "body", "hash"), row, strict=True)), count + 1, prev_hash)
+                if problem:
+                    total = self._db.execute("SELECT count(*) FROM records").fetchone()[0]
+                    return Verification(ok=False, records=total, head=prev_hash, bad_seq=problem[0],
+                                        problem=problem[1])
+                count, prev_hash = count + 1, row[-1]
+        problem = _check_head(head, count, prev_hash)
+        if problem:
+            return Verification(ok=False, records=count, head=prev_hash, bad_seq=problem[0], problem=problem[1])
+        return Verification(ok=True, records=count, head=prev_hash)
+
+
+def _check(row: dict[str, Any], expected: int, prev_hash: str) -> tuple[int, str] | None:
+    """Why this row breaks the chain at position `expected`, or None."""
+    seq = row["seq"]
+    if seq != expected:
+        return expected, f"missing: the record after #{expected - 1} is #{seq} (deleted, or renumbered)"
+    try:
+        body = json.loads(row["body"])
+        columns = columns_of(body)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return seq, "its body is not a well-formed record (edited)"
+    if chain_hash(row["prev_hash"], row["body"]) != row["hash"]:
+        return seq, "its content does not match its hash (edited)"
+    if body["seq"] != seq:
+        return seq, f"it was recorded as #{body['seq']} (records reordered or renumbered)"
+    if row["prev_hash"] != prev_hash:
+        return seq, f"it does not follow #{seq - 1}: its prev_hash is not #{seq - 1}'s hash (records inserted, " \
+                    "deleted or reordered)"
+    for name, value in columns.items():
+        if row[name] != value:
+            return seq, f"its {name} column was edited: it says {row[name]!r}, the sealed record {value!r}"
+    try:
+        record = AuditRecord.model_validate({**body, "hash": row["hash"]})
+    except ValidationError:
+        return seq, "its body is not a valid audit record (forged)"
+    if record.firings != record.result.firings or record.run_id != record.result.run_id \
+            or result_digest(body["result"]) != record.result_digest:
+        return seq, "its result disagrees with its own digest or firings (forged)"
+    if snapshot_digest(body["facts_snapshot"]) != record.facts_digest:
+        return seq, "its facts snapshot disagrees with its facts digest (forged)"
+    return None
+
+
+def _check_head(head: tuple[int, str] | None, count: int, last: str) -> tuple[int, str] | None:
+    if head is None:
+        return (count, "the chain's head is missing: records at the end may have been deleted") if count else None
+    seq, sealed = head
+    if seq > count:
+        return count + 1, f"missing: the chain ends at #{count} but its head says #{seq} (deleted at the end)"
+    if seq < count:
+        return seq + 1, f"appended behind the store's back: the head says the chain ends at #{seq}"
+    if sealed != last:
+        return seq, "it is not the record the head names (replaced)"
+    return None
+

@@ -1,0 +1,147 @@
+"""An audit record: what one evaluation leaves behind — its inputs in full, every firing, the result —
+the canonical serialisation and SHA-256 chaining that seal it, and the other plain data of the trail.
+
+Takes an `Evaluation` with the pack and facts it was computed from (`entry_for`); gives plain pydantic
+data (`AuditEntry`, and `AuditRecord` once the store has placed it in the chain). Canonical JSON is sorted
+keys, no spaces, UTF-8; a record's hash is SHA-256(prev_hash + canonical JSON of the record minus its
+hash). Nothing here touches storage: `engine.audit` does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import hashlib
+import json
+from typing import Any
+
+from engine import __version__
+from engine.model import Evaluation, Fact, Firing, Frozen, Pack, PackRef
+from engine.validate import digest
+
+GENESIS = "0" * 64  # the prev_hash of the first record
+
+
+class AuditEntry(Frozen):
+    """What one evaluation adds to the trail: everything but its place in the chain."""
+
+    run_id: str
+    recorded_at: str
+    user: str
+    engine_version: str
+    as_of: dt.date
+    pack: PackRef
+    facts_digest: str
+    result_digest: str
+    pack_snapshot: dict[str, Any]
+    facts_snapshot: tuple[dict[str, Any], ...]
+    firings: tuple[Firing, ...]
+    result: Evaluation
+
+
+class AuditRecord(AuditEntry):
+    """An entry as stored: its place in the chain and the hash that seals it."""
+
+    seq: int
+    prev_hash: str
+    hash: str
+
+    def intact(self) -> bool:
+        """Whether this record's content still matches its own hash (the chain is `verify`'s business)."""
+        return chain_hash(self.prev_hash, canonical(self.model_dump(mode="json", exclude={"hash"}))) == self.hash
+
+
+class AuditSummary(Frozen):
+    """One line of `audit list`: a record's indexed columns, without its snapshots."""
+
+    seq: int
+    run_id: str
+    recorded_at: str
+    user: str
+    as_of: dt.date
+    pack: PackRef
+    facts_digest: str
+    result_digest: str
+    responses: tuple[str, ...]
+    rules: tuple[str, ...]
+    ok: bool
+    hash: str
+
+
+class AuditFilter(Frozen):
+    """Which records to list: recorded between two UTC dates (inclusive), recommending or firing an id."""
+
+    recorded_from: dt.date | None = None
+    recorded_to: dt.date | None = None
+    response: str | None = None
+    rule: str | None = None
+
+
+class Verification(Frozen):
+    ok: bool
+    records: int
+    head: str
+    bad_seq: int | None = None
+    problem: str = ""
+
+
+def canonical(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def chain_hash(prev_hash: str, body: str) -> str:
+    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+
+
+def result_digest(result: Evaluation | dict[str, Any]) -> str:
+    """Digest of a result without its run id: what a replay must reproduce."""
+    data = result.model_dump(mode="json") if isinstance(result, Evaluation) else dict(result)
+    data.pop("run_id", None)
+    return digest(data)
+
+
+def snapshot_digest(facts_snapshot: list[dict[str, Any]] | tuple[dict[str, Any], ...]) -> str:
+    """The facts digest of a facts snapshot, as `engine.evaluate.facts_digest` computes it from the facts."""
+    return digest(sorted(({k: v for k, v in fact.items() if k != "origin"} for fact in facts_snapshot),
+                         key=lambda fact: str(fact["id"])))
+
+
+def current_user() -> str:
+    try:
+        return getpass.getuser() or "unknown"
+    except (OSError, KeyError, ImportError):
+        return "unknown"
+
+
+def entry_for(evaluation: Evaluation, pack: Pack, facts: list[Fact]) -> AuditEntry:
+    """The audit entry of an evaluation, with full snapshots of the pack and facts it was computed from."""
+    return AuditEntry(
+        run_id=evaluation.run_id,
+        recorded_at=dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
+        user=current_user(),
+        engine_version=__version__,
+        as_of=evaluation.as_of,
+        pack=evaluation.pack,
+        facts_digest=evaluation.facts_digest,
+        result_digest=result_digest(evaluation),
+        pack_snapshot=pack.model_dump(mode="json"),
+        facts_snapshot=tuple(f.model_dump(mode="json") for f in sorted(facts, key=lambda f: f.id)),
+        firings=evaluation.firings,
+        result=evaluation,
+    )
+
+
+def columns_of(body: dict[str, Any]) -> dict[str, Any]:
+    """The indexed columns of a record, all derived from its body (verify checks they still agree)."""
+    result = body["result"]
+    return {
+        "seq": body["seq"], "run_id": body["run_id"], "recorded_at": body["recorded_at"],
+        "user_name": body["user"], "engine_version": body["engine_version"], "as_of": body["as_of"],
+        "pack_name": body["pack"]["name"], "pack_version": body["pack"]["version"],
+        "pack_digest": body["pack"]["digest"], "facts_digest": body["facts_digest"],
+        "result_digest": body["result_digest"],
+        "responses": canonical([r["id"] for r in result["responses"]]),
+        "rules": canonical(sorted({f["rule"] for f in body["firings"]})),
+        "ok": int(all(g["ok"] for g in result["guardrails"])), "prev_hash": body["prev_hash"],
+    }
+

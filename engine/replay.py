@@ -1,0 +1,141 @@
+"""Replay: a recorded evaluation re-run from its own snapshot, and whether it reproduces the result.
+
+Takes an `AuditRecord`; rebuilds the pack and facts exactly as they were (JSON has no dates, so
+date-typed fields get their type back from the snapshot's own vocabulary), evaluates them as of the
+recorded date under the recorded run id, and gives a `Replay`: identical (same result digest) or the
+differences — responses gained and lost, the cooperation level before → after, the fields that differ.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import ValidationError
+
+from engine import __version__
+from engine.errors import StoreError
+from engine.evaluate import evaluate, facts_digest
+from engine.model import (
+    AllOf,
+    AnyOf,
+    Condition,
+    Derive,
+    Evaluation,
+    Fact,
+    FieldSpec,
+    Frozen,
+    KindSpec,
+    NoneOf,
+    Not,
+    Pack,
+    Pattern,
+    Rule,
+    Test,
+)
+from engine.record import AuditRecord, result_digest
+
+
+def _typed(spec: FieldSpec | None, value: Any) -> Any:
+    """JSON has no dates: a date-typed field comes back as a string, and its type is the vocabulary's."""
+    if spec is None or spec.type != "date" or not isinstance(value, str):
+        return value
+    return dt.datetime.fromisoformat(value) if "T" in value else dt.date.fromisoformat(value)
+
+
+def _test(test: Test, kind: KindSpec | None) -> Test:
+    spec = kind.fields.get(test.field) if kind else None
+    value = tuple(_typed(spec, v) for v in test.value) if isinstance(test.value, tuple) else _typed(spec, test.value)
+    return test.model_copy(update={"value": value})
+
+
+def _condition(cond: Condition, vocabulary: dict[str, KindSpec]) -> Condition:
+    if isinstance(cond, Pattern):
+        return cond.model_copy(update={"tests": tuple(_test(t, vocabulary.get(cond.kind)) for t in cond.tests)})
+    if isinstance(cond, AllOf):
+        return AllOf(all=tuple(_condition(c, vocabulary) for c in cond.all))
+    if isinstance(cond, AnyOf):
+        return AnyOf(any=tuple(_condition(c, vocabulary) for c in cond.any))
+    if isinstance(cond, Not):
+        return Not(not_=_condition(cond.not_, vocabulary))
+    none = _condition(cond.none, vocabulary)
+    assert isinstance(none, Pattern)
+    return NoneOf(none=none)
+
+
+def _fields(fields: dict[str, Any], kind: KindSpec | None) -> dict[str, Any]:
+    return {name: _typed(kind.fields.get(name) if kind else None, value) for name, value in fields.items()}
+
+
+def _rule(rule: Rule, vocabulary: dict[str, KindSpec]) -> Rule:
+    def effects(items: tuple[Any, ...]) -> tuple[Any, ...]:
+        return tuple(e.model_copy(update={"fields": _fields(e.fields, vocabulary.get(e.kind))})
+                     if isinstance(e, Derive) else e for e in items)
+
+    return rule.model_copy(update={"when": _condition(rule.when, vocabulary), "then": effects(rule.then),
+                                   "else_": effects(rule.else_)})
+
+
+def restore_pack(snapshot: dict[str, Any]) -> Pack:
+    """The pack a record was evaluated with, equal to the original (digest included)."""
+    pack = Pack.model_validate(snapshot)
+    vocabulary = pack.vocabulary
+    patterns = {name: _condition(p, vocabulary) for name, p in pack.patterns.items()}
+    return pack.model_copy(update={"rules": tuple(_rule(r, vocabulary) for r in pack.rules), "patterns": patterns})
+
+
+def restore_facts(snapshot: tuple[dict[str, Any], ...], pack: Pack) -> list[Fact]:
+    facts = [Fact.model_validate(data) for data in snapshot]
+    return [f.model_copy(update={"fields": _fields(f.fields, pack.vocabulary.get(f.kind))}) for f in facts]
+
+
+# --- the replay -------------------------------------------------------------------------------------------
+
+class Replay(Frozen):
+    """A record re-evaluated from its own snapshot: identical, or how the result differs."""
+
+    seq: int
+    run_id: str
+    identical: bool
+    stored_digest: str
+    replayed_digest: str
+    engine_then: str
+    engine_now: str
+    differences: tuple[str, ...] = ()
+
+
+def replay(record: AuditRecord) -> Replay:
+    """Re-evaluate a record's pack and facts snapshot as of its date, and compare the result digests."""
+    try:
+        pack = restore_pack(record.pack_snapshot)
+        facts = restore_facts(record.facts_snapshot, pack)
+    except ValidationError as error:
+        raise StoreError.one("audit-damaged", f"record #{record.seq}: its snapshot cannot be rebuilt: "
+                             f"{error.error_count()} problems, first: {error.errors()[0]['msg']}") from None
+    replayed = evaluate(pack, facts, record.as_of, run_id=record.run_id)
+    digest_now = result_digest(replayed)
+    differences: list[str] = []
+    if facts_digest(facts) != record.facts_digest:
+        differences.append("the facts snapshot no longer matches the recorded facts digest")
+    if digest_now != record.result_digest:
+        differences += _differences(record.result, replayed)
+    return Replay(seq=record.seq, run_id=record.run_id, identical=not differences,
+                  stored_digest=record.result_digest, replayed_digest=digest_now,
+                  engine_then=record.engine_version, engine_now=__version__, differences=tuple(differences))
+
+
+def _differences(before: Evaluation, after: Evaluation) -> list[str]:
+    lines: list[str] = []
+    gained = sorted(set(after.response_ids()) - set(before.response_ids()))
+    lost = sorted(set(before.response_ids()) - set(after.response_ids()))
+    if gained:
+        lines.append(f"responses gained: {', '.join(gained)}")
+    if lost:
+        lines.append(f"responses lost: {', '.join(lost)}")
+    if before.cooperation_level() != after.cooperation_level():
+        lines.append(f"cooperation level: {before.cooperation_level()} → {after.cooperation_level()}")
+    then, now = before.model_dump(mode="json"), after.model_dump(mode="json")
+    changed = sorted(key for key in then if key != "run_id" and then[key] != now.get(key))
+    if changed:
+        lines.append(f"fields that differ: {', '.join(changed)}")
+    return lines

@@ -1,0 +1,139 @@
+"""Views of the audit trail for people: the list of runs, one run's trail (facts → rules → responses, with
+citations) as text or Markdown, and the verdicts of `verify` and `replay`.
+
+Takes what `engine.audit` gives (records, summaries, a verification, a replay), gives strings. Nothing
+here reads the store or evaluates: the trail is rebuilt from what was recorded, never from today's files.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from engine.model import Pack
+from engine.record import AuditRecord, AuditSummary, Verification
+from engine.render import render_markdown, render_text
+from engine.replay import Replay, restore_pack
+
+
+def render_list(summaries: list[AuditSummary], total: int) -> str:
+    if not summaries:
+        return f"no records match (of {total})" if total else "no records yet"
+    header = ("#", "run", "recorded (UTC)", "user", "as of", "pack", "responses", "guardrails")
+    rows = [(str(s.seq), s.run_id[:12], s.recorded_at[:19].replace("T", " "), s.user, str(s.as_of),
+             f"{s.pack.name} {s.pack.version}", str(len(s.responses)), "ok" if s.ok else "VIOLATED")
+            for s in summaries]
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+             for row in (header, *rows)]
+    shown = f"{len(summaries)} of {total} records" if len(summaries) != total else f"{total} records"
+    return "\n".join([*lines, shown])
+
+
+def list_json(summaries: list[AuditSummary]) -> str:
+    return json.dumps([s.model_dump(mode="json") for s in summaries], indent=2, ensure_ascii=False)
+
+
+def render_verification(result: Verification) -> str:
+    if result.ok:
+        return f"ok: {result.records} records, chain intact (head {result.head})"
+    return f"TAMPERED: record #{result.bad_seq}: {result.problem} ({result.records} records in the store)"
+
+
+def render_replay(result: Replay) -> str:
+    lines = [f"replay of run {result.run_id} (record #{result.seq}), recorded with engine {result.engine_then}, "
+             f"replayed with {result.engine_now}"]
+    if result.identical:
+        lines.append(f"identical: result digest {result.stored_digest} reproduced")
+    else:
+        lines.append(f"DIFFERENT: result digest recorded {result.stored_digest}, replayed {result.replayed_digest}")
+        lines += [f"  {line}" for line in result.differences]
+    return "\n".join(lines)
+
+
+def _fields(fields: dict[str, Any]) -> str:
+    return ", ".join(f"{name}={value}" for name, value in sorted(fields.items())) or "—"
+
+
+def _facts(record: AuditRecord) -> list[tuple[dict[str, Any], str]]:
+    """Each fact entered, with whether it counted and, if not, why."""
+    why = {n.fact: n.reason for n in record.result.not_counted}
+    return [(fact, f"not counted: {why[fact['id']]}" if fact["id"] in why else "counts")
+            for fact in record.facts_snapshot]
+
+
+BRANCHES = (("then", "Fired"), ("else", "Definitely false (the else branch)"))
+
+
+def _firings(record: AuditRecord, pack: Pack, branch: str) -> list[tuple[str, str, str]]:
+    """(rule, title, which facts it rested on and what it derived) for each firing of one branch."""
+    titles = {r.id: r.title for r in pack.rules}
+    out = []
+    for firing in record.firings:
+        if firing.branch != branch:
+            continue
+        facts = f"on {', '.join(firing.facts)}" if firing.facts else "on no particular fact"
+        made = f" → {', '.join(firing.derived)}" if firing.derived else ""
+        out.append((firing.rule, titles.get(firing.rule, ""), f"{facts}{made}"))
+    return out
+
+
+def render_show(record: AuditRecord) -> str:
+    pack = restore_pack(record.pack_snapshot)
+    seal = "content intact" if record.intact() else "CONTENT DOES NOT MATCH ITS HASH: run `commitments audit verify`"
+    counting = len(record.result.counted)
+    lines = [f"Audit record #{record.seq} · run {record.run_id}",
+             f"  recorded {record.recorded_at} by {record.user} with engine {record.engine_version}",
+             f"  as of {record.as_of} · pack {record.pack.name} {record.pack.version} ({record.pack.digest[:12]})",
+             f"  facts digest {record.facts_digest[:12]} · result digest {record.result_digest[:12]}",
+             f"  hash {record.hash} ({seal})", "",
+             f"Facts ({len(record.facts_snapshot)} entered, {counting} count)"]
+    for fact, counted in _facts(record):
+        source = fact["source"]
+        lines.append(f"  • {fact['id']}: {fact['kind']} about {fact['subject']}, observed {fact['observed']}: "
+                     f"{_fields(fact['fields'])}")
+        lines.append(f"      source: {source['title']} ({source['date']}) {source['ref']} · graded "
+                     f"{fact['reliability']}{fact['credibility']} · {counted}")
+    for branch, heading in BRANCHES:
+        firings = _firings(record, pack, branch)
+        lines += ["", f"Rules: {heading.lower()} ({len(firings)})"]
+        for rule, title, detail in firings:
+            lines += [f"  • {rule}: {title}", f"      {detail}"]
+    lines += ["", "Recommendation (as recorded)", render_text(record.result, pack)]
+    return "\n".join(lines)
+
+
+def export_json(record: AuditRecord) -> str:
+    """The whole record; dropping `hash` and re-serialising canonically lets anyone recheck it."""
+    return json.dumps(record.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
+
+
+def _cell(value: object) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def export_markdown(record: AuditRecord) -> str:
+    pack = restore_pack(record.pack_snapshot)
+    lines = [f"# Audit record #{record.seq}: run `{record.run_id}`", "",
+             "| | |", "|---|---|",
+             f"| Recorded | {record.recorded_at} by {_cell(record.user)} |",
+             f"| Engine | {record.engine_version} |",
+             f"| As of | {record.as_of} |",
+             f"| Pack | {_cell(record.pack.name)} {_cell(record.pack.version)} (`{record.pack.digest}`) |",
+             f"| Facts digest | `{record.facts_digest}` |",
+             f"| Result digest | `{record.result_digest}` |",
+             f"| Chain | #{record.seq}, prev `{record.prev_hash}`, hash `{record.hash}` |", "",
+             "## Facts", "",
+             "| id | kind | subject | observed | fields | source | grade | counted |",
+             "|---|---|---|---|---|---|---|---|"]
+    for fact, counted in _facts(record):
+        lines.append(f"| `{fact['id']}` | {fact['kind']} | {fact['subject']} | {fact['observed']} | "
+                     f"{_cell(_fields(fact['fields']))} | {_cell(fact['source']['title'])} | "
+                     f"{fact['reliability']}{fact['credibility']} | {_cell(counted)} |")
+    for branch, heading in BRANCHES:
+        lines += ["", f"## Rules: {heading.lower()}", ""]
+        lines += [f"- `{rule}` {title}: {detail}" for rule, title, detail in _firings(record, pack, branch)]
+    lines += ["", "## Recommendation (as recorded)", ""]
+    memo = render_markdown(record.result, pack)
+    lines += [f"#{line}" if line.startswith("#") else line for line in memo.splitlines()[2:]]
+    return "\n".join(lines) + "\n"
