@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
 from engine import audit, replay, trail
-from engine.errors import EXIT_GUARDRAIL, EXIT_INTERNAL, EXIT_OK, EngineError, InputError, Location
+from engine.errors import EXIT_BAD_INPUT, EXIT_GUARDRAIL, EXIT_INTERNAL, EXIT_OK, EngineError, InputError, Location
 from engine.evaluate import evaluate
 from engine.model import Fact, Pack
 from engine.record import AuditFilter, entry_for
-from engine.render import RENDERERS
+from engine.render import RENDERERS, render_check, render_diff, render_explanation, render_timeline
 from engine.validate import load_facts, load_pack
 
 DEFAULT_RULES = Path("rules")
@@ -54,11 +55,48 @@ def _parser() -> argparse.ArgumentParser:
     evaluate_cmd.add_argument("--format", choices=sorted(RENDERERS), default="text")
     evaluate_cmd.add_argument("--no-audit", action="store_true", help="do not record this run in the audit store")
     evaluate_cmd.add_argument("--audit-db", type=Path, default=None, help=AUDIT_DB_HELP)
-    check_cmd = commands.add_parser("check", help="validate the pack and fact files without evaluating")
+    check_cmd = commands.add_parser("check", help="validate pack and facts, verify quotes, prove the guardrails")
     check_cmd.add_argument("paths", nargs="*", type=Path)
     check_cmd.add_argument("--rules", type=Path, default=DEFAULT_RULES)
+    check_cmd.add_argument("--source", action="append", default=[], metavar="ID=PATH",
+                           help="the text of a cited source, to verify quotes against (repeatable)")
     _audit_parser(commands)
+    _analyst_parsers(commands)
     return parser
+
+
+def _analyst_parsers(commands: argparse._SubParsersAction[_Parser]) -> None:
+    inputs = _Parser(add_help=False)
+    inputs.add_argument("paths", nargs="*", type=Path, help="fact files or folders (default: facts/)")
+    inputs.add_argument("--rules", type=Path, default=DEFAULT_RULES, help="the rule pack folder")
+    dated = _Parser(add_help=False)
+    dated.add_argument("--as-of", type=_date, default=None, help="as of this date (default today)")
+    explain_cmd = commands.add_parser("explain", parents=[dated],
+                                      help="why a response, rule or derived fact was (not) recommended")
+    explain_cmd.add_argument("target", help="a response id, rule id, or derived kind (e.g. cooperation_level)")
+    explain_cmd.add_argument("paths", nargs="*", type=Path, help="fact files or folders (default: facts/)")
+    explain_cmd.add_argument("--rules", type=Path, default=DEFAULT_RULES, help="the rule pack folder")
+    whatif = commands.add_parser("whatif", parents=[inputs, dated], help="the recommendation diff of fact changes")
+    whatif.add_argument("--set", dest="assignments", action="append", default=[], metavar="KIND.FIELD=VALUE")
+    whatif.add_argument("--add", dest="added", action="append", default=[], type=Path, metavar="FILE")
+    whatif.add_argument("--drop", dest="dropped", action="append", default=[], metavar="FACT_ID")
+    timeline_cmd = commands.add_parser("timeline", parents=[inputs], help="as-of evaluations over a period")
+    timeline_cmd.add_argument("--from", dest="start", type=_date, required=True)
+    timeline_cmd.add_argument("--to", dest="end", type=_date, required=True)
+    timeline_cmd.add_argument("--step", default="7d", help="7d, 2w … (default 7d)")
+    timeline_cmd.add_argument("--format", choices=("text", "json", "csv"), default="text")
+    facts_cmd = commands.add_parser("facts", help="enter facts")
+    facts_actions = facts_cmd.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    add = facts_actions.add_parser("add", help="guided entry of one fact, validated before it is written")
+    add.add_argument("--file", type=Path, required=True, help="the fact file to append to (created if absent)")
+    add.add_argument("--kind", help="the kind of fact (asked for when missing)")
+    add.add_argument("--value", dest="values", action="append", default=[], metavar="NAME=VALUE",
+                     help="an answer given up front, e.g. observed=2021-04-14 or source.title=…")
+    add.add_argument("--rules", type=Path, default=DEFAULT_RULES)
+    add.add_argument("--no-input", action="store_true", help="never prompt: every answer comes from --value")
+    schema_cmd = commands.add_parser("schema", help="JSON Schema of fact and rule files, for editors")
+    schema_cmd.add_argument("--rules", type=Path, default=DEFAULT_RULES)
+    schema_cmd.add_argument("--out", type=Path, help="write facts.schema.json and rules.schema.json here")
 
 
 AUDIT_DB_HELP = f"the audit store (default ${audit.ENV_VAR}, else {audit.DEFAULT_PATH} in this folder)"
@@ -100,13 +138,130 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from engine.check import check_pack
     from engine.compiler import compile_pack
+    from engine.loader import read_text
 
     pack, facts = _inputs(args.rules, args.paths)
     compiled = compile_pack(pack)
+    sources = {}
+    for given in args.source:
+        sid, _, path = given.partition("=")
+        if sid not in pack.sources or not path:
+            raise InputError.one("bad-source", f"expected ID=PATH with ID one of {', '.join(pack.sources)}; "
+                                 f"found {given!r}", Location("--source"))
+        sources[sid] = read_text(Path(path))
+    report = check_pack(pack, sources)
     rules = sum(len(s.rules) for s in compiled.strata)
-    print(f"ok: pack {pack.name} {pack.version}: {len(pack.rules)} rules → {rules} Rete rules in "
-          f"{len(compiled.strata)} strata; {len(facts)} facts valid")
+    summary = (f"ok: pack {pack.name} {pack.version}: {len(pack.rules)} rules → {rules} Rete rules in "
+               f"{len(compiled.strata)} strata; {len(facts)} facts valid; quotes checked against "
+               f"{', '.join(sources) or 'no source (give --source ID=PATH)'}")
+    print(render_check(report, summary))
+    worst = report.worst()
+    return {"error": EXIT_BAD_INPUT, "violation": EXIT_GUARDRAIL}.get(worst or "", EXIT_OK)
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from engine.explain import explain
+
+    pack, facts = _inputs(args.rules, args.paths)
+    print(render_explanation(explain(pack, facts, args.as_of or dt.date.today(), args.target)))
+    return EXIT_OK
+
+
+def _whatif(args: argparse.Namespace) -> int:
+    from engine.whatif import Change, apply, diff, set_field
+
+    pack, facts = _inputs(args.rules, args.paths)
+    as_of = args.as_of or dt.date.today()
+    known = {f.id for f in facts}
+    changes = [set_field(pack, facts, as_of, a) for a in args.assignments]
+    for added in load_facts(args.added, pack) if args.added else []:
+        if added.id in known:
+            raise InputError.one("duplicate-id", f"fact id {added.id!r} is already among the facts",
+                                 Location(added.origin))
+        changes.append(Change(op="add", fact=added.id, kind=added.kind, fields=added.fields, added=added))
+    for dropped in args.dropped:
+        if dropped not in known:
+            raise InputError.one("unknown-fact", f"no fact {dropped!r} to drop", Location("--drop"))
+        changes.append(Change(op="retract", fact=dropped))
+    if not changes:
+        raise InputError.one("usage", "give at least one --set, --add or --drop", Location("whatif"))
+    before = evaluate(pack, facts, as_of)
+    after = evaluate(pack, apply(facts, changes), as_of)
+    print(render_diff(diff(before, after), changes))
+    return EXIT_OK if after.ok else EXIT_GUARDRAIL
+
+
+def _timeline(args: argparse.Namespace) -> int:
+    from engine.timeline import parse_step, timeline
+
+    pack, facts = _inputs(args.rules, args.paths)
+    print(render_timeline(timeline(pack, facts, args.start, args.end, parse_step(args.step)), args.format))
+    return EXIT_OK
+
+
+def _facts(args: argparse.Namespace) -> int:
+    from engine.entry import append_fact, build, parse_answer, questions
+
+    pack = load_pack(args.rules)
+    entered = [k for k, spec in pack.vocabulary.items() if not spec.derived]
+    kind = args.kind or _ask("kind", entered, args.no_input)
+    if kind not in entered:
+        raise InputError.one("unknown-kind", f"unknown kind {kind!r}; expected one of {', '.join(entered)}",
+                             Location("--kind"))
+    given = dict(v.partition("=")[::2] for v in args.values)
+    answers = {}
+    for question in questions(pack, kind):
+        text = given.pop(question.name, None)
+        while True:
+            if text is None:
+                if question.optional and args.no_input:
+                    break
+                text = _ask(question.prompt, list(question.choices), args.no_input)
+            if text == "" and question.optional:
+                break
+            try:
+                answers[question.name] = parse_answer(question, text)
+                break
+            except ValueError as why:
+                if args.no_input:
+                    raise InputError.one("bad-value", f"{question.name}: {why}; found {text!r}",
+                                         Location("--value")) from None
+                print(f"  {why}", file=sys.stderr)
+                text = None
+    if given:
+        raise InputError.one("unknown-field", f"{kind} facts have no {', '.join(sorted(given))}", Location("--value"))
+    schema = os.path.relpath(Path("schema/facts.schema.json").resolve(), args.file.resolve().parent)
+    fact = append_fact(pack, args.file, build(pack, kind, answers), schema=schema)
+    print(f"added {fact.id} ({fact.kind}) to {args.file}")
+    return EXIT_OK
+
+
+def _ask(prompt: str, choices: list[str], no_input: bool) -> str:
+    if no_input:
+        raise InputError.one("missing-answer", f"no answer for {prompt!r} (give it with --value)", Location("--value"))
+    shown = f" [{'/'.join(choices)}]" if choices else ""
+    try:
+        return input(f"{prompt}{shown}: ").strip()
+    except EOFError:
+        raise InputError.one("input-ended", "input ended; nothing was written", Location("<stdin>")) from None
+
+
+def _schema(args: argparse.Namespace) -> int:
+    import json
+
+    from engine.schema import facts_schema, rules_schema
+
+    pack = load_pack(args.rules)
+    documents = {"facts.schema.json": facts_schema(pack), "rules.schema.json": rules_schema(pack)}
+    if args.out is None:
+        print(json.dumps(documents, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, document in documents.items():
+        (args.out / name).write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        print(f"wrote {args.out / name}")
     return EXIT_OK
 
 
@@ -137,7 +292,9 @@ def _audit(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
-        return {"evaluate": _evaluate, "check": _check, "audit": _audit}[args.command](args)
+        commands = {"evaluate": _evaluate, "check": _check, "audit": _audit, "explain": _explain,
+                    "whatif": _whatif, "timeline": _timeline, "facts": _facts, "schema": _schema}
+        return commands[args.command](args)
     except EngineError as error:
         for line in error.lines():
             print(line, file=sys.stderr)

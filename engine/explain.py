@@ -212,7 +212,12 @@ def _options(pack: Pack, counted: list[Fact], literal: Literal, as_of: dt.date, 
     fields = {t.field: v for t in tests if (v := _fit(t, literal.flip, pack, pattern.kind)) is not None}
     options = []
     if kind.state and current:
-        options.append([Change(op="set", fact=current[0].id, kind=pattern.kind, fields=fields)])
+        # change only what the recorded fact gets wrong
+        wrong = [t for t in pattern.tests if _passes(current[0], t) == literal.flip]
+        edits = {t.field: v for t in wrong[:1 if literal.flip else None]
+                 if (v := _fit(t, literal.flip, pack, pattern.kind)) is not None}
+        if edits:
+            options.append([Change(op="set", fact=current[0].id, kind=pattern.kind, fields=edits)])
     fact = _new_fact(pack, pattern.kind, pattern.subject, fields, as_of, len(counted))
     options.append([Change(op="add", fact=fact.id, kind=pattern.kind, fields=fields, added=fact)])
     return options

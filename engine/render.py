@@ -150,7 +150,11 @@ def render_timeline(result: Any, fmt: str) -> str:
         return "\n".join(rows)
     lines = [f"Timeline {result.start} → {result.end}, every {result.step_days} days "
              f"({len(result.points)} evaluations)"]
-    for event in result.events:
+    if result.points:
+        first = result.points[0]
+        lines.append(f"{first.date}  cooperation level {first.cooperation_level}; recommended: "
+                     f"{', '.join(first.responses) or 'nothing'}")
+    for event in (e for e in result.events if result.points and e.date > result.points[0].date):
         if event.change == "level":
             lines.append(f"{event.date}  cooperation level {event.detail}")
         else:

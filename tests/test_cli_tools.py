@@ -1,0 +1,132 @@
+"""The analyst commands as a user types them: explain, whatif, timeline, facts add, schema, check."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import BASELINE, ROOT, RULES, SCENARIOS, SEEDS
+
+from engine.cli import main
+from engine.validate import load_facts, load_pack
+
+BASE = [str(BASELINE), "--rules", str(RULES)]
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_explain_an_absent_response(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "explain", "fatf.support_removal", *BASE, "--as-of", "2021-02-12")
+    assert code == 0
+    assert out.startswith("fatf.support_removal is not recommended: fatf.offer_support is else")
+    assert "on base-yusuf-claims-inability: pakistan_stance(position=claims_inability) observed 2021-01-21 [B2:" in out
+    assert "cites weinstein-2021 ¶25" in out
+    tail = out.split("Smallest change that would produce it (checked by evaluating it):\n")[1].splitlines()
+    assert tail == ["  - add a pakistan_action fact (action=arrest_taliban_leaders, verified=True)",
+                    "  - change base-sigar-2020-q3-attacks: change_pct=-25"]
+
+
+def test_explain_unknown_target_is_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "explain", "fatf.suport_removal", *BASE)
+    assert code == 2 and "did you mean 'fatf.support_removal'" in err
+
+
+def test_whatif_set_add_and_drop(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "whatif", *BASE, "--as-of", "2021-07-01", "--drop", "base-yusuf-claims-inability",
+                       "--add", str(SCENARIOS / "cooperates.yaml"))
+    assert code == 0
+    assert "Cooperation level: refusal → sustained_reduction" in out
+    assert "  + fatf.support_removal" in out and "  - fatf.keep_listed" in out
+    assert "  - retract base-yusuf-claims-inability" in out
+    code, _, err = run(capsys, "whatif", *BASE, "--drop", "nope")
+    assert code == 2 and "no fact 'nope' to drop" in err
+    code, _, err = run(capsys, "whatif", *BASE)
+    assert code == 2 and "give at least one --set, --add or --drop" in err
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_timeline_formats(capsys: pytest.CaptureFixture[str], fmt: str) -> None:
+    code, out, _ = run(capsys, "timeline", str(BASELINE), str(SCENARIOS / "cooperates.yaml"), "--rules", str(RULES),
+                       "--from", "2021-02-01", "--to", "2021-07-01", "--step", "2w", "--format", fmt)
+    assert code == 0
+    if fmt == "json":
+        data = json.loads(out)
+        assert [p["cooperation_level"] for p in data["points"]][::5] == ["refusal", "demonstrable_steps",
+                                                                          "sustained_reduction"]
+        assert {"date": "2021-06-21", "change": "appeared", "subject": "fatf.support_removal", "detail": ""} in \
+            data["events"]
+    else:
+        rows = out.splitlines()
+        assert rows[0] == "date,cooperation_level,responses" and len(rows) == 12
+        assert rows[-1].startswith("2021-06-21,sustained_reduction,csf.release_conditional fatf.support_removal")
+
+
+def test_timeline_rejects_a_backwards_period(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "timeline", *BASE, "--from", "2021-05-01", "--to", "2021-04-01")
+    assert code == 2 and "is before --from" in err
+
+
+VALUES = ["id=unama-2021-q2", "observed=2021-04-14", "change_pct=-38", "window_days=90",
+          "metric=civilian_casualties", "source.title=UNAMA quarterly update", "source.ref=https://unama.example",
+          "source.date=2021-04-14", "reliability=B", "credibility=2"]
+
+
+def test_facts_add_without_prompts(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    target = tmp_path / "facts" / "new.yaml"
+    args = ["facts", "add", "--file", str(target), "--kind", "violence_trend", "--rules", str(RULES), "--no-input"]
+    code, out, _ = run(capsys, *args, *(f"--value={v}" for v in VALUES))
+    assert code == 0 and out.strip() == f"added unama-2021-q2 (violence_trend) to {target}"
+    assert [f.fields["change_pct"] for f in load_facts([target], load_pack(RULES))] == [-38]
+    code, _, err = run(capsys, *args, *(f"--value={v}" for v in VALUES))
+    assert code == 2 and "duplicate-id" in err
+    code, _, err = run(capsys, *args, "--value=id=x")
+    assert code == 2 and "no answer for 'observed (YYYY-MM-DD)'" in err
+
+
+def test_facts_add_prompts_with_the_vocabulary_choices(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    answers = iter(["pakistan_stance", "stance-1", "2021-03-01", "maybe", "supports_ceasefire",
+                    "Dawn", "https://dawn.example", "2021-03-01", "B", "2", "", "", ""])
+    prompts: list[str] = []
+
+    def typed(prompt: str) -> str:
+        prompts.append(prompt)
+        return next(answers)
+
+    monkeypatch.setattr("builtins.input", typed)
+    target = tmp_path / "stance.yaml"
+    code, out, err = run(capsys, "facts", "add", "--file", str(target), "--rules", str(RULES))
+    assert code == 0, err
+    assert prompts[0].startswith("kind [violence_trend/pakistan_action/pakistan_stance")
+    assert "position [claims_inability/conditions_ceasefire_on_concessions/supports_ceasefire/refuses_to_pressure]: " \
+        in prompts
+    assert "choose one of" in err  # "maybe" was refused, and asked again
+    fact = load_facts([target], load_pack(RULES))[0]
+    assert (fact.id, fact.fields["position"], fact.note) == ("stance-1", "supports_ceasefire", None)
+
+
+def test_schema_out_writes_what_is_committed(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, _ = run(capsys, "schema", "--rules", str(RULES), "--out", str(tmp_path))
+    assert code == 0
+    for name in ("facts.schema.json", "rules.schema.json"):
+        assert json.loads((tmp_path / name).read_text()) == json.loads((ROOT / "schema" / name).read_text())
+
+
+def test_check_proves_the_pack_and_fails_a_broken_one(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["check", str(BASELINE), "--rules", str(RULES)]
+    source = SEEDS / "001_efc43791f62aabc8.txt"
+    if source.exists():
+        args.append(f"--source=weinstein-2021={source}")
+    code, out, _ = run(capsys, *args)
+    assert code == 0 and out.count("guardrail proved:") == 5
+    code, out, _ = run(capsys, "check", str(BASELINE), "--rules", str(ROOT / "tests" / "packs" / "strings_free"))
+    assert code == 1
+    assert "violation: guardrail-no_strings_free_support: rule fatf.offer_support" in out
+    assert "counterexample facts: violence_trend(change_pct=-25, metric=attacks, window_days=1)" in out
+    code, _, err = run(capsys, "check", "--rules", str(RULES), "--source", "nobody=x.txt")
+    assert code == 2 and "expected ID=PATH" in err
