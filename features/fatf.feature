@@ -57,3 +57,9 @@ Feature: §1 Offer support at the Financial Action Task Force if Pakistan curbs 
     And the US response includes "fatf.support_removal"
     And the US response does not include "csf.release_conditional"
     And rule "csf.conditional_release" is in its else branch
+
+  Scenario: The recommendation can be defended later: the run is in the audit trail
+    Given the "refuses" scenario
+    When the argument is evaluated as of 2021-07-01
+    Then the US response includes "fatf.keep_listed"
+    And the audit trail holds the run

@@ -20,10 +20,12 @@ import pytest
 import yaml
 from pytest_bdd import given, parsers, then, when
 
+from engine.audit import AuditStore
 from engine.errors import Problems
 from engine.evaluate import evaluate
 from engine.loader import parse_text
 from engine.model import Evaluation, Fact, Pack
+from engine.record import entry_for, result_digest
 from engine.validate import facts_from_document, load_facts, load_pack
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,6 +44,7 @@ class Policy:
     as_of: dt.date | None = None
     evaluation: Evaluation | None = None
     inline: int = 0
+    audit_db: Path | None = None
 
     def result(self) -> Evaluation:
         if self.evaluation is None:
@@ -53,6 +56,9 @@ class Policy:
         if self.pack is None:
             self.pack = load_pack(ROOT / "rules")
         self.evaluation = evaluate(self.pack, self.facts, self.as_of or dt.date.today())
+        if self.audit_db is not None:  # recorded as `commitments evaluate` records every run
+            with AuditStore.open(self.audit_db) as store:
+                store.append(entry_for(self.evaluation, self.pack, self.facts))
         for outcome in self.evaluation.rules:
             EXERCISED.add((outcome.rule, outcome.status))
         if COVERAGE_FILE:
@@ -61,8 +67,8 @@ class Policy:
 
 
 @pytest.fixture
-def policy() -> Policy:
-    return Policy()
+def policy(tmp_path: Path) -> Policy:
+    return Policy(audit_db=tmp_path / "audit.sqlite")
 
 
 def step(keyword: str, text: str, what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -268,3 +274,14 @@ def _not_counted(policy: Policy, fact: str, reason: str) -> None:
     reasons = {n.fact: n.reason for n in policy.result().not_counted}
     assert fact in reasons, f"{fact} counts.\n{explain(policy)}"
     assert reasons[fact].startswith(reason), f"{fact}: {reasons[fact]}"
+
+
+@step("then", "the audit trail holds the run", "the evaluation is recorded, intact, with a verified chain")
+def _audited(policy: Policy) -> None:
+    result = policy.result()
+    assert policy.audit_db is not None
+    with AuditStore.open(policy.audit_db, create=False) as store:
+        record = store.get(result.run_id)
+        verification = store.verify()
+    assert record.intact() and record.result_digest == result_digest(result)
+    assert verification.ok, verification.problem
