@@ -157,6 +157,8 @@ def render_timeline(result: Any, fmt: str) -> str:
     for event in (e for e in result.events if result.points and e.date > result.points[0].date):
         if event.change == "level":
             lines.append(f"{event.date}  cooperation level {event.detail}")
+        elif event.change == "evidence":
+            lines.append(f"{event.date}    now counts for {event.subject}: {event.detail}")
         else:
             lines.append(f"{event.date}  {'+' if event.change == 'appeared' else '-'} {event.subject}")
     return "\n".join(lines)

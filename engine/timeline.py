@@ -22,7 +22,7 @@ class Point(Frozen):
 
 class Event(Frozen):
     date: dt.date
-    change: str  # "appeared", "disappeared" or "level"
+    change: str  # "appeared" or "disappeared" (a response), "level" (cooperation), "evidence" (a state's fact)
     subject: str
     detail: str = ""
 
@@ -50,9 +50,18 @@ def timeline(pack: Pack, facts: list[Fact], start: dt.date, end: dt.date, step_d
         raise InputError.one("bad-period", "more than 5,000 steps; use a larger --step", Location("--step"))
     points: list[Point] = []
     events: list[Event] = []
+    by_id = {f.id: f for f in facts}
+    states: dict[tuple[str, str], str] = {}
     day = start
     while day <= end:
         result = evaluate(pack, facts, day)
+        for fact in (by_id[i] for i in result.counted):
+            key = (fact.kind, fact.subject)
+            if pack.vocabulary[fact.kind].state and states.get(key) != fact.id:
+                values = ", ".join(f"{k}={v}" for k, v in sorted(fact.fields.items()))
+                events.append(Event(date=day, change="evidence", subject=fact.kind,
+                                    detail=f"{fact.id} ({values}, observed {fact.observed})"))
+                states[key] = fact.id
         point = Point(date=day, cooperation_level=result.cooperation_level(), responses=tuple(result.response_ids()))
         before = points[-1] if points else None
         old = set(before.responses) if before else set()

@@ -1,0 +1,51 @@
+"""Backtest on the sourced record of 2021 (facts/history/2021/): the timeline's turning points.
+
+Pakistan never took a demonstrable step in 2021 on this record, so the article's recommendation holds
+steady at refusal while the evidence beneath it turns over: talks resume, stall, resume and collapse;
+the US moves from undecided to withdrawal; the FATF keeps Pakistan grey-listed twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from conftest import BASELINE, FACTS
+
+from engine.model import Pack
+from engine.timeline import Timeline, timeline
+from engine.validate import load_facts
+
+
+def weekly(pack: Pack) -> Timeline:
+    facts = load_facts([BASELINE, FACTS / "history" / "2021"], pack)
+    return timeline(pack, facts, dt.date(2021, 2, 1), dt.date(2021, 9, 30), 7)
+
+
+def turns(result: Timeline, kind: str, field: str) -> list[tuple[dt.date, str]]:
+    found = [(e.date, e.detail) for e in result.events
+             if e.change == "evidence" and e.subject == kind and e.date > result.start]
+    return [(day, detail.split(f"{field}=")[1].split(",")[0].split(")")[0]) for day, detail in found]
+
+
+def test_the_record_never_shows_pakistan_curbing_violence(pack: Pack) -> None:
+    result = weekly(pack)
+    assert {p.cooperation_level for p in result.points} == {"refusal"}
+    after_baseline = {p.responses for p in result.points if p.date >= dt.date(2021, 2, 15)}
+    assert len(after_baseline) == 1
+    steady = set(next(iter(after_baseline)))
+    assert {"fatf.keep_listed", "warning.remind_sst_possibility", "messaging.inability_claim_rejected"} <= steady
+    assert "fatf.support_removal" not in steady
+
+
+def test_the_evidence_turns_over_beneath_it(pack: Pack) -> None:
+    result = weekly(pack)
+    assert turns(result, "negotiations", "state") == [
+        (dt.date(2021, 2, 22), "ongoing"), (dt.date(2021, 4, 26), "stalled"), (dt.date(2021, 7, 19), "ongoing"),
+        (dt.date(2021, 8, 16), "collapsed"), (dt.date(2021, 9, 13), "collapsed")]
+    posture = turns(result, "us_force_posture", "decision")
+    assert posture[0] == (dt.date(2021, 3, 22), "undecided")
+    assert (dt.date(2021, 4, 19), "withdraw_on_schedule") in posture
+    assert {value for _, value in turns(result, "fatf_status", "list")} == {"grey"}
+    assert [day for day, _ in turns(result, "fatf_status", "list")] == [dt.date(2021, 3, 1), dt.date(2021, 6, 28)]
+    assert {value for _, value in turns(result, "pakistan_stance", "position")} == {"claims_inability"}
+    assert [value for _, value in turns(result, "violence_trend", "change_pct")] == ["45", "29", "47"]
