@@ -8,6 +8,7 @@ the result — responses, derived facts, rule outcomes, guardrails — is comput
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,7 @@ from engine.model import (
     Evaluation,
     Fact,
     Firing,
+    NotCounted,
     Pack,
     PackRef,
     Respond,
@@ -32,7 +34,7 @@ from engine.model import (
     Undetermined,
 )
 from engine.runtime import runtime
-from engine.validate import digest, scalar_json
+from engine.validate import canonical_json, scalar_json
 
 CATEGORY_ORDER = ("offer", "assurance", "consequence", "messaging", "principle", "risk")
 MAX_DERIVED = 10_000
@@ -68,9 +70,20 @@ def derived_id(kind: str, subject: str, fields: dict[str, Scalar]) -> str:
     return f"derived:{kind}:{subject}:{values}"
 
 
-def facts_digest(facts: list[Fact]) -> str:
-    """Digest of the facts' content; file names and order do not change it."""
-    return digest(sorted((f.model_dump(mode="json", exclude={"origin"}) for f in facts), key=lambda d: d["id"]))
+def fact_text(fact: Fact) -> str:
+    """A fact's canonical text, as the facts digest takes it (its origin left out)."""
+    return canonical_json(fact.model_dump(mode="json", exclude={"origin"}))
+
+
+def facts_digest(facts: list[Fact], known: dict[int, str] | None = None) -> str:
+    """Digest of the facts' content; file names and order do not change it.
+
+    Equal to `digest` of the list of fact dumps sorted by id. `known` holds precomputed texts by object
+    identity, for a caller that keeps those very facts alive and digests them often (a `Session`).
+    """
+    known = known or {}
+    texts = [known.get(id(fact)) or fact_text(fact) for fact in sorted(facts, key=lambda f: f.id)]
+    return hashlib.sha256(f"[{','.join(texts)}]".encode()).hexdigest()
 
 
 class _Run:
@@ -117,6 +130,16 @@ class _Run:
         return new
 
 
+def ruleset_name(pack: Pack, index: int) -> str:
+    return f"{pack.name}-{pack.digest[:16]}-s{index}"
+
+
+def derived_facts(run: _Run) -> list[dict[str, Any]]:
+    """The facts derived so far, as durable_rules sees them: the next stratum's extra input."""
+    return [{"id": did, "kind": d.kind, "subject": d.subject, **{k: durable_value(v) for k, v in d.fields.items()}}
+            for did, d in sorted(run.derived.items())]
+
+
 def evaluate(pack: Pack, facts: list[Fact], as_of: dt.date, run_id: str | None = None) -> Evaluation:
     """Evaluate the pack's rules over the facts as of a date, through durable_rules."""
     compiled = _compiled(pack)
@@ -125,11 +148,16 @@ def evaluate(pack: Pack, facts: list[Fact], as_of: dt.date, run_id: str | None =
     base = [durable_fact(f) for f in counted]
     engine = runtime()
     for stratum in compiled.strata:
-        name = f"{pack.name}-{pack.digest[:16]}-s{stratum.index}"
+        name = ruleset_name(pack, stratum.index)
         engine.ensure(name, stratum.definition())
-        prior = [{"id": did, "kind": d.kind, "subject": d.subject,
-                  **{k: durable_value(v) for k, v in d.fields.items()}} for did, d in sorted(run.derived.items())]
-        engine.run(name, base + prior, run.on_fire)
+        engine.run(name, base + derived_facts(run), run.on_fire)
+    return result(compiled, run, facts, counted, not_counted, as_of, run_id)
+
+
+def result(compiled: CompiledPack, run: _Run, facts: list[Fact], counted: list[Fact], not_counted: list[NotCounted],
+           as_of: dt.date, run_id: str | None = None, digests: dict[int, str] | None = None) -> Evaluation:
+    """The Evaluation: views over one run's firings."""
+    pack = compiled.pack
     by_id = {f.id: f for f in counted}
     outcomes = _outcomes(compiled, run, counted)
     responses = _responses(pack, run)
@@ -141,7 +169,7 @@ def evaluate(pack: Pack, facts: list[Fact], as_of: dt.date, run_id: str | None =
         run_id=run_id or uuid.uuid4().hex,
         as_of=as_of,
         pack=PackRef(name=pack.name, version=pack.version, digest=pack.digest),
-        facts_digest=facts_digest(facts),
+        facts_digest=facts_digest(facts, digests),
         responses=responses,
         derived=derived,
         undetermined=tuple(Undetermined(rule=o.rule, missing=o.missing) for o in outcomes

@@ -25,6 +25,7 @@ import json
 import threading
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from durable import engine as durable
@@ -56,6 +57,7 @@ class Runtime:
         self.lock = threading.RLock()
         self._fire: OnFire | None = None
         self._errors: list[str] = []
+        self._made: list[dict[str, Any]] = []
         self.salted = 0
 
     def ensure(self, name: str, rules: dict[str, dict[str, Any]]) -> None:
@@ -77,49 +79,86 @@ class Runtime:
                 matched = {alias: dict(fact) for alias, fact in (c._m or {}).items()}
                 assert self._fire is not None, "an action ran outside an evaluation"
                 for fact in self._fire(rule_name, matched):
-                    self._assert_one(lambda f: c.assert_fact(f), fact)
+                    self._made.append(self._assert_one(lambda f: c.assert_fact(f), fact))
             except Exception as error:  # noqa: BLE001 - durable_rules would swallow it; we report it
                 self._errors.append(f"rule {rule_name.split('|')[0]!r}: {type(error).__name__}: {error}")
 
         return act
 
-    def _assert_one(self, assert_fact: Callable[[dict[str, Any]], Any], fact: dict[str, Any]) -> None:
+    def _assert_one(self, assert_fact: Callable[[dict[str, Any]], Any], fact: dict[str, Any]) -> dict[str, Any]:
+        """Assert one fact; returns it as stored (salted after a false "already observed")."""
         try:
             assert_fact(fact)
+            return fact
         except durable.MessageObservedException:
             # We never assert the same fact twice, so this is durable_rules' false positive.
             self.salted += 1
-            assert_fact({**fact, SALT: uuid.uuid4().hex})
+            salted = {**fact, SALT: uuid.uuid4().hex}
+            assert_fact(salted)
+            return salted
+
+    def update(self, name: str, sid: str, retract: list[dict[str, Any]], add: list[dict[str, Any]],
+               on_fire: OnFire) -> Update:
+        """Retract and assert facts in state `sid` of ruleset `name`, then assert the gate.
+
+        The caller retracts the previous gate and everything the previous run's consequents asserted
+        (listed in its `Update`), so that the gate re-evaluates every rule over the current facts only.
+        Actions call `on_fire`; what they return is asserted and listed in `made`.
+        """
+        with self.lock:
+            self._fire, self._errors, self._made = on_fire, [], []
+            try:
+                if retract:
+                    self.host.retract_facts(name, retract)
+                stored: list[dict[str, Any]] = []
+                tagged = [{**fact, "sid": sid} for fact in add]
+                for start in range(0, len(tagged), CHUNK):
+                    stored += self._assert_batch(name, sid, tagged[start:start + CHUNK])
+                gate = self._assert_one(lambda f: self.host.assert_fact(name, f),
+                                        {"sid": sid, "id": "$go", "kind": GATE["gate"]["kind"]})
+                if self._errors:
+                    raise RuntimeFault.one("consequent-failed", "; ".join(self._errors))
+                return Update(stored=stored, made=list(self._made), gate=gate)
+            except durable.MessageNotHandledException as error:
+                raise RuntimeFault.one("not-handled", str(error.message)[:300]) from None
+            finally:
+                self._fire = None
 
     def run(self, name: str, facts: list[dict[str, Any]], on_fire: OnFire) -> None:
         """Assert `facts` into a fresh state of ruleset `name`, then the gate; actions call `on_fire`."""
         sid = uuid.uuid4().hex
         with self.lock:
-            self._fire, self._errors = on_fire, []
             try:
-                tagged = [{**fact, "sid": sid} for fact in facts]
-                for start in range(0, len(tagged), CHUNK):
-                    self._assert_batch(name, sid, tagged[start:start + CHUNK])
-                self._assert_one(lambda f: self.host.assert_fact(name, f),
-                                 {"sid": sid, "id": "$go", "kind": GATE["gate"]["kind"]})
-                if self._errors:
-                    raise RuntimeFault.one("consequent-failed", "; ".join(self._errors))
-            except durable.MessageNotHandledException as error:
-                raise RuntimeFault.one("not-handled", str(error.message)[:300]) from None
+                self.update(name, sid, [], facts, on_fire)
             finally:
-                self._fire = None
-                with contextlib.suppress(Exception):  # nothing was stored for this sid
-                    self.host.delete_state(name, sid)
+                self.drop(name, sid)
 
-    def _assert_batch(self, name: str, sid: str, batch: list[dict[str, Any]]) -> None:
+    def drop(self, name: str, sid: str) -> None:
+        """Delete a state (every run fired the end rule, so durable_rules can delete it safely)."""
+        with self.lock, contextlib.suppress(Exception):  # nothing was stored for this sid
+            self.host.delete_state(name, sid)
+
+    def _assert_batch(self, name: str, sid: str, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
         try:
             self.host.assert_facts(name, batch)
+            return batch
         except durable.MessageObservedException:
             # Some of the batch may be stored already: assert the rest one at a time.
-            stored = {f.get("id") for f in self.host.get_facts(name, sid)}
+            stored_ids = {f.get("id") for f in self.host.get_facts(name, sid)}
+            stored = [f for f in batch if f["id"] in stored_ids]
             for fact in batch:
-                if fact["id"] not in stored:
-                    self._assert_one(lambda f: self.host.assert_fact(name, f), fact)
+                if fact["id"] not in stored_ids:
+                    stored.append(self._assert_one(lambda f: self.host.assert_fact(name, f), fact))
+            return stored
+
+
+@dataclass
+class Update:
+    """What one `Runtime.update` left in the state: base facts, consequents' facts, and the gate."""
+
+    stored: list[dict[str, Any]]
+    made: list[dict[str, Any]]
+    gate: dict[str, Any]
 
 
 _RUNTIME: Runtime | None = None

@@ -1,7 +1,8 @@
 """Timeline (backtest): the recommendation as of each step over a period, and when each response changed.
 
-Takes a pack, facts and a period; gives a `Timeline` of evaluations through the engine, one per step,
-and the events where a response appeared or disappeared or the cooperation level changed.
+Takes a pack, facts and a period; gives a `Timeline` of evaluations through the engine, one per step
+(incrementally, in one `Session`), and the events where a response appeared or disappeared, the
+cooperation level changed, or another fact came to count for a state.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ import datetime as dt
 import re
 
 from engine.errors import InputError, Location
-from engine.evaluate import evaluate
 from engine.model import Fact, Frozen, Pack
+from engine.session import Session
 
 
 class Point(Frozen):
@@ -53,8 +54,9 @@ def timeline(pack: Pack, facts: list[Fact], start: dt.date, end: dt.date, step_d
     by_id = {f.id: f for f in facts}
     states: dict[tuple[str, str], str] = {}
     day = start
+    session = Session(pack, facts)  # one live Rete state; each step only moves what changed
     while day <= end:
-        result = evaluate(pack, facts, day)
+        result = session.evaluate(day)
         for fact in (by_id[i] for i in result.counted):
             key = (fact.kind, fact.subject)
             if pack.vocabulary[fact.kind].state and states.get(key) != fact.id:
@@ -72,4 +74,5 @@ def timeline(pack: Pack, facts: list[Fact], start: dt.date, end: dt.date, step_d
                                 detail=f"{before.cooperation_level if before else '—'} → {point.cooperation_level}"))
         points.append(point)
         day += dt.timedelta(days=step_days)
+    session.close()
     return Timeline(start=start, end=end, step_days=step_days, points=tuple(points), events=tuple(events))

@@ -119,10 +119,14 @@ def as_model(problems: Problems, doc: Document, base: Path_, model: type[BaseMod
         return None
 
 
+def canonical_json(data: Any) -> str:
+    """The canonical JSON serialisation every digest is taken over (sorted keys, ISO dates)."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
+
+
 def digest(data: Any) -> str:
-    """SHA-256 of a canonical JSON serialisation (sorted keys, ISO dates)."""
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """SHA-256 of the canonical JSON serialisation."""
+    return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
 
 
 # --- facts ----------------------------------------------------------------------------------------------
