@@ -18,8 +18,9 @@ from engine.errors import InputError, Location
 from engine.evaluate import evaluate
 from engine.evidence import sort_evidence
 from engine.model import Citation, Derive, Evaluation, Fact, FactSource, Frozen, Pack, Respond, Rule, Scalar, Test
+from engine.session import Session
 from engine.validate import suggest
-from engine.whatif import Change, apply
+from engine.whatif import Change
 
 MAX_CANDIDATES = 200
 MAX_DEPTH = 3
@@ -273,7 +274,8 @@ def smallest_change(pack: Pack, facts: list[Fact], as_of: dt.date, wanted: objec
     unique = {tuple(sorted(c.describe() for c in cand)): cand for cand in candidates}
     # Fewest changes first; among those, changing a fact already on record before adding a new one.
     ranked = sorted(unique.items(), key=lambda item: (len(item[0]), sum(c.op == "add" for c in item[1]), item[0]))
-    for _, candidate in ranked[:MAX_CANDIDATES]:
-        if callable(wanted) and wanted(evaluate(pack, apply(facts, candidate), as_of)):
-            return candidate
+    with Session(pack, facts) as session:  # each candidate moves only its own facts in the Rete state
+        for _, candidate in ranked[:MAX_CANDIDATES]:
+            if callable(wanted) and wanted(session.evaluate_changes(candidate, as_of)):
+                return candidate
     return None
