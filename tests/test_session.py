@@ -70,7 +70,7 @@ def test_what_if_variants_match_from_scratch(pack: Pack, baseline: list[Fact]) -
 
 
 def test_strata_joins_and_negation_match_from_scratch(make_pack) -> None:  # type: ignore[no-untyped-def]
-    from test_semantics import C, PACK, RESPONSES, fact
+    from test_semantics import PACK, RESPONSES, C, fact
 
     pack = make_pack(PACK, responses=RESPONSES, rules=f"""
         rules:
