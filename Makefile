@@ -33,5 +33,9 @@ features-report: $(VENV)/.test
 	$(BIN)/pytest -q tests/test_features.py --cucumberjson=reports/cucumber.json; status=$$?; \
 	$(BIN)/python tests/features_report.py reports/cucumber.json reports && exit $$status
 
+.PHONY: bench
+bench: $(VENV)/.runtime
+	$(BIN)/python bench/run.py
+
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,287 @@
+"""results.json → bench/README.md, so the figures and the page never disagree (the page is generated)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import Any
+
+Results = dict[str, Any]
+
+
+def _stage(results: Results, target: str, stage: str) -> str:
+    value = results.get("profiles", {}).get(target, {}).get("stages_pct", {}).get(stage)
+    return "?" if value is None else f"{value:.0f}%"
+
+
+def _w2_ratio(results: Results, count: int) -> str:
+    row = next((r for r in results["w2"]["rows"] if r["facts"] == count), None)
+    return "—" if row is None or row["ratio"] is None else f"{row['ratio']:.2f}×"
+
+
+def _why_w1(r: Results) -> str:
+    base = r["w1"]["rows"][0]
+    return (
+        f"On the baseline raw durable_rules takes {base['raw']['median_ms']:.2f} ms and the engine "
+        f"{base['engine']['median_ms']:.2f} ms. The Rete work is the same (raw fires the same compiled rules on "
+        "the same facts, checked on every set); the difference is what the engine does around it on every "
+        "evaluation, whatever the number of facts: the result views (responses with citations and supporting "
+        "facts, every rule's outcome, the guardrail checks, the pydantic `Evaluation`), the facts digest "
+        "(each fact's canonical JSON, then SHA-256), the rules of evidence, and a pydantic `Firing` with "
+        "provenance sets per activation. On 8 counting facts these fixed costs outweigh durable_rules' own "
+        f"work, so the ratio is worst here and falls with size (W2: {_w2_ratio(r, 1_000)} at 1,000 facts, "
+        f"{_w2_ratio(r, 10_000)} at 10,000). Closing it is engine work: cheaper views (one pass over the "
+        "firings for responses and outcomes; `model_construct` for models the engine builds itself, which "
+        "need no validation) and a digest that is not recomputed from the models on every call.")
+
+
+def _why_cli(r: Results) -> str:
+    base = r["w1"]["rows"][0]
+    return (
+        f"A `commitments evaluate` process takes {base['cli']['median_ms']:.0f} ms median; raw durable_rules "
+        f"as a process {base['raw_cli']['median_ms']:.0f} ms. Evaluating is a few milliseconds: the phases "
+        "below show the time goes to importing the engine (pydantic builds the validators and serializers of "
+        "every model in `engine.model` when the module is imported) and to reading `rules/` with the "
+        "pure-Python YAML event parser (the strict loader keeps file:line:col for every node). Ways under "
+        "300 ms, all in the engine: defer model builds (`defer_build=True`) and the imports `evaluate` does "
+        "not use (audit views, replay, check); parse with libyaml's C parser where installed, if its event "
+        "marks serve the locations; or cache the validated pack keyed by the digest of its files.")
+
+
+def _why_w2(r: Results) -> str:
+    row = next(x for x in r["w2"]["rows"] if x["facts"] == 10_000)
+    return (
+        f"At 10,000 facts the engine takes {row['engine']['median_ms']:.0f} ms against raw's "
+        f"{row['raw']['median_ms']:.0f} ms. durable_rules' share is the same work raw does; the biggest single "
+        f"overhead is the facts digest ({_stage(r, 'W2 10k', 'facts digest')} of the profiled time: "
+        f"`model_dump` and canonical `json.dumps` of all {row['facts']:,} facts on every evaluation; a "
+        "`Session` caches these texts, a one-off `evaluate` cannot), then the consequents' bookkeeping "
+        f"({_stage(r, 'W2 10k', 'consequents (firings, provenance)')}: a pydantic `Firing` and the support "
+        "sets behind provenance for each of the activations) and the views. Keeping each fact's canonical text "
+        "with the fact when it is loaded would remove most of the gap.")
+
+
+def _why_w3(r: Results) -> str:
+    w3 = r["w3"]
+    return (
+        f"An incremental step takes {w3['incremental']['median_ms']:.0f} ms median against "
+        f"{w3['scratch']['median_ms']:.0f} ms from scratch. The session keeps the alpha memories, but every "
+        "compiled rule joins the gate fact first, and each step retracts and re-asserts the gate so that "
+        "negations see complete memories: that drops and rebuilds every partial match in the network, and "
+        f"every step's consequents run again for all of its activations ({w3['firings_per_step']:,} on "
+        "average), as many as from scratch (durable_rules runs with their consequents: "
+        f"{_stage(r, 'W3 timeline', 'durable_rules runs (consequents included)')} of the profiled steps). The "
+        "rest of a step is proportional to all the facts, not to what changed: the rules of evidence over "
+        f"all {w3['facts']:,} facts ({_stage(r, 'W3 timeline', 'rules of evidence')}: a pydantic `NotCounted` "
+        "with its reason for every fact that does not count), the diff of wanted against stored facts, the "
+        "result views over every firing. 10× needs the gate out of the join path of rules whose inputs did "
+        "not change (e.g. a gate per fact kind, re-asserted only for the kinds whose counting facts changed), "
+        "reasons for not counting built only when shown, and views updated from the changed firings only.")
+
+
+def _why_w4(r: Results) -> str:
+    w4 = r["w4"]
+    return (
+        f"On the 9-fact baseline a from-scratch evaluation takes {w4['scratch']['median_ms']:.2f} ms and an "
+        f"incremental one {w4['incremental']['median_ms']:.2f} ms: asserting nine facts was never the cost. "
+        "Both pay the same fixed work per variant: the rules of evidence, the gate re-evaluating every compiled "
+        "rule, the facts digest and the result views. The session saves only the re-assertion of the unchanged "
+        "facts. A 10× sweep needs a cheaper answer per variant, e.g. re-running only the rules downstream of "
+        "the changed fact's kind and building the full `Evaluation` only for the variants that change the "
+        "recommendation.")
+
+
+def _why_w5(r: Results) -> str:
+    w5 = r["w5"]
+    mib = {side: w5[side]["before_kib"] / 1024 for side in ("engine", "raw")}
+    return (
+        f"Peak RSS {w5['engine']['peak_kib'] / 1024:.0f} MiB against {w5['raw']['peak_kib'] / 1024:.0f} MiB. "
+        f"During the run both grow alike ({w5['growth_ratio']:.2f}×: durable_rules' state dominates); the "
+        "difference is what the engine process holds before it evaluates: the engine's and pydantic's imports "
+        f"and {w5['facts']:,} `Fact` models ({mib['engine']:.0f} MiB against {mib['raw']:.0f} MiB for a "
+        "process holding durable_rules and the same facts as plain dicts).")
+
+
+# Why a target is missed, in words; the figures and profiles beside it come from results.json.
+EXPLAIN: dict[str, Callable[[Results], str]] = {
+    "W1 in-process": _why_w1, "W1 CLI": _why_cli, "W2 10k": _why_w2, "W3 timeline": _why_w3,
+    "W4 what-if": _why_w4, "W5 memory": _why_w5}
+
+NOTES = [
+    "durable_rules 2.0.28 fails once more than 64 rules of one ruleset join (`{ref: alias.field}`) on the "
+    "same fact kind: raw durable_rules' `assert_facts` raises error 303 (ERR_NO_ACTION_AVAILABLE) and the "
+    "engine's process aborts (SIGABRT: `free(): invalid pointer` or `double free or corruption`). A join "
+    "rule compiles to two joined Rete rules (its truth and its falsity), so 33 join rules on one kind are "
+    "enough. The engine neither refuses nor splits "
+    "such a pack; the W2 pack spreads its signals over two kinds to stay under the limit.",
+    "A join rule's `else` can fire together with its `then`: its falsity binds the join partner to any fact "
+    "of its kind, so one visit with a matching guest and one without give both branches, and both responses "
+    "(tests/test_semantics.py's tiny pack with an `else` added on `join` shows it).",
+]
+
+
+def _ms(block: dict[str, Any] | None) -> str:
+    if not block:
+        return "—"
+    return f"{block['median_ms']:,.1f} ({block['min_ms']:,.1f}–{block['max_ms']:,.1f})"
+
+
+def _x(value: Any) -> str:
+    return "—" if value is None else f"{value:.2f}×"
+
+
+def _table(head: list[str], rows: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + ["| " + " | ".join(r) + " |" for r in rows]
+
+
+def render(results: dict[str, Any]) -> str:
+    m = results["machine"]
+    out = ["# Benchmarks", "",
+           "<!-- Generated by bench/run.py from bench/results.json; edit bench/report.py, not this file. -->", "",
+           f"`{results['command']}` — {results['seconds']['total']:.0f} s in all, {results['generated']}. "
+           "Times are medians with (min–max) over the runs, in milliseconds unless marked; ratios are "
+           "engine ÷ comparison, measured in the same run with the two sides alternating."]
+    loads = (m.get("load_at_start") or [0])[:1] + (m.get("load_at_end") or [0])[:1]
+    if max(loads) > 0.5 * (m["nproc"] or 1):
+        out += ["The machine was not idle during this run (see the load average below): absolute times are "
+                "noisier than the ratios, whose two sides alternate."]
+    out += ["", "## Machine", ""]
+    out += _table(["", ""], [["cores (nproc)", str(m["nproc"])], ["CPU", m["cpu"]], ["memory", m["memory"]],
+                             ["OS", m["os"]], ["Python", m["python"]], ["durable_rules", m["durable-rules"]],
+                             ["pydantic", f"{m['pydantic']} (core {m['pydantic-core']})"],
+                             ["load average (1/5/15 min) at start, at end",
+                              f"{m.get('load_at_start')}, {m.get('load_at_end')}"]])
+    out += ["", "## Targets", ""]
+    out += _table(["target", "measured", "goal", "met", "what"],
+                  [[t["name"], "—" if t["measured"] is None else str(t["measured"]), t["target"],
+                    "**met**" if t["met"] else "not met", t["detail"]] for t in results["targets"]])
+    if results["problems"]:
+        out += ["", "## Wrong answers (the run failed)", ""] + [f"- {p}" for p in results["problems"]]
+    out += ["", "## What is compared", "",
+            "- **Raw durable_rules** (`bench/raw.py`): the engine's own compiled rulesets (every stratum, plus "
+            "the runtime's sink and end rules) on a bare `durable.engine.Host` with its timer threads off; the "
+            "counting facts as durable dicts, asserted with `host.assert_facts` in one batch with the gate "
+            "fact last, per stratum; consequents only append the matched fact ids and assert derived facts "
+            "(de-duplicated by id); stratum k+1 gets stratum k's derived facts. It is given the facts that "
+            "count (computed before the clock starts): rules of evidence, provenance, guardrails, the "
+            "pydantic result and the facts digest are the engine's overhead being measured.",
+            "- **From scratch**: `engine.evaluate.evaluate(pack, facts, as_of)` per step or variant.",
+            "- **Incremental**: one `engine.session.Session(pack, facts)` (its construction counted), then "
+            "`session.evaluate(as_of)` per step or `session.evaluate_changes([change], as_of)` per variant.",
+            "- Every answer is checked: W1 raw firings equal the engine's; W2 conclusions equal a pure-Python "
+            "reference (`bench/synthetic.py`) at every size; every incremental evaluation equals the "
+            "from-scratch one (apart from its run id)."]
+    out += _w1(results["w1"]) + _w2(results["w2"]) + _w3(results["w3"]) + _w4(results["w4"]) + _w5(results["w5"])
+    out += _missed(results)
+    if NOTES:
+        out += ["", "## Noticed while measuring", ""] + [f"- {n}" for n in NOTES]
+    out += ["", f"Seconds per workload: {', '.join(f'{k} {v}' for k, v in results['seconds'].items())}.", ""]
+    return "\n".join(out)
+
+
+def _w1(w1: dict[str, Any]) -> list[str]:
+    out = ["", "## W1 latency: the article pack", "",
+           f"In-process over {w1['repeats']} runs, as a process over {w1['cli_repeats']} runs. `CLI` is "
+           "`commitments evaluate FILES --as-of DATE` with the audit trail on (the default; a temporary store); "
+           "`raw CLI` is `python bench/raw.py PLAN FACTS`: a process that imports durable_rules, registers the "
+           "same rulesets and runs the same counting facts.", ""]
+    rows = [[r["facts"], f"{r['count']} ({r['counting']})", r["as_of"], _ms(r["engine"]), _ms(r["raw"]),
+             _x(r["ratio"]), _ms(r["cli"]), _ms(r["cli_no_audit"]), _ms(r["raw_cli"]), _x(r["cli_ratio"])]
+            for r in w1["rows"]]
+    return out + _table(["facts", "facts (counting)", "as of", "engine", "raw", "ratio", "CLI", "CLI --no-audit",
+                         "raw CLI", "CLI ratio"], rows)
+
+
+def _w2(w2: dict[str, Any]) -> list[str]:
+    out = ["", "## W2 throughput: the synthetic pack", "",
+           f"{w2['rules']} rules (40 two-fact joins deriving `alert`, 10 joining a derived alert to a signal), "
+           f"{w2['strata']} strata; see `bench/synthetic.py`. Facts include statuses and signals that do not "
+           "count (observed after the as-of date, or below the evidence threshold).", ""]
+    rows = []
+    for r in w2["rows"]:
+        raw = _ms(r["raw"]) if r["raw"] else f"failed: {r['raw_error']}"
+        rows.append([f"{r['facts']:,}", f"{r['counting']:,}", f"{r['conclusions']:,}", _ms(r["engine"]), raw,
+                     _x(r["ratio"]), "yes" if r["engine_correct"] else "**NO**",
+                     "—" if r["raw_correct"] is None else "yes" if r["raw_correct"] else "no"])
+    return out + _table(["facts", "counting", "supporting ids checked", "engine", "raw", "ratio",
+                         "engine = reference", "raw = reference"], rows)
+
+
+def _w3(w3: dict[str, Any]) -> list[str]:
+    out = ["", "## W3 timeline", "",
+           f"{w3['facts']:,} article facts observed over 2020–2021 (events, superseding states, expiries, grades "
+           f"below threshold); {w3['steps']} daily as-of steps from {w3['from']} to {w3['to']}."]
+    if not w3.get("available"):
+        return out + ["", f"**incremental: not available** (no `engine.session`). From scratch per step: "
+                      f"{_ms(w3['scratch'])}."]
+    scratch = (f"from scratch on one step in {w3['scratch_every']} ({w3['scratch_steps']} steps), "
+               "its mean multiplied by the number of steps (extrapolated: every step from scratch would take the "
+               "whole run past 5 minutes)" if w3["scratch_extrapolated"]
+               else "from scratch on every step")
+    out += [f"Measured {scratch}; incremental on every step.", ""]
+    out += _table(["", "per step", "total"], [
+        ["from scratch", _ms(w3["scratch"]), f"{w3['scratch_total_s']:.2f} s"],
+        ["incremental", _ms(w3["incremental"]), f"{w3['incremental_total_s']:.2f} s (session built in "
+                                                f"{w3['session_build_ms']:.0f} ms)"],
+        ["speed-up", "", f"**{w3['speedup']:.1f}×**"]])
+    return out + ["", f"Cooperation levels seen over the year: {', '.join(w3['levels'])}; "
+                  f"{w3['firings_per_step']:,} rule activations per step on average."]
+
+
+def _w4(w4: dict[str, Any]) -> list[str]:
+    kinds = ", ".join(f"{n} {op}" for op, n in w4["kinds"].items())
+    out = ["", "## W4 what-if sweep", "", f"{w4['variants']:,} single-fact variants of the baseline ({kinds}), "
+           f"as of {w4['as_of']}."]
+    if not w4.get("available"):
+        return out + ["", f"**incremental: not available** (no `engine.session`). From scratch per variant: "
+                      f"{_ms(w4['scratch'])}."]
+    out += [""] + _table(["", "per variant", "total"], [
+        ["from scratch", _ms(w4["scratch"]), f"{w4['scratch_total_s']:.2f} s"],
+        ["incremental", _ms(w4["incremental"]), f"{w4['incremental_total_s']:.2f} s (session built in "
+                                                f"{w4['session_build_ms']:.1f} ms)"],
+        ["speed-up", "", f"**{w4['speedup']:.1f}×**"]])
+    return out + ["", f"Cooperation levels seen across the variants: {', '.join(w4['levels'])}."]
+
+
+def _w5(w5: dict[str, Any]) -> list[str]:
+    out = ["", "## W5 memory: W2 at 10,000 facts", ""]
+    if "ratio" not in w5:
+        return out + ["Not measured (a side failed; see the wrong answers above)."]
+    out += [f"Each side in a fresh process: the engine side loads the pack and builds {w5['facts']:,} `Fact`s, "
+            "then evaluates; the raw side loads the rulesets and counting facts from JSON, then runs. Peak RSS "
+            "is the process's VmHWM; 'before' is its RSS once its input is loaded.", ""]
+    rows = [[side, f"{w5[side]['peak_kib'] / 1024:,.1f} MiB", f"{w5[side]['before_kib'] / 1024:,.1f} MiB",
+             f"{w5['growth_kib'][side] / 1024:,.1f} MiB"] for side in ("engine", "raw")]
+    rows.append(["ratio", f"**{w5['ratio']:.2f}×**", "", f"{w5['growth_ratio']:.2f}×"])
+    return out + _table(["", "peak RSS", "before the run", "growth during the run"], rows)
+
+
+def _missed(results: dict[str, Any]) -> list[str]:
+    missed = [t for t in results["targets"] if not t["met"] and t["measured"] is not None]
+    if not missed:
+        return []
+    out = ["", "## Targets not met: where the time goes", ""]
+    for t in missed:
+        out += [f"### {t['name']}: {t['measured']} against {t['target']}", ""]
+        if t["name"] in EXPLAIN:
+            with contextlib.suppress(KeyError, TypeError, StopIteration):  # a section missing from a partial run
+                out += [EXPLAIN[t["name"]](results), ""]
+        prof = results.get("profiles", {}).get(t["name"])
+        if not prof:
+            continue
+        out += [f"Profile: {prof['what']}."]
+        if prof.get("stages_pct"):
+            out += ["Share of the profiled time (cumulative) by engine stage: " + ", ".join(
+                f"{k} {v}%" for k, v in prof["stages_pct"].items()) + "."]
+        if "own_time_pct" in prof:
+            out += ["Own time by area: " + ", ".join(f"{k} {v}%" for k, v in prof["own_time_pct"].items()) + "."]
+        if prof.get("phases_ms"):
+            out += ["Wall time by phase, measured without the profiler (ms): " + ", ".join(
+                f"{k} {v}" for k, v in prof["phases_ms"].items()) + "."]
+        if prof.get("import_ms"):
+            out += ["Heaviest imports (`python -X importtime`, cumulative): " + ", ".join(
+                f"{i['module']} {i['cumulative_ms']} ms" for i in prof["import_ms"]) + "."]
+        if "traced_peak_kib" in prof:
+            out += [f"Traced peak: {prof['traced_peak_kib']:,} KiB."]
+        out += ["", "```", *prof["top"], "```", ""]
+    return out
