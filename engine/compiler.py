@@ -25,6 +25,9 @@ from engine.model import AllOf, AnyOf, Condition, Derive, NoneOf, Not, Pack, Pat
 
 PROBE = "$guardrail."
 GATE_KIND = "$go"
+# Measured on durable_rules 2.0.28: a 65th rule in one ruleset joining ({ref: …}) on the same kind makes
+# durable_rules fail with error 303, and the process can then abort. Refused at compile time instead.
+MAX_JOINS_PER_KIND = 64
 GATE_ALIAS = "gate"
 MAX_CONJUNCTIONS = 256
 _NEGATED_OP = {"eq": "ne", "ne": "eq", "lt": "gte", "lte": "gt", "gt": "lte", "gte": "lt"}
@@ -51,6 +54,7 @@ class CompiledRule:
     rule: str
     branch: str  # "then" or "else"
     definition: dict[str, Any]
+    join_kinds: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -68,6 +72,7 @@ class CompiledPack:
     strata: list[Stratum]
     by_name: dict[str, CompiledRule]
     needs: dict[str, list[tuple[str, str]]]  # rule id → (kind, subject) of state-like facts it reads
+    joined: set[str] = field(default_factory=set)  # rules with a join: no compiled else form
 
 
 def durable_value(value: Any) -> Any:
@@ -191,11 +196,19 @@ def compile_pack(pack: Pack) -> CompiledPack:
     reads_negated: dict[str, set[str]] = {}
     reads: dict[str, set[str]] = {}
     problems: list[Problem] = []
+    joined: set[str] = set()
     needs: dict[str, list[tuple[str, str]]] = {}
     for rule in pack.rules:
         aliases = {p.alias: p for p in patterns_of(rule.when) if p.alias}
+        if any(_refs(p) for p in patterns_of(rule.when)):
+            joined.add(rule.id)
+            problems += _join_limits(rule)
         try:
-            branches = {"then": forms.true(rule.when), "else": forms.false(rule.when)}
+            # A join's falsity ("no pair matches") is not one Rete conjunction: a rule with a join has no
+            # compiled else form; it is definitely false when it did not fire and every state it reads is
+            # known (events are closed-world), decided after the run (see evaluate._outcomes).
+            branches = {"then": forms.true(rule.when),
+                        "else": [] if rule.id in joined else forms.false(rule.when)}
         except OverflowError:
             problems.append(Problem("too-complex", f"rule {rule.id!r} expands to more than {MAX_CONJUNCTIONS} "
                                     "alternatives; split it", _origin(rule)))
@@ -206,7 +219,8 @@ def compile_pack(pack: Pack) -> CompiledPack:
         for branch, conjunctions in branches.items():
             for index, conj in enumerate(conjunctions):
                 compiled.append(CompiledRule(f"{rule.id}|{branch}|{index}", rule.id, branch,
-                                             _definition(conj, aliases)))
+                                             _definition(conj, aliases),
+                                             frozenset(lit.pattern.kind for lit in conj if _refs(lit.pattern))))
                 for literal in conj:
                     kind = literal.pattern.kind
                     if pack.vocabulary[kind].derived:
@@ -223,7 +237,46 @@ def compile_pack(pack: Pack) -> CompiledPack:
     strata = [Stratum(i) for i in range(max(strata_of.values(), default=0) + 1)]
     for item in compiled:
         strata[strata_of.get(item.rule, 0)].rules.append(item)
-    return CompiledPack(pack, strata, {c.name: c for c in compiled}, needs)
+    _check_join_counts(pack, strata)
+    return CompiledPack(pack, strata, {c.name: c for c in compiled}, needs, joined)
+
+
+def _join_limits(rule: Rule) -> list[Problem]:
+    """What a rule with a join may not have: an else branch, or `not:` around the join."""
+    problems = []
+    if rule.else_:
+        problems.append(Problem("else-on-join", f"rule {rule.id!r} joins facts ({{ref: …}}) and has an else "
+                                "branch; a join's falsity is not decided in the network — drop the else or the join",
+                                _origin(rule)))
+
+    def negated_join(cond: Condition, inside_not: bool) -> bool:
+        if isinstance(cond, Pattern):
+            return inside_not and bool(_refs(cond))
+        if isinstance(cond, Not):
+            return negated_join(cond.not_, True)
+        if isinstance(cond, NoneOf):
+            return False
+        parts = cond.all if isinstance(cond, AllOf) else cond.any
+        return any(negated_join(part, inside_not) for part in parts)
+
+    if negated_join(rule.when, False):
+        problems.append(Problem("not-on-join", f"rule {rule.id!r} puts a join under not:; use none: for "
+                                "'no matching fact'", _origin(rule)))
+    return problems
+
+
+def _check_join_counts(pack: Pack, strata: list[Stratum]) -> None:
+    for stratum in strata:
+        counts: dict[str, list[str]] = {}
+        for item in stratum.rules:
+            for kind in item.join_kinds:
+                counts.setdefault(kind, []).append(item.rule)
+        for kind, rules in sorted(counts.items()):
+            if len(rules) > MAX_JOINS_PER_KIND:
+                raise InputError.one("too-many-joins", f"{len(rules)} compiled rules join on kind {kind!r} in one "
+                                     f"ruleset; durable_rules supports at most {MAX_JOINS_PER_KIND} — join fewer "
+                                     f"rules on it (rules {', '.join(sorted(set(rules))[:5])}, …)",
+                                     _origin(_rule(pack, rules[0])))
 
 
 def _origin(rule: Rule) -> Location:

@@ -195,6 +195,10 @@ def _outcomes(compiled: CompiledPack, run: _Run, counted: list[Fact]) -> tuple[R
         else:
             missing = [f"{kind}:{subject}" for kind, subject in compiled.needs[rule.id]
                        if (kind, subject) not in known]
+            if rule.id in compiled.joined and not missing:
+                # a join that found no pair, with every state it reads known: definitely false
+                outcomes.append(RuleOutcome(rule=rule.id, status="else"))
+                continue
             outcomes.append(RuleOutcome(rule=rule.id, status="undetermined",
                                         missing=tuple(missing or ["a field it tests is absent"])))
     return tuple(outcomes)

@@ -15,7 +15,11 @@ edges, each measured on durable_rules 2.0.28 and each shown by a test in tests/t
   no rule reads, so its content hash differs;
 - exceptions in consequents are swallowed into the state: ours catch everything themselves and the run
   fails with `RuntimeFault` naming the rule;
-- facts are limited to 255 properties: enforced at validation, before anything reaches the engine.
+- facts are limited to 255 properties: enforced at validation, before anything reaches the engine;
+- a 65th rule in one ruleset joining ({ref: …}) on the same kind fails with error 303 and can abort
+  the process: the compiler refuses such a pack (`MAX_JOINS_PER_KIND`);
+- a `not` join fires on whichever fact arrived first: every compiled rule waits for a gate fact
+  asserted after all others (compiler, `Runtime.update`).
 """
 
 from __future__ import annotations

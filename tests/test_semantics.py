@@ -204,3 +204,61 @@ def test_a_longer_positive_cycle_is_rejected_too(make_pack: Callable[..., Pack])
         compile_pack(pack)
     assert caught.value.problems[0].code == "derivation-cycle"
     assert caught.value.problems[0].message.endswith("a → b → a")
+
+
+def test_a_join_that_holds_for_one_visit_is_not_also_false(tiny: Pack) -> None:
+    """Regression: the falsity of a join used to be 'some visit has no guest', firing beside the truth."""
+    day = dt.date(2021, 2, 1)
+    facts = [fact("v1", "visit", by="ann", day=day), fact("v2", "visit", by="bob", day=day),
+             fact("g", "guest", name="ann")]
+    evaluation = evaluate(tiny, facts, AS_OF)
+    assert outcome(evaluation, "join")[0] == "fired"
+    assert {f.branch for f in evaluation.firings if f.rule == "join"} == {"then"}
+    assert outcome(evaluate(tiny, facts[1:], AS_OF), "join")[0] == "else"
+
+
+@pytest.mark.parametrize("when, extra, code", [
+    ("{all: [{fact: visit, as: v}, {fact: guest, where: {name: {eq: {ref: v.by}}}}]}", "else: [{respond: lonely}]",
+     "else-on-join"),
+    ("{all: [{fact: visit, as: v}, {not: {fact: guest, where: {name: {eq: {ref: v.by}}}}}]}", "", "not-on-join"),
+])
+def test_what_a_join_cannot_have(make_pack: Callable[..., Pack], when: str, extra: str, code: str) -> None:
+    from engine.compiler import compile_pack
+
+    pack = make_pack(PACK, responses=RESPONSES, rules=f"""
+        rules:
+          - id: j
+            {C}
+            when: {when}
+            then: [{{respond: host}}]
+            {extra}
+    """)
+    with pytest.raises(InputError) as caught:
+        compile_pack(pack)
+    assert caught.value.problems[0].code == code
+
+
+def test_more_joins_on_one_kind_than_durable_rules_takes_is_refused(make_pack: Callable[..., Pack]) -> None:
+    """Measured: a 65th rule joining on one kind makes durable_rules fail (error 303) and can abort."""
+    from engine.compiler import MAX_JOINS_PER_KIND, compile_pack
+
+    rules = "rules:\n" + "".join(f"""
+  - id: j{i}
+    {C}
+    when: {{all: [{{fact: visit, as: v, where: {{by: "p{i}"}}}}, {{fact: guest, where: {{name: {{eq: {{ref: v.by}}}}}}}}]}}
+    then: [{{respond: host}}]
+""" for i in range(MAX_JOINS_PER_KIND + 1))
+    with pytest.raises(InputError) as caught:
+        compile_pack(make_pack(PACK, responses=RESPONSES, rules=rules))
+    assert caught.value.problems[0].code == "too-many-joins"
+    assert "65 compiled rules join on kind 'guest'" in caught.value.problems[0].message
+    fewer = "rules:\n" + "".join(f"""
+  - id: j{i}
+    {C}
+    when: {{all: [{{fact: visit, as: v, where: {{by: "p{i}"}}}}, {{fact: guest, where: {{name: {{eq: {{ref: v.by}}}}}}}}]}}
+    then: [{{respond: host}}]
+""" for i in range(MAX_JOINS_PER_KIND))
+    pack = make_pack(PACK, responses=RESPONSES, rules=fewer)
+    evaluation = evaluate(pack, [fact("v", "visit", by="p3", day=dt.date(2021, 1, 2)), fact("g", "guest", name="p3")],
+                          AS_OF)
+    assert outcome(evaluation, "j3")[0] == "fired" and outcome(evaluation, "j4")[0] == "else"
