@@ -301,6 +301,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return error.exit_code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader went away (`commitments … | head`): not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except Exception as error:  # noqa: BLE001 - the promise is: never a traceback
         print(f"commitments: internal error: {type(error).__name__}: {error}", file=sys.stderr)
         return EXIT_INTERNAL

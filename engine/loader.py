@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -157,6 +158,13 @@ def parse_text(text: str, file: str) -> Document:
         where = _at(file, error.problem_mark or error.context_mark)
         problem = " ".join(str(part) for part in (error.context, error.problem) if part)
         raise InputError.one("yaml-syntax", problem or "malformed YAML", where) from None
+    except yaml.reader.ReaderError as error:
+        # PyYAML's reader reports a character position, not a mark
+        line = text.count("\n", 0, error.position) + 1
+        column = error.position - (text.rfind("\n", 0, error.position) + 1) + 1
+        character = error.character if isinstance(error.character, int) else ord(str(error.character)[:1] or "?")
+        raise InputError.one("yaml-syntax", f"character #x{character:04x} is not allowed in YAML text",
+                             Location(file, line, column)) from None
     except yaml.YAMLError as error:
         raise InputError.one("yaml-syntax", str(error), Location(file, 1, 1)) from None
     composer = _Composer(file, yaml.SafeLoader(""))
@@ -169,14 +177,19 @@ def parse_text(text: str, file: str) -> Document:
 
 
 def read_text(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str:
-    """A file's text, refusing what is not a small UTF-8 file."""
+    """A file's text, refusing what is not a small regular UTF-8 file (devices and pipes included)."""
     file = str(path)
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise InputError.one("file-too-large", f"{size} bytes; the limit is {max_bytes} bytes",
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):
+            raise InputError.one("file-unreadable", "not a regular file (a device, pipe or socket?)", Location(file))
+        if status.st_size > max_bytes:
+            raise InputError.one("file-too-large", f"{status.st_size} bytes; the limit is {max_bytes} bytes",
                                  Location(file))
-        raw = path.read_bytes()[: max_bytes + 1]
+        with path.open("rb") as handle:
+            raw = handle.read(max_bytes + 1)
+        if len(raw) > max_bytes:
+            raise InputError.one("file-too-large", f"more than {max_bytes} bytes", Location(file))
     except OSError as error:
         raise InputError.one("file-unreadable", error.strerror or str(error), Location(file)) from None
     if b"\x00" in raw:

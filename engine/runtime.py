@@ -16,6 +16,8 @@ edges, each measured on durable_rules 2.0.28 and each shown by a test in tests/t
 - exceptions in consequents are swallowed into the state: ours catch everything themselves and the run
   fails with `RuntimeFault` naming the rule;
 - facts are limited to 255 properties: enforced at validation, before anything reaches the engine;
+- its JSON reader crashes the process on a float in exponent notation (1e-05): floats are written out
+  in full (`_PlainNumbers`);
 - a 65th rule in one ruleset joining ({ref: …}) on the same kind fails with error 303 and can abort
   the process: the compiler refuses such a pack (`MAX_JOINS_PER_KIND`);
 - a `not` join fires on whichever fact arrived first: every compiled rule waits for a gate fact
@@ -25,7 +27,9 @@ edges, each measured on durable_rules 2.0.28 and each shown by a test in tests/t
 from __future__ import annotations
 
 import contextlib
+import decimal
 import json
+import re
 import threading
 import uuid
 from collections.abc import Callable
@@ -44,6 +48,36 @@ GATE = {"gate": {"kind": "$go"}}
 SINK, END = "$sink", "$end"
 SINK_RULE = {"all": [{"m": {"$ex": {"kind": 1}}}, {"never": {"kind": "$never"}}]}
 END_RULE = {"all": [GATE]}
+
+
+class _PlainNumbers:
+    """The `json` durable_rules uses, writing floats out in full: its C reader crashes (SIGSEGV) on
+    exponent notation such as 1e-05, which is how Python writes small and large floats."""
+
+    loads = staticmethod(json.loads)
+    _EXPONENT = re.compile(r"[0-9]e[-+]?[0-9]")
+    _MARKED = re.compile(r'"\\u0000num:([^"\\]+)\\u0000"')
+
+    @classmethod
+    def dumps(cls, data: Any, **options: Any) -> str:
+        text = json.dumps(data, **options)
+        if not cls._EXPONENT.search(text):
+            return text
+        text = json.dumps(cls._mark(data), **options)
+        return cls._MARKED.sub(lambda m: format(decimal.Decimal(m.group(1)), "f"), text)
+
+    @classmethod
+    def _mark(cls, data: Any) -> Any:
+        if isinstance(data, float) and "e" in repr(data):
+            return f"\x00num:{data!r}\x00"
+        if isinstance(data, dict):
+            return {key: cls._mark(value) for key, value in data.items()}
+        if isinstance(data, list):
+            return [cls._mark(value) for value in data]
+        return data
+
+
+durable.json = _PlainNumbers  # the one module that touches durable_rules patches it here, once
 
 
 class QuietHost(durable.Host):

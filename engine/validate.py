@@ -55,7 +55,8 @@ def type_name(value: object) -> str:
     if isinstance(value, dt.date):
         return "a date"
     if isinstance(value, str):
-        return f"the string {value!r}"
+        shown = value if len(value) <= 40 else value[:40] + "…"
+        return f"the string {shown!r}" + (f" ({len(value)} characters)" if len(value) > 40 else "")
     if value is None:
         return "nothing (null)"
     if isinstance(value, list):
@@ -63,6 +64,13 @@ def type_name(value: object) -> str:
     if isinstance(value, dict):
         return "a mapping"
     return type(value).__name__
+
+
+def shape(value: object) -> str:
+    """What a value is, without quoting it: for whole documents, which may be anything at all."""
+    if isinstance(value, str):
+        return f"a string of {len(value)} characters"
+    return type_name(value) if not isinstance(value, str | int | float) or isinstance(value, bool) else "a number"
 
 
 def check_value(spec: FieldSpec, value: object) -> str | None:
@@ -185,7 +193,7 @@ def _fact(problems: Problems, doc: Document, index: int, raw: Any, pack: Pack) -
 def facts_from_document(doc: Document, pack: Pack, problems: Problems) -> list[Fact]:
     data = doc.data
     if not isinstance(data, dict) or set(data) != {"facts"} or not isinstance(data["facts"], list):
-        found = type_name(data) if not isinstance(data, dict) else f"keys {', '.join(map(str, data)) or 'none'}"
+        found = shape(data) if not isinstance(data, dict) else f"keys {', '.join(map(str, data)) or 'none'}"
         problems.add("schema", f"a facts file is a mapping with one key, 'facts:', holding a list; found "
                      f"{found}", doc.where(()))
         return []

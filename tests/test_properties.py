@@ -27,7 +27,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
@@ -366,8 +365,6 @@ facts:
 """
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: durable_rules segfaults on a float written as 1e-05 "
-                   "(an exponent and no decimal point); `commitments evaluate` dies with SIGSEGV, exit 139")
 def test_tiny_float_does_not_crash_the_engine(tmp_path: Path) -> None:
     """A valid fact with change_pct 0.00001 (Python: 1e-05). Run in a child process: it segfaults today."""
     path = tmp_path / "facts.yaml"
