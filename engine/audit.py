@@ -99,6 +99,8 @@ def _store_message(error: sqlite3.Error, timeout: float) -> str:
         return f"the audit store is busy: another process held it for more than {timeout:g} s; try again"
     if "readonly" in text or "read-only" in text:
         return "the audit store is read-only; use --audit-db to record elsewhere, or --no-audit"
+    if "full" in text:
+        return "the disk is full: the audit store could not grow, and nothing was recorded"
     if "not a database" in text or "malformed" in text:
         return f"not an audit store, or the file is damaged (SQLite: {text})"
     if "unable to open" in text:

@@ -1,0 +1,92 @@
+"""The audit store under faults: a full disk, a read-only file, a locked database, a killed writer (see
+test_audit.py) and a damaged file each give one clear error, and the records already there stay intact
+and verifiable."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from pathlib import Path
+
+import pytest
+from conftest import BASELINE, RULES
+
+from engine.audit import AuditStore
+from engine.cli import main
+from engine.errors import StoreError
+from engine.evaluate import evaluate
+from engine.model import Fact, Pack
+from engine.record import entry_for
+
+DAY = dt.date(2021, 2, 12)
+
+
+def filled(tmp_path: Path, pack: Pack, facts: list[Fact], runs: int = 3) -> Path:
+    db = tmp_path / "audit.sqlite"
+    with AuditStore.open(db) as store:
+        for _ in range(runs):
+            store.append(entry_for(evaluate(pack, facts, DAY), pack, facts))
+    return db
+
+
+def intact(db: Path, records: int) -> None:
+    with AuditStore.open(db, create=False) as store:
+        verification = store.verify()
+    assert verification.ok and verification.records == records, verification
+
+
+def test_a_full_disk_is_one_clear_error_and_loses_nothing(tmp_path: Path, pack: Pack, baseline: list[Fact]) -> None:
+    db = filled(tmp_path, pack, baseline)
+    with AuditStore.open(db) as store:
+        pages = store._db.execute("PRAGMA page_count").fetchone()[0]
+        store._db.execute(f"PRAGMA max_page_count = {pages}")  # the disk is now full for this connection
+        with pytest.raises(StoreError, match="the disk is full"):
+            store.append(entry_for(evaluate(pack, baseline, DAY), pack, baseline))
+    intact(db, 3)
+
+
+def test_a_read_only_store_is_one_clear_error_and_loses_nothing(tmp_path: Path, pack: Pack, baseline: list[Fact],
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    db = filled(tmp_path, pack, baseline)
+    real = sqlite3.connect
+
+    def read_only(database: str, *args: object, **kwargs: object) -> sqlite3.Connection:
+        # as root, file modes do not stop writes; SQLite's read-only mode does
+        return real(f"file:{database}?mode=ro", *args, uri=True, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sqlite3, "connect", read_only)
+    with pytest.raises(StoreError, match="read-only"), AuditStore.open(db) as store:
+        store.append(entry_for(evaluate(pack, baseline, DAY), pack, baseline))
+    monkeypatch.undo()
+    intact(db, 3)
+
+
+def test_a_locked_store_fails_cleanly_through_the_cli(tmp_path: Path, pack: Pack, baseline: list[Fact],
+                                                      capsys: pytest.CaptureFixture[str],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    db = filled(tmp_path, pack, baseline)
+    monkeypatch.setattr("engine.audit.BUSY_TIMEOUT", 0.2)
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        code = main(["evaluate", str(BASELINE), "--rules", str(RULES), "--audit-db", str(db)])
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    out, err = capsys.readouterr()
+    assert code == 3 and out == "" and len(err.splitlines()) == 1 and "busy" in err
+    intact(db, 3)
+
+
+def test_a_damaged_file_is_one_clear_error(tmp_path: Path, pack: Pack, baseline: list[Fact],
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    db = filled(tmp_path, pack, baseline, runs=5)
+    data = bytearray(db.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 4096] = b"\xff" * 4096  # a page of garbage in the middle of the file
+    db.write_bytes(bytes(data))
+    code = main(["audit", "verify", "--audit-db", str(db)])
+    out, err = capsys.readouterr()
+    assert code in (1, 3), (code, out, err)
+    assert "Traceback" not in out + err
+    assert (code == 1 and "TAMPERED" in out) or (code == 3 and len(err.splitlines()) == 1 and "damaged" in err)
