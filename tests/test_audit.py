@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import AFTER_SCENARIOS, BASELINE, RULES, SCENARIOS, scenario_facts
+from conftest import AFTER_SCENARIOS, BASELINE, RULES, SCENARIOS, STRINGS_FREE, scenario_facts
 
 from engine.audit import DEFAULT_PATH, ENV_VAR, SCHEMA_VERSION, AuditStore
 from engine.cli import main
@@ -145,12 +145,7 @@ def test_bad_input_records_nothing_and_no_audit_records_nothing(capsys: pytest.C
 
 
 def test_a_guardrail_violation_is_recorded_too(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    rules = tmp_path / "rules"
-    shutil.copytree(RULES, rules)
-    fatf = rules / "fatf.yaml"
-    fatf.write_text(fatf.read_text().replace(
-        "when: {fact: cooperation_level, where: {value: sustained_reduction}}",
-        "when: {fact: violence_trend, where: {change_pct: {lte: -25}}}"))
+    rules = STRINGS_FREE
     db = tmp_path / "audit.sqlite"
     code, _, _ = run(capsys, "evaluate", str(BASELINE), str(SCENARIOS / "cooperates.yaml"), "--rules", str(rules),
                      "--as-of", "2021-07-01", "--audit-db", str(db))

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import BASELINE, RULES, SCENARIOS
+from conftest import BASELINE, RULES, SCENARIOS, STRINGS_FREE
 
 from engine.cli import main
 
@@ -69,12 +69,7 @@ def test_usage_errors_exit_2_without_traceback(capsys: pytest.CaptureFixture[str
 
 def test_a_pack_breaking_a_guardrail_exits_1_naming_it(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """FATF support offered on a violence drop alone, with no Pakistani action: strings-free support."""
-    rules = tmp_path / "rules"
-    shutil.copytree(RULES, rules)
-    fatf = rules / "fatf.yaml"
-    fatf.write_text(fatf.read_text().replace(
-        "when: {fact: cooperation_level, where: {value: sustained_reduction}}",
-        "when: {fact: violence_trend, where: {change_pct: {lte: -25}}}"))
+    rules = STRINGS_FREE
     code, out, _ = run(capsys, "evaluate", str(BASELINE), str(SCENARIOS / "demonstrable_steps.yaml"),
                        "--rules", str(rules), "--as-of", "2021-07-01")
     assert code == 0  # −10%: the edited rule does not fire, nothing is violated
