@@ -184,10 +184,15 @@ def result(compiled: CompiledPack, run: _Run, facts: list[Fact], counted: list[F
 
 def _outcomes(compiled: CompiledPack, run: _Run, counted: list[Fact]) -> tuple[RuleOutcome, ...]:
     known = {(f.kind, f.subject) for f in counted} | {(d.kind, d.subject) for d in run.derived.values()}
+    branches_of: dict[str, set[str]] = {}
+    facts_of: dict[str, set[str]] = {}
+    for firing in run.firings:
+        branches_of.setdefault(firing.rule, set()).add(firing.branch)
+        facts_of.setdefault(firing.rule, set()).update(firing.facts)
     outcomes = []
     for rule in compiled.pack.rules:
-        branches = {f.branch for f in run.firings if f.rule == rule.id}
-        facts = tuple(sorted({i for f in run.firings if f.rule == rule.id for i in f.facts}))
+        branches = branches_of.get(rule.id, set())
+        facts = tuple(sorted(facts_of.get(rule.id, ())))
         if "then" in branches:
             outcomes.append(RuleOutcome(rule=rule.id, status="fired", facts=facts))
         elif "else" in branches:

@@ -55,7 +55,8 @@ class _PlainNumbers:
     exponent notation such as 1e-05, which is how Python writes small and large floats."""
 
     loads = staticmethod(json.loads)
-    _EXPONENT = re.compile(r"[0-9]e[-+]?[0-9]")
+    # a number in exponent notation where JSON puts numbers (a cheap filter; `_mark` decides exactly)
+    _EXPONENT = re.compile(r"(?:^|[\[:,]) ?-?[0-9]+(?:\.[0-9]+)?[eE][-+]?[0-9]+ ?(?=[,}\]]|$)")
     _MARKED = re.compile(r'"\\u0000num:([^"\\]+)\\u0000"')
 
     @classmethod

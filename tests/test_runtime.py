@@ -168,3 +168,32 @@ def test_deleting_a_state_where_no_action_ran_crashes_raw_durable_but_not_ours()
     ours.ensure(name, {"r": {"all": [GATE, {"a": {"kind": "x"}}, {"n$not": {"kind": "y"}}]}})
     for _ in range(3):
         ours.run(name, [{"id": "x1", "kind": "x"}, {"id": "y1", "kind": "y"}], lambda r, m: [])
+
+
+RAW_EXPONENT = """
+from durable import engine as e
+class Q(e.Host):
+    def _run(self): pass
+h = Q()
+h.register_rulesets({"g": {"r": {"all": [{"a": {"$lt": {"v": 1}}}], "run": lambda c: print("fired", flush=True)}}})
+h.assert_fact("g", {"sid": "1", "id": "x", "v": 1e-05})
+print("survived")
+"""
+
+
+def test_exponent_floats_crash_raw_durable_but_are_written_out_in_full_for_ours() -> None:
+    import subprocess
+    import sys
+
+    from engine.runtime import _PlainNumbers
+
+    raw = subprocess.run([sys.executable, "-c", RAW_EXPONENT], capture_output=True, text=True, timeout=60)
+    assert raw.returncode != 0 and "survived" not in raw.stdout  # SIGSEGV, measured on 2.0.28
+    assert _PlainNumbers.dumps({"v": 1e-05, "w": [3e-10, 2.5], "id": "sig-1e5"}) == \
+        '{"v": 0.00001, "w": [0.0000000003, 2.5], "id": "sig-1e5"}'
+    ours = Runtime()
+    name = _name()
+    ours.ensure(name, {"r": {"all": [GATE, {"a": {"$lt": {"v": 1}}}]}})
+    seen: list[str] = []
+    ours.run(name, [{"id": "x", "kind": "k", "v": 1e-05}], lambda r, m: seen.append(m["a"]["id"]) or [])
+    assert seen == ["x"]
