@@ -14,10 +14,10 @@ import re
 from itertools import product
 from typing import Literal as TypingLiteral
 
-from engine.compiler import Literal, _Forms
+from engine.compiler import Literal, _Forms, patterns_of
 from engine.evaluate import evaluate
 from engine.explain import _options
-from engine.model import Derive, Fact, Frozen, Pack, Pattern, Respond, Rule
+from engine.model import Derive, Fact, Frozen, Guardrail, Pack, Pattern, Respond, Rule
 from engine.whatif import apply
 
 Severity = TypingLiteral["error", "violation", "warning"]
@@ -189,10 +189,7 @@ def check_guardrails(pack: Pack) -> tuple[list[Finding], list[str]]:
     return findings, proved
 
 
-def _relevant(pack: Pack, guard: object) -> list[tuple[Rule, str, str, tuple[Literal, ...]]]:
-    from engine.model import Guardrail
-
-    assert isinstance(guard, Guardrail)
+def _relevant(pack: Pack, guard: Guardrail) -> list[tuple[Rule, str, str, tuple[Literal, ...]]]:
     if guard.rule == "requires_fact":
         wanted = lambda rid: pack.responses[rid].category in guard.categories  # noqa: E731
     elif guard.rule == "only_with":
@@ -229,18 +226,13 @@ def _derived_exclusive(pack: Pack, conj: tuple[Literal, ...]) -> bool:
     return False
 
 
-def _holds_statically(pack: Pack, guard: object, conj: tuple[Literal, ...], rule: Rule) -> bool:
-    from engine.model import Guardrail
-
-    assert isinstance(guard, Guardrail)
+def _holds_statically(pack: Pack, guard: Guardrail, conj: tuple[Literal, ...], rule: Rule) -> bool:
     if guard.rule == "requires_fact":
         return guard.pattern is not None and _requires(pack, conj, pack.patterns[guard.pattern])
     if guard.rule == "only_with":
         return any(lit.positive and not lit.flip and lit.pattern.kind == guard.kind
                    and (_values(pack, lit.pattern, "value") or {"?"}) <= set(guard.values) for lit in conj)
     if guard.rule == "independent_of":
-        from engine.compiler import patterns_of
-
         return not {p.kind for p in patterns_of(rule.when)} & set(guard.kinds)
     return False  # protects and exclusive: any surviving conjunction is a violation
 

@@ -48,6 +48,11 @@ class _Derived:
     rules: set[str] = field(default_factory=set)
     support: set[str] = field(default_factory=set)
 
+    def durable(self, did: str) -> dict[str, Any]:
+        """This derived fact as durable_rules sees it."""
+        return {"id": did, "kind": self.kind, "subject": self.subject,
+                **{k: durable_value(v) for k, v in self.fields.items()}}
+
 
 _COMPILED: dict[str, CompiledPack] = {}
 
@@ -122,8 +127,7 @@ class _Run:
                     raise InputError.one("runaway-derivation", f"more than {MAX_DERIVED} derived facts; "
                                          f"last from rule {rule.id!r}")
                 self.derived[did] = _Derived(effect.kind, effect.subject, dict(effect.fields))
-                new.append({"id": did, "kind": effect.kind, "subject": effect.subject,
-                            **{k: durable_value(v) for k, v in effect.fields.items()}})
+                new.append(self.derived[did].durable(did))
             self.derived[did].rules.add(rule.id)
             self.derived[did].support |= self.support(ids)
         self.firings.append(Firing(rule=rule.id, branch=compiled.branch, facts=tuple(ids), derived=tuple(made)))
@@ -136,8 +140,7 @@ def ruleset_name(pack: Pack, index: int) -> str:
 
 def derived_facts(run: _Run) -> list[dict[str, Any]]:
     """The facts derived so far, as durable_rules sees them: the next stratum's extra input."""
-    return [{"id": did, "kind": d.kind, "subject": d.subject, **{k: durable_value(v) for k, v in d.fields.items()}}
-            for did, d in sorted(run.derived.items())]
+    return [d.durable(did) for did, d in sorted(run.derived.items())]
 
 
 def evaluate(pack: Pack, facts: list[Fact], as_of: dt.date, run_id: str | None = None) -> Evaluation:

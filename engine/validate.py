@@ -70,7 +70,9 @@ def shape(value: object) -> str:
     """What a value is, without quoting it: for whole documents, which may be anything at all."""
     if isinstance(value, str):
         return f"a string of {len(value)} characters"
-    return type_name(value) if not isinstance(value, str | int | float) or isinstance(value, bool) else "a number"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return "a number"
+    return type_name(value)
 
 
 def check_value(spec: FieldSpec, value: object) -> str | None:
