@@ -4,7 +4,7 @@ What the engine's overhead is measured against. `plan` (run in a process that ha
 compiled pack into plain JSON data: each stratum's durable_rules definition plus the runtime's sink and
 end rules, and for each compiled rule the derived facts its consequent asserts. `RawRunner` needs only
 durable_rules and that data: a Host subclass with its timer threads off, one ruleset per stratum, the
-counting facts as durable dicts asserted with `host.assert_facts` in one batch with the gate fact last,
+counting facts as durable dicts asserted with `host.assert_facts` in one batch with the gate facts last,
 consequents that append the matched fact ids to a list and assert derived facts (de-duplicated by id).
 Stratum k+1 gets the base facts and stratum k's derived facts. No rules of evidence, no provenance, no
 pydantic result.
@@ -32,27 +32,17 @@ Firing = tuple[str, list[str]]
 
 def plan(compiled: CompiledPack) -> Plan:
     """The compiled pack as JSON data for `RawRunner`: definitions and each rule's derived facts."""
-    from engine.compiler import GATE_ALIAS, GATE_KIND, durable_value
-    from engine.evaluate import derived_id
-    from engine.model import Derive
+    from engine.compiler import GATE_ALIAS
     from engine.runtime import END, END_RULE, SINK, SINK_RULE
 
-    rules = {r.id: r for r in compiled.pack.rules}
-    derives: dict[str, list[dict[str, Any]]] = {}
-    for name, item in compiled.by_name.items():
-        rule = rules.get(item.rule)
-        effects = () if rule is None else rule.then if item.branch == "then" else rule.else_
-        made = [{"id": derived_id(e.kind, e.subject, e.fields), "kind": e.kind, "subject": e.subject,
-                 **{k: durable_value(v) for k, v in e.fields.items()}} for e in effects if isinstance(e, Derive)]
-        if made:
-            derives[name] = made
+    derives = {name: [made.durable() for made in item.made] for name, item in compiled.by_name.items() if item.made}
     return {
         "name": f"raw-{compiled.pack.name}-{compiled.pack.digest[:12]}",
         "strata": [{**s.definition(), SINK: SINK_RULE, END: END_RULE} for s in compiled.strata],
         "derives": derives,
         "quiet": [SINK, END],
         "gate_alias": GATE_ALIAS,
-        "gate": {"id": GATE_KIND, "kind": GATE_KIND},
+        "gates": [stratum.gates() for stratum in compiled.strata],
     }
 
 
@@ -109,12 +99,11 @@ class RawRunner:
     def run(self, facts: list[dict[str, Any]]) -> tuple[list[Firing], dict[str, dict[str, Any]]]:
         """Every stratum over `facts` (plus the derived facts so far) in a fresh state; the firings."""
         self.firings, self.derived = [], {}
-        gate = self.data["gate"]
-        for name in self.names:
+        for name, gates in zip(self.names, self.data["gates"], strict=True):
             sid = uuid.uuid4().hex
             batch = [{**f, "sid": sid} for f in facts]
             batch += [{**f, "sid": sid} for f in self.derived.values()]
-            batch.append({**gate, "sid": sid})
+            batch += [{"id": gate, "kind": gate, "sid": sid} for gate in gates]
             self.host.assert_facts(name, batch)
             # Only after a run whose end rule fired: durable_rules segfaults deleting a state with no action.
             self.host.delete_state(name, sid)

@@ -9,8 +9,11 @@ durable_rules rule per conjunction.
 
 Every compiled rule starts with a gate fact that the runtime asserts after all other facts of a stratum,
 so negations are evaluated against complete memories (measured: without it, durable_rules fires a
-`not` join on whichever fact arrived first). Rules that negate a derived kind run in a later stratum
-than the rules deriving it; a derivation cycle is a compile error naming its rules.
+`not` join on whichever fact arrived first). Rules with only positive patterns share one gate; each rule
+with a negation has a gate of its own, so that an incremental step (engine.network) re-opens only the
+rules whose negated patterns a changed fact matches (a small watch ruleset per stratum says which).
+Rules that negate a derived kind run in a later stratum than the rules deriving it; a derivation cycle
+is a compile error naming its rules.
 """
 
 from __future__ import annotations
@@ -21,9 +24,11 @@ from itertools import product
 from typing import Any
 
 from engine.errors import InputError, Location, Problem
-from engine.model import AllOf, AnyOf, Condition, Derive, NoneOf, Not, Pack, Pattern, Ref, Rule, Test
+from engine.model import AllOf, AnyOf, Condition, Derive, NoneOf, Not, Pack, Pattern, Ref, Rule, Scalar, Test
+from engine.validate import scalar_json
 
 PROBE = "$guardrail."
+WATCH = "$watch."  # a rule matching one negated pattern, in a stratum's watch ruleset (engine.network)
 GATE_KIND = "$go"
 # Measured on durable_rules 2.0.28: a 65th rule in one ruleset joining ({ref: …}) on the same kind makes
 # durable_rules fail with error 303, and the process can then abort. Refused at compile time instead.
@@ -47,6 +52,20 @@ Conjunction = tuple[Literal, ...]
 
 
 @dataclass(frozen=True)
+class Made:
+    """A fact a compiled rule derives, as durable_rules sees it (its id names its content)."""
+
+    id: str
+    kind: str
+    subject: str
+    fields: dict[str, Scalar]
+
+    def durable(self) -> dict[str, Any]:
+        return {"id": self.id, "kind": self.kind, "subject": self.subject,
+                **{k: durable_value(v) for k, v in self.fields.items()}}
+
+
+@dataclass(frozen=True)
 class CompiledRule:
     """One durable_rules rule: a conjunction of one branch of one pack rule."""
 
@@ -55,15 +74,38 @@ class CompiledRule:
     branch: str  # "then" or "else"
     definition: dict[str, Any]
     join_kinds: frozenset[str] = frozenset()
+    gate: str = GATE_KIND  # the kind of the gate fact it waits for
+    made: tuple[Made, ...] = ()
+    negated: tuple[Pattern, ...] = ()  # its negated patterns, joins left out (they match at least as much)
 
 
 @dataclass
 class Stratum:
+    """Rules run together; `watches` is a ruleset of its own that says which rules a changed fact re-opens."""
+
     index: int
     rules: list[CompiledRule] = field(default_factory=list)
+    watches: dict[str, dict[str, Any]] = field(default_factory=dict)  # watch name → definition
+    watchers: dict[str, list[CompiledRule]] = field(default_factory=dict)  # watch name → rules re-opened
 
     def definition(self) -> dict[str, Any]:
         return {r.name: r.definition for r in self.rules}
+
+    def watch(self) -> None:
+        """One watch per distinct negated pattern: it matches the facts that can change a negation."""
+        names: dict[str, str] = {}
+        for rule in self.rules:
+            for pattern in rule.negated:
+                definition = _definition((Literal(pattern),), {}, GATE_KIND)
+                key = repr(definition)
+                if key not in names:
+                    names[key] = f"{WATCH}{len(names)}"
+                    self.watches[names[key]] = definition
+                self.watchers.setdefault(names[key], []).append(rule)
+
+    def gates(self) -> list[str]:
+        """The gate kinds of this stratum's rules, the shared one first."""
+        return [GATE_KIND, *sorted({r.gate for r in self.rules} - {GATE_KIND})]
 
 
 @dataclass
@@ -73,6 +115,11 @@ class CompiledPack:
     by_name: dict[str, CompiledRule]
     needs: dict[str, list[tuple[str, str]]]  # rule id → (kind, subject) of state-like facts it reads
     joined: set[str] = field(default_factory=set)  # rules with a join: no compiled else form
+
+
+def derived_id(kind: str, subject: str, fields: dict[str, Scalar]) -> str:
+    values = ",".join(f"{k}={scalar_json(v)}" for k, v in sorted(fields.items()))
+    return f"derived:{kind}:{subject}:{values}"
 
 
 def durable_value(value: Any) -> Any:
@@ -165,11 +212,11 @@ def _refs(pattern: Pattern) -> set[str]:
     return {t.value.alias for t in pattern.tests if isinstance(t.value, Ref)}
 
 
-def _definition(conj: Conjunction, aliases: dict[str, Pattern]) -> dict[str, Any]:
+def _definition(conj: Conjunction, aliases: dict[str, Pattern], gate: str) -> dict[str, Any]:
     """A durable_rules `all` list: the gate, binders, positives, then negations; joins resolved."""
     bound: set[str] = set()
     ordered = sorted(conj, key=lambda lit: (not lit.positive, bool(_refs(lit.pattern))))
-    items: list[dict[str, Any]] = [{GATE_ALIAS: {"kind": GATE_KIND}}]
+    items: list[dict[str, Any]] = [{GATE_ALIAS: {"kind": gate}}]
     for number, literal in enumerate(ordered):
         for ref in sorted(_refs(literal.pattern) - bound):
             # A join whose partner is not bound in this conjunction: bind it to any fact of its kind.
@@ -185,8 +232,26 @@ def _definition(conj: Conjunction, aliases: dict[str, Pattern]) -> dict[str, Any
 
 
 def _derived_kinds(rule: Rule, branch: str) -> set[str]:
+    return {made.kind for made in _made(rule, branch)}
+
+
+def _made(rule: Rule, branch: str) -> tuple[Made, ...]:
     effects = rule.then if branch == "then" else rule.else_
-    return {e.kind for e in effects if isinstance(e, Derive)}
+    return tuple(Made(derived_id(e.kind, e.subject, e.fields), e.kind, e.subject, dict(e.fields))
+                 for e in effects if isinstance(e, Derive))
+
+
+def _compiled_rule(name: str, rule: Rule, branch: str, conj: Conjunction, aliases: dict[str, Pattern]) -> CompiledRule:
+    negated = tuple(_without_joins(lit.pattern) for lit in conj if not lit.positive)
+    gate = f"{GATE_KIND}|{name}" if negated else GATE_KIND
+    return CompiledRule(name, rule.id, branch, _definition(conj, aliases, gate),
+                        frozenset(lit.pattern.kind for lit in conj if _refs(lit.pattern)), gate,
+                        _made(rule, branch), negated)
+
+
+def _without_joins(pattern: Pattern) -> Pattern:
+    return pattern.model_copy(update={"tests": tuple(t for t in pattern.tests if not isinstance(t.value, Ref)),
+                                      "alias": None})
 
 
 def compile_pack(pack: Pack) -> CompiledPack:
@@ -218,9 +283,7 @@ def compile_pack(pack: Pack) -> CompiledPack:
         reads[rule.id], reads_negated[rule.id] = set(), set()
         for branch, conjunctions in branches.items():
             for index, conj in enumerate(conjunctions):
-                compiled.append(CompiledRule(f"{rule.id}|{branch}|{index}", rule.id, branch,
-                                             _definition(conj, aliases),
-                                             frozenset(lit.pattern.kind for lit in conj if _refs(lit.pattern))))
+                compiled.append(_compiled_rule(f"{rule.id}|{branch}|{index}", rule, branch, conj, aliases))
                 for literal in conj:
                     kind = literal.pattern.kind
                     if pack.vocabulary[kind].derived:
@@ -232,11 +295,13 @@ def compile_pack(pack: Pack) -> CompiledPack:
             # A guardrail probe: Rete decides which counting facts match the guardrail's pattern.
             probe = f"{PROBE}{guard.id}"
             compiled.append(CompiledRule(f"{probe}|then|0", probe, "then",
-                                         _definition((Literal(pack.patterns[guard.pattern]),), {})))
+                                         _definition((Literal(pack.patterns[guard.pattern]),), {}, GATE_KIND)))
     strata_of = _stratify(pack, reads, reads_negated)
     strata = [Stratum(i) for i in range(max(strata_of.values(), default=0) + 1)]
     for item in compiled:
         strata[strata_of.get(item.rule, 0)].rules.append(item)
+    for stratum in strata:
+        stratum.watch()
     _check_join_counts(pack, strata)
     return CompiledPack(pack, strata, {c.name: c for c in compiled}, needs, joined)
 

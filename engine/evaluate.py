@@ -1,8 +1,8 @@
 """evaluate(pack, facts, as_of) → Evaluation: the rules of evidence, then the Rete network, then views.
 
 Pure apart from the runtime: the counting facts go into durable_rules stratum by stratum (derived facts
-of one stratum are facts of the next), every activation is recorded as a `Firing`, and everything in
-the result — responses, derived facts, rule outcomes, guardrails — is computed from those firings.
+of one stratum are facts of the next; engine.network), every activation is a `Firing`, and everything
+in the result — responses, derived facts, rule outcomes, guardrails — is computed from those firings.
 """
 
 from __future__ import annotations
@@ -13,13 +13,11 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.compiler import GATE_ALIAS, PROBE, CompiledPack, compile_pack, durable_value
-from engine.errors import InputError
+from engine.compiler import CompiledPack, Made, compile_pack, derived_id, durable_value
 from engine.evidence import sort_evidence
 from engine.guardrails import check_guardrails
 from engine.model import (
     Citation,
-    Derive,
     DerivedFact,
     Evaluation,
     Fact,
@@ -33,11 +31,11 @@ from engine.model import (
     Scalar,
     Undetermined,
 )
-from engine.runtime import runtime
-from engine.validate import canonical_json, scalar_json
+from engine.network import Activation, Network, probe_matches
+from engine.validate import canonical_json
 
+__all__ = ["derived_id", "evaluate", "facts_digest", "fact_text"]
 CATEGORY_ORDER = ("offer", "assurance", "consequence", "messaging", "principle", "risk")
-MAX_DERIVED = 10_000
 
 
 @dataclass
@@ -47,11 +45,6 @@ class _Derived:
     fields: dict[str, Scalar]
     rules: set[str] = field(default_factory=set)
     support: set[str] = field(default_factory=set)
-
-    def durable(self, did: str) -> dict[str, Any]:
-        """This derived fact as durable_rules sees it."""
-        return {"id": did, "kind": self.kind, "subject": self.subject,
-                **{k: durable_value(v) for k, v in self.fields.items()}}
 
 
 _COMPILED: dict[str, CompiledPack] = {}
@@ -68,11 +61,6 @@ def durable_fact(fact: Fact) -> dict[str, Any]:
     """A fact as durable_rules sees it: identity, kind, subject and typed fields; nothing else."""
     return {"id": fact.id, "kind": fact.kind, "subject": fact.subject,
             **{name: durable_value(value) for name, value in fact.fields.items()}}
-
-
-def derived_id(kind: str, subject: str, fields: dict[str, Scalar]) -> str:
-    values = ",".join(f"{k}={scalar_json(v)}" for k, v in sorted(fields.items()))
-    return f"derived:{kind}:{subject}:{values}"
 
 
 def fact_text(fact: Fact) -> str:
@@ -92,73 +80,56 @@ def facts_digest(facts: list[Fact], known: dict[int, str] | None = None) -> str:
 
 
 class _Run:
-    """The state of one evaluation while durable_rules fires its rules."""
+    """What one evaluation's live activations say: firings, derived facts with their support, probes."""
 
-    def __init__(self, compiled: CompiledPack) -> None:
+    def __init__(self, compiled: CompiledPack, activations: list[Activation], derived: dict[str, Made]) -> None:
         self.compiled = compiled
         self.rules = {r.id: r for r in compiled.pack.rules}
-        self.firings: list[Firing] = []
-        self.derived: dict[str, _Derived] = {}
-        self.probes: dict[str, set[str]] = {}
+        self.probes = probe_matches(activations)
+        self.firings: list[Firing] = [a.firing for a in activations if a.rule.rule in self.rules]
+        self.derived = {did: _Derived(m.kind, m.subject, dict(m.fields)) for did, m in sorted(derived.items())}
+        self._makers: dict[str, list[Activation]] = {}
+        for activation in activations:
+            for made in activation.rule.made:
+                self.derived[made.id].rules.add(activation.rule.rule)
+                self._makers.setdefault(made.id, []).append(activation)
+        for did, each in self.derived.items():
+            each.support = self._support_of(did, set())
 
-    def support(self, ids: list[str]) -> set[str]:
+    def _support_of(self, did: str, path: set[str]) -> set[str]:
+        """The base facts behind a derived fact, through every live activation that makes it."""
+        each = self.derived[did]
+        if each.support or did in path:
+            return each.support
+        found: set[str] = set()
+        for activation in self._makers.get(did, ()):
+            for fid in activation.facts:
+                found |= self._support_of(fid, path | {did}) if fid in self.derived else {fid}
+        each.support = found
+        return found
+
+    def support(self, ids: list[str] | tuple[str, ...]) -> set[str]:
         base: set[str] = set()
         for fid in ids:
             base |= self.derived[fid].support if fid in self.derived else {fid}
         return base
-
-    def on_fire(self, name: str, matched: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-        ids = sorted({str(f["id"]) for alias, f in matched.items() if alias != GATE_ALIAS})
-        compiled = self.compiled.by_name[name]
-        if compiled.rule.startswith(PROBE):
-            self.probes.setdefault(compiled.rule, set()).update(ids)
-            return []
-        rule = self.rules[compiled.rule]
-        effects = rule.then if compiled.branch == "then" else rule.else_
-        new: list[dict[str, Any]] = []
-        made: list[str] = []
-        for effect in effects:
-            if not isinstance(effect, Derive):
-                continue
-            did = derived_id(effect.kind, effect.subject, effect.fields)
-            made.append(did)
-            if did not in self.derived:
-                if len(self.derived) >= MAX_DERIVED:
-                    raise InputError.one("runaway-derivation", f"more than {MAX_DERIVED} derived facts; "
-                                         f"last from rule {rule.id!r}")
-                self.derived[did] = _Derived(effect.kind, effect.subject, dict(effect.fields))
-                new.append(self.derived[did].durable(did))
-            self.derived[did].rules.add(rule.id)
-            self.derived[did].support |= self.support(ids)
-        self.firings.append(Firing(rule=rule.id, branch=compiled.branch, facts=tuple(ids), derived=tuple(made)))
-        return new
-
-
-def ruleset_name(pack: Pack, index: int) -> str:
-    return f"{pack.name}-{pack.digest[:16]}-s{index}"
-
-
-def derived_facts(run: _Run) -> list[dict[str, Any]]:
-    """The facts derived so far, as durable_rules sees them: the next stratum's extra input."""
-    return [d.durable(did) for did, d in sorted(run.derived.items())]
 
 
 def evaluate(pack: Pack, facts: list[Fact], as_of: dt.date, run_id: str | None = None) -> Evaluation:
     """Evaluate the pack's rules over the facts as of a date, through durable_rules."""
     compiled = _compiled(pack)
     counted, not_counted = sort_evidence(facts, pack, as_of)
-    run = _Run(compiled)
-    base = [durable_fact(f) for f in counted]
-    engine = runtime()
-    for stratum in compiled.strata:
-        name = ruleset_name(pack, stratum.index)
-        engine.ensure(name, stratum.definition())
-        engine.run(name, base + derived_facts(run), run.on_fire)
-    return result(compiled, run, facts, counted, not_counted, as_of, run_id)
+    network = Network(compiled)
+    try:
+        network.update({f.id: durable_fact(f) for f in counted})
+        run = _Run(compiled, network.activations(), network.derived())
+    finally:
+        network.close()
+    return result(compiled, run, counted, not_counted, as_of, run_id, facts_digest(facts))
 
 
-def result(compiled: CompiledPack, run: _Run, facts: list[Fact], counted: list[Fact], not_counted: list[NotCounted],
-           as_of: dt.date, run_id: str | None = None, digests: dict[int, str] | None = None) -> Evaluation:
+def result(compiled: CompiledPack, run: _Run, counted: list[Fact], not_counted: list[NotCounted], as_of: dt.date,
+           run_id: str | None, digest: str) -> Evaluation:
     """The Evaluation: views over one run's firings."""
     pack = compiled.pack
     by_id = {f.id: f for f in counted}
@@ -172,7 +143,7 @@ def result(compiled: CompiledPack, run: _Run, facts: list[Fact], counted: list[F
         run_id=run_id or uuid.uuid4().hex,
         as_of=as_of,
         pack=PackRef(name=pack.name, version=pack.version, digest=pack.digest),
-        facts_digest=facts_digest(facts, digests),
+        facts_digest=digest,
         responses=responses,
         derived=derived,
         undetermined=tuple(Undetermined(rule=o.rule, missing=o.missing) for o in outcomes

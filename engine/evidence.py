@@ -9,8 +9,15 @@ or above the threshold. Of counting state-like facts, the latest per (kind, subj
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
+from collections.abc import Iterable
+from operator import attrgetter
+from typing import Any
 
 from engine.model import Fact, NotCounted, Pack
+
+_BY_ID = attrgetter("id")
+_LAST = 1 << 62  # sorts after every fact index: (day, _LAST) bounds the facts of that day
 
 
 def threshold_text(pack: Pack) -> str:
@@ -19,36 +26,88 @@ def threshold_text(pack: Pack) -> str:
 
 
 def sort_evidence(facts: list[Fact], pack: Pack, as_of: dt.date) -> tuple[list[Fact], list[NotCounted]]:
-    counting: list[Fact] = []
-    not_counted: list[NotCounted] = []
-    for fact in facts:
+    """The counting facts and a note for each other fact, both in fact-id order."""
+    return Evidence(facts, pack).at(as_of)
+
+
+class Evidence:
+    """One set of facts, sorted as of any date; asked again, it re-sorts only what the date moved.
+
+    A fact's own standing changes only on the day it is observed and the day after it expires, so a
+    move from one as-of date to another re-examines the facts with such a day in between, and the
+    supersession groups they belong to (a `Session` over a timeline asks once a day).
+    """
+
+    def __init__(self, facts: list[Fact], pack: Pack) -> None:
+        self.pack = pack
+        self.facts = sorted(facts, key=_BY_ID)
+        grades = pack.evidence
+        self.graded = [f.reliability in grades.reliability and f.credibility in grades.credibility for f in self.facts]
+        self.rank = [_rank(f) for f in self.facts]
+        self.group = [(f.kind, f.subject) if pack.vocabulary[f.kind].state else None for f in self.facts]
+        self.observed = sorted((f.observed, i) for i, f in enumerate(self.facts))
+        self.expiring = sorted((f.valid_until + dt.timedelta(days=1), i) for i, f in enumerate(self.facts)
+                               if f.valid_until is not None)  # the first day it no longer counts
+        self.notes: dict[tuple[Any, ...], NotCounted] = {}
+        self.status: list[NotCounted | None] = [None] * len(self.facts)  # None: it counts
+        self.candidates: dict[tuple[str, str], set[int]] = {}  # counting but for supersession
+        self.as_of: dt.date | None = None
+
+    def at(self, as_of: dt.date) -> tuple[list[Fact], list[NotCounted]]:
+        if self.as_of is None:
+            moved: Iterable[int] = range(len(self.facts))
+        else:
+            early, late = sorted((self.as_of, as_of))
+            moved = {i for days in (self.observed, self.expiring)
+                     for _, i in days[bisect_right(days, (early, _LAST)):bisect_right(days, (late, _LAST))]}
+        self.as_of = as_of
+        groups: set[tuple[str, str]] = set()
+        for i in moved:
+            self.status[i] = self._standing(i, as_of)
+            group = self.group[i]
+            if group is not None:
+                groups.add(group)
+                members = self.candidates.setdefault(group, set())
+                (members.add if self.status[i] is None else members.discard)(i)
+        for group in groups:
+            members = self.candidates[group]
+            if members:
+                winner = self.facts[max(members, key=self.rank.__getitem__)]
+                for i in members:
+                    self.status[i] = None if self.facts[i] is winner else self._note(
+                        self.facts[i].id, "superseded", (winner.id, winner.observed))
+        return ([f for f, note in zip(self.facts, self.status, strict=True) if note is None],
+                [note for note in self.status if note is not None])
+
+    def _standing(self, i: int, as_of: dt.date) -> NotCounted | None:
+        """A fact's standing on its own: not yet observed, expired, below the threshold, or counting."""
+        fact = self.facts[i]
         if fact.observed > as_of:
-            not_counted.append(NotCounted(fact=fact.id, reason=f"not yet observed as of {as_of} "
-                                          f"(observed {fact.observed})"))
-        elif fact.valid_until is not None and fact.valid_until < as_of:
-            not_counted.append(NotCounted(fact=fact.id, reason=f"expired: valid until {fact.valid_until}"))
-        elif fact.reliability not in pack.evidence.reliability or fact.credibility not in pack.evidence.credibility:
-            not_counted.append(NotCounted(fact=fact.id, reason=f"below evidence threshold: graded "
-                                          f"{fact.reliability}{fact.credibility}, needs {threshold_text(pack)}"))
-        else:
-            counting.append(fact)
-    latest: dict[tuple[str, str], Fact] = {}
-    for fact in counting:
-        if not pack.vocabulary[fact.kind].state:
-            continue
-        key = (fact.kind, fact.subject)
-        if key not in latest or _newer(fact, latest[key]):
-            latest[key] = fact
-    counted = []
-    for fact in counting:
-        winner = latest.get((fact.kind, fact.subject))
-        if winner is not None and winner.id != fact.id:
-            not_counted.append(NotCounted(fact=fact.id, reason=f"superseded by {winner.id} "
-                                          f"(observed {winner.observed})"))
-        else:
-            counted.append(fact)
-    return sorted(counted, key=lambda f: f.id), sorted(not_counted, key=lambda n: n.fact)
+            return self._note(fact.id, "future", fact.observed)
+        if fact.valid_until is not None and fact.valid_until < as_of:
+            return self._note(fact.id, "expired", fact.valid_until)
+        if not self.graded[i]:
+            return self._note(fact.id, "below", (fact.reliability, fact.credibility))
+        return None
+
+    def _note(self, fact_id: str, why: str, detail: Any) -> NotCounted:
+        """Notes do not depend on the date, so each is written once."""
+        found = self.notes.get((fact_id, why, detail))
+        if found is None:
+            found = self.notes[fact_id, why, detail] = NotCounted(fact=fact_id, reason=_reason(self.pack, why, detail))
+        return found
 
 
-def _newer(a: Fact, b: Fact) -> bool:
-    return (a.observed, a.recorded or a.observed, a.id) > (b.observed, b.recorded or b.observed, b.id)
+def _reason(pack: Pack, why: str, detail: Any) -> str:
+    if why == "future":
+        return f"not yet observed: observed {detail}, after the as-of date"
+    if why == "expired":
+        return f"expired: valid until {detail}"
+    if why == "below":
+        return f"below evidence threshold: graded {detail[0]}{detail[1]}, needs {threshold_text(pack)}"
+    return f"superseded by {detail[0]} (observed {detail[1]})"
+
+
+def _rank(fact: Fact) -> tuple[dt.date, dt.date, str]:
+    """Of two counting state facts about one thing, the later-ranked supersedes the other."""
+    return fact.observed, fact.recorded or fact.observed, fact.id

@@ -9,10 +9,11 @@ edges, each measured on durable_rules 2.0.28 and each shown by a test in tests/t
   ruleset gets a sink rule that observes all facts and never completes;
 - `delete_state` segfaults on a state in which no action ever ran: every ruleset gets an end rule that
   fires once on the gate, so each run has at least one action before its state is deleted;
-- an identical fact asserted twice raises MessageObservedException: the engine never asserts one twice
-  (fact ids are unique, derived facts are de-duplicated before assertion);
-- a never-seen fact can raise a false MessageObservedException: retried once with a salt property that
-  no rule reads, so its content hash differs;
+- a state holds one fact per `id` (measured: a second fact with the same id, whatever its content,
+  raises MessageObservedException): the engine never asserts an id twice (fact ids are unique, derived
+  facts are de-duplicated, a changed fact is retracted before its new content is asserted);
+- a never-seen fact can raise a false MessageObservedException: retried once under a salted id (a salt
+  property would not do: identity is the id), its own id kept in `$id` and read back by `fact_id`;
 - exceptions in consequents are swallowed into the state: ours catch everything themselves and the run
   fails with `RuntimeFault` naming the rule;
 - facts are limited to 255 properties: enforced at validation, before anything reaches the engine;
@@ -36,13 +37,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import durable_rules_engine
 from durable import engine as durable
 
 from engine.errors import RuntimeFault
 
 Activation = tuple[str, dict[str, dict[str, Any]]]
 OnFire = Callable[[str, dict[str, dict[str, Any]]], list[dict[str, Any]]]
-SALT = "$salt"
+SALT = "$id"  # where a fact asserted under a salted id keeps its own
 CHUNK = 2_000
 GATE = {"gate": {"kind": "$go"}}
 SINK, END = "$sink", "$end"
@@ -115,7 +117,7 @@ class Runtime:
             if rule_name in (SINK, END):
                 return
             try:
-                matched = {alias: dict(fact) for alias, fact in (c._m or {}).items()}
+                matched = c._m or {}  # durable_rules parsed these dicts for this action: ours to read
                 assert self._fire is not None, "an action ran outside an evaluation"
                 for fact in self._fire(rule_name, matched):
                     self._made.append(self._assert_one(lambda f: c.assert_fact(f), fact))
@@ -132,43 +134,48 @@ class Runtime:
         except durable.MessageObservedException:
             # We never assert the same fact twice, so this is durable_rules' false positive.
             self.salted += 1
-            salted = {**fact, SALT: uuid.uuid4().hex}
+            salted = {**fact, "id": f"{fact['id']}#{uuid.uuid4().hex}", SALT: fact["id"]}
             assert_fact(salted)
             return salted
 
-    def update(self, name: str, sid: str, retract: list[dict[str, Any]], add: list[dict[str, Any]],
-               on_fire: OnFire) -> Update:
-        """Retract and assert facts in state `sid` of ruleset `name`, then assert the gate.
+    def update(self, name: str, sid: str, on_fire: OnFire, *, close: list[dict[str, Any]] | None = None,
+               retract: list[dict[str, Any]] | None = None, add: list[dict[str, Any]] | None = None,
+               gates: list[str] | None = None) -> Update:
+        """In state `sid` of ruleset `name`: retract the gate facts `close`, then the facts `retract`,
+        assert `add`, then a gate fact of each kind in `gates`.
 
-        The caller retracts the previous gate and everything the previous run's consequents asserted
-        (listed in its `Update`), so that the gate re-evaluates every rule over the current facts only.
+        Retracting never fires a rule here: the caller closes the gate of every rule whose negated
+        memories a retraction touches (engine.network), so an activation during retraction is a fault.
         Actions call `on_fire`; what they return is asserted and listed in `made`.
         """
         with self.lock:
-            self._fire, self._errors, self._made = on_fire, [], []
+            self._errors, self._made = [], []
             try:
-                if retract:
-                    self.host.retract_facts(name, retract)
+                self._fire = _no_firing
+                for facts in (close, retract):
+                    if facts:
+                        self.host.retract_facts(name, facts)
+                self._fire = on_fire
                 stored: list[dict[str, Any]] = []
-                tagged = [{**fact, "sid": sid} for fact in add]
+                tagged = [{**fact, "sid": sid} for fact in add or ()]
                 for start in range(0, len(tagged), CHUNK):
                     stored += self._assert_batch(name, sid, tagged[start:start + CHUNK])
-                gate = self._assert_one(lambda f: self.host.assert_fact(name, f),
-                                        {"sid": sid, "id": "$go", "kind": GATE["gate"]["kind"]})
+                opened = self._assert_batch(name, sid, [{"sid": sid, "id": kind, "kind": kind}
+                                                        for kind in gates or ()]) if gates else []
                 if self._errors:
                     raise RuntimeFault.one("consequent-failed", "; ".join(self._errors))
-                return Update(stored=stored, made=list(self._made), gate=gate)
+                return Update(stored=stored, made=list(self._made), gates={g["kind"]: g for g in opened})
             except durable.MessageNotHandledException as error:
                 raise RuntimeFault.one("not-handled", str(error.message)[:300]) from None
             finally:
                 self._fire = None
 
-    def run(self, name: str, facts: list[dict[str, Any]], on_fire: OnFire) -> None:
-        """Assert `facts` into a fresh state of ruleset `name`, then the gate; actions call `on_fire`."""
+    def run(self, name: str, facts: list[dict[str, Any]], on_fire: OnFire, gates: list[str] | None = None) -> None:
+        """Assert `facts` into a fresh state of ruleset `name`, then the gates; actions call `on_fire`."""
         sid = uuid.uuid4().hex
         with self.lock:
             try:
-                self.update(name, sid, [], facts, on_fire)
+                self.update(name, sid, on_fire, add=facts, gates=gates or [GATE["gate"]["kind"]])
             finally:
                 self.drop(name, sid)
 
@@ -183,7 +190,10 @@ class Runtime:
             return batch
         except durable.MessageObservedException:
             # Some of the batch may be stored already: assert the rest one at a time.
-            stored_ids = {f.get("id") for f in self.host.get_facts(name, sid)}
+            try:
+                stored_ids = {fact_id(f) for f in self.host.get_facts(name, sid)}
+            except durable_rules_engine.error:  # error 309: the state does not exist yet, nothing is stored
+                stored_ids = set()
             stored = [f for f in batch if f["id"] in stored_ids]
             for fact in batch:
                 if fact["id"] not in stored_ids:
@@ -191,13 +201,22 @@ class Runtime:
             return stored
 
 
+def fact_id(fact: dict[str, Any]) -> str:
+    """A fact's own id, also when durable_rules holds it under a salted one."""
+    return str(fact.get(SALT, fact["id"]))
+
+
 @dataclass
 class Update:
-    """What one `Runtime.update` left in the state: base facts, consequents' facts, and the gate."""
+    """What one `Runtime.update` left in the state: the facts asserted, the consequents' facts, the gates."""
 
     stored: list[dict[str, Any]]
     made: list[dict[str, Any]]
-    gate: dict[str, Any]
+    gates: dict[str, dict[str, Any]]
+
+
+def _no_firing(name: str, matched: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    raise AssertionError(f"{name.split('|')[0]!r} fired during a retraction; its gate should have been closed")
 
 
 _RUNTIME: Runtime | None = None

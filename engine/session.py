@@ -1,37 +1,22 @@
-"""Incremental evaluation: one live Rete state per stratum, updated by what changed between calls.
+"""Incremental evaluation: one live Rete network, brought from one evaluation to the next by change.
 
-Takes a pack and facts once; each `evaluate(as_of)` or `evaluate_changes(changes, as_of)` retracts from
-durable_rules only the facts that stopped counting (or changed), asserts only those that started, and
-re-asserts the gate so every rule is re-evaluated over the facts now present, without re-building the
-alpha memories. The result is the same `Evaluation` as a from-scratch `evaluate` (tested on every
-bundled scenario and random variants). Used by timelines and what-if sweeps.
+Takes a pack and facts once; each `evaluate(as_of)` or `evaluate_changes(changes, as_of)` sorts the
+evidence, then hands the network the facts that count now: it retracts only what stopped counting (or
+changed), asserts only what started, and re-opens only the rules whose negated kinds changed
+(engine.network). The result is the same `Evaluation` as a from-scratch `evaluate` (tested on every
+bundled scenario, the 2021 record and random variants). Used by timelines and what-if sweeps.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from typing import Any
 
-from engine.evaluate import _compiled, _Run, derived_facts, durable_fact, fact_text, result, ruleset_name
-from engine.evidence import sort_evidence
+from engine.evaluate import _compiled, _Run, durable_fact, fact_text, facts_digest, result
+from engine.evidence import Evidence
 from engine.model import Evaluation, Fact, Pack
-from engine.runtime import runtime
+from engine.network import Network
 from engine.whatif import Change, apply
-
-
-class _Live:
-    """One stratum's state: the base facts asserted (by id, as stored), and the last run's leftovers."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.sid = uuid.uuid4().hex
-        self.stored: dict[str, dict[str, Any]] = {}
-        self.leftovers: list[dict[str, Any]] = []  # the gate and what consequents asserted
-
-
-def _same(stored: dict[str, Any], wanted: dict[str, Any]) -> bool:
-    return {k: v for k, v in stored.items() if k not in ("sid", "$salt")} == wanted
 
 
 class Session:
@@ -41,40 +26,32 @@ class Session:
         self.pack = pack
         self.facts = list(facts)
         self.compiled = _compiled(pack)
-        self.engine = runtime()
-        self.digests = {id(f): fact_text(f) for f in self.facts}  # self.facts keeps these objects alive
-        self.live = []
-        for stratum in self.compiled.strata:
-            name = ruleset_name(pack, stratum.index)
-            self.engine.ensure(name, stratum.definition())
-            self.live.append(_Live(name))
+        self.network = Network(self.compiled)
+        self.texts = {id(f): fact_text(f) for f in self.facts}  # self.facts keeps these objects alive
+        self.digest = facts_digest(self.facts, self.texts)
+        self.durable = {id(f): durable_fact(f) for f in self.facts}
+        self.evidence = Evidence(self.facts, pack)
 
     def evaluate(self, as_of: dt.date, run_id: str | None = None) -> Evaluation:
-        return self._evaluate(self.facts, as_of, run_id)
+        return self._evaluate(self.evidence, as_of, run_id, self.digest)
 
     def evaluate_changes(self, changes: list[Change], as_of: dt.date, run_id: str | None = None) -> Evaluation:
         """The session's facts with `changes` applied (the session's own facts stay as they are)."""
-        return self._evaluate(apply(self.facts, changes), as_of, run_id)
+        facts = apply(self.facts, changes)
+        return self._evaluate(Evidence(facts, self.pack), as_of, run_id, facts_digest(facts, self.texts))
 
-    def _evaluate(self, facts: list[Fact], as_of: dt.date, run_id: str | None) -> Evaluation:
-        counted, not_counted = sort_evidence(facts, self.pack, as_of)
-        run = _Run(self.compiled)
-        base = [durable_fact(f) for f in counted]
-        for live in self.live:
-            wanted = {f["id"]: f for f in base + derived_facts(run)}
-            gone = [f for fid, f in live.stored.items() if fid not in wanted or not _same(f, wanted[fid])]
-            new = [f for fid, f in wanted.items() if fid not in live.stored or not _same(live.stored[fid], f)]
-            update = self.engine.update(live.name, live.sid, live.leftovers + gone, new, run.on_fire)
-            for fact in gone:
-                live.stored.pop(fact["id"])
-            live.stored.update({f["id"]: f for f in update.stored})
-            live.leftovers = [update.gate, *update.made]
-        return result(self.compiled, run, facts, counted, not_counted, as_of, run_id, self.digests)
+    def _evaluate(self, evidence: Evidence, as_of: dt.date, run_id: str | None, digest: str) -> Evaluation:
+        counted, not_counted = evidence.at(as_of)
+        self.network.update({f.id: self._durable(f) for f in counted})
+        run = _Run(self.compiled, self.network.activations(), self.network.derived())
+        return result(self.compiled, run, counted, not_counted, as_of, run_id, digest)
+
+    def _durable(self, fact: Fact) -> dict[str, Any]:
+        # only the session's own facts are cached: their ids cannot be reused while self.facts holds them
+        return self.durable.get(id(fact)) or durable_fact(fact)
 
     def close(self) -> None:
-        for live in self.live:
-            self.engine.drop(live.name, live.sid)
-        self.live = []
+        self.network.close()
 
     def __enter__(self) -> Session:
         return self

@@ -10,7 +10,7 @@ import pytest
 from durable import engine as durable
 
 from engine.errors import RuntimeFault
-from engine.runtime import GATE, QuietHost, Runtime
+from engine.runtime import GATE, QuietHost, Runtime, fact_id
 
 
 def _name() -> str:
@@ -90,14 +90,37 @@ def test_false_already_observed_is_retried_with_a_salt(monkeypatch: pytest.Monke
             raise durable.MessageObservedException(fact)
         return real(fact)
 
-    monkeypatch.setattr(ruleset, "assert_fact", flaky)
     real_batch = ruleset.assert_facts
-    monkeypatch.setattr(ruleset, "assert_facts", lambda facts: [flaky(f) for f in facts] and real_batch([]))
+
+    def flaky_batch(facts: list[dict[str, Any]]) -> Any:
+        if any(f.get("id") == "b" for f in facts) and failures["left"]:
+            failures["left"] -= 1
+            raise durable.MessageObservedException(facts)
+        return real_batch(facts)
+
+    monkeypatch.setattr(ruleset, "assert_fact", flaky)
+    monkeypatch.setattr(ruleset, "assert_facts", flaky_batch)
     seen: list[str] = []
     ours.run(name, [{"id": "a", "kind": "x"}, {"id": "b", "kind": "x"}],
-             lambda rule, m: seen.append(m["m"]["id"]) or [])
+             lambda rule, m: seen.append(fact_id(m["m"])) or [])
     assert sorted(seen) == ["a", "b"]
     assert ours.salted == 1
+
+
+def test_a_state_holds_one_fact_per_id_so_a_retry_needs_a_new_id() -> None:
+    """Measured: a second fact with an id already held is refused whatever its content; a new id is not."""
+    ours = Runtime()
+    name = _name()
+    ours.ensure(name, {"r": {"all": [{"gate": {"kind": "$go"}}, {"m": {"kind": "x"}}]}})
+    sid = "one-id"
+    ours.host.assert_fact(name, {"sid": sid, "id": "a", "kind": "x", "v": 1})
+    for other in ({"v": 2}, {"v": 1, "$salt": "0f"}):
+        with pytest.raises(durable.MessageObservedException):
+            ours.host.assert_fact(name, {"sid": sid, "id": "a", "kind": "x", **other})
+    ours.host.assert_fact(name, {"sid": sid, "id": "a#0f", "$id": "a", "kind": "x", "v": 1})
+    assert sorted(fact_id(f) for f in ours.host.get_facts(name, sid)) == ["a", "a"]
+    ours.update(name, sid, lambda rule, m: [], gates=["$go"])  # an action runs, so the state can be deleted
+    ours.drop(name, sid)
 
 
 def test_exception_in_a_consequent_is_swallowed_raw_but_raised_by_ours() -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from typing import Any
 
 import pytest
 from conftest import AFTER_SCENARIOS, BASELINE, FACTS, scenario_facts
 
 from engine.evaluate import evaluate
 from engine.model import Evaluation, Fact, FactSource, Pack
+from engine.runtime import fact_id
 from engine.session import Session
 from engine.validate import load_facts
 from engine.whatif import Change
@@ -96,3 +98,56 @@ def test_strata_joins_and_negation_match_from_scratch(make_pack) -> None:  # typ
     with Session(pack, facts) as session:
         for as_of in [dt.date(2021, m, 15) for m in (1, 2, 3, 4, 5, 3, 1, 4)]:
             assert same(session.evaluate(as_of), evaluate(pack, facts, as_of)), as_of
+
+
+def _held(session: Session) -> list[tuple[str, list[str]]]:
+    """What durable_rules holds in each of the session's states, and what the network says it holds."""
+    out = []
+    for state in session.network.states:
+        held = sorted(fact_id(f) for f in session.network.engine.host.get_facts(state.name, state.sid))
+        said = sorted([*state.stored, *(gate["id"] for gate in state.gates.values())])
+        out.append((state.name, held, said))
+    return [(name, held) for name, held, said in out if held != said] + [("", [])]
+
+
+def test_durable_rules_holds_exactly_what_the_network_says_step_after_step(pack: Pack) -> None:
+    facts = load_facts([BASELINE, FACTS / "history" / "2021"], pack)
+    with Session(pack, facts) as session:
+        for day in [dt.date(2021, 2, 1) + dt.timedelta(days=d) for d in (0, 30, 90, 200, 60, 10)]:
+            session.evaluate(day)
+            assert _held(session) == [("", [])], day
+
+
+def test_a_fact_held_under_a_salted_id_is_matched_and_retracted_as_itself(
+        pack: Pack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Injected false "already observed" for one fact: the session still equals from-scratch, before and after
+    the fact stops counting, and durable_rules holds exactly what the network says."""
+    from durable import engine as durable
+
+    facts = load_facts([BASELINE, FACTS / "history" / "2021"], pack)
+    victim = next(f for f in facts if f.kind == "pakistan_action").id
+    with Session(pack, facts) as session:
+        session.evaluate(dt.date(2020, 12, 1))  # registers the rulesets; the victim does not count yet
+        ruleset = session.network.engine.host.get_ruleset(session.network.states[0].name)
+        failures = {"left": 2}
+        real_one, real_batch = ruleset.assert_fact, ruleset.assert_facts
+
+        def flaky_one(fact: dict[str, Any]) -> Any:
+            if fact.get("id") == victim and failures["left"]:
+                failures["left"] -= 1
+                raise durable.MessageObservedException(fact)
+            return real_one(fact)
+
+        def flaky_batch(batch: list[dict[str, Any]]) -> Any:
+            if any(f.get("id") == victim for f in batch) and failures["left"]:
+                failures["left"] -= 1
+                raise durable.MessageObservedException(batch)
+            return real_batch(batch)
+
+        monkeypatch.setattr(ruleset, "assert_fact", flaky_one)
+        monkeypatch.setattr(ruleset, "assert_facts", flaky_batch)
+        salted = session.network.engine.salted
+        for day in (dt.date(2021, 7, 1), dt.date(2021, 8, 1), dt.date(2020, 12, 1), dt.date(2021, 7, 1)):
+            assert same(session.evaluate(day), evaluate(pack, facts, day)), day
+            assert _held(session) == [("", [])], day
+        assert session.network.engine.salted == salted + 1
