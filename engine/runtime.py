@@ -156,15 +156,17 @@ class Runtime:
                     if facts:
                         self.host.retract_facts(name, facts)
                 self._fire = on_fire
-                stored: list[dict[str, Any]] = []
+                # the gates last in the same batches: one pass through durable_rules, as raw does it
                 tagged = [{**fact, "sid": sid} for fact in add or ()]
+                tagged += [{"sid": sid, "id": kind, "kind": kind} for kind in gates or ()]
+                stored: list[dict[str, Any]] = []
                 for start in range(0, len(tagged), CHUNK):
                     stored += self._assert_batch(name, sid, tagged[start:start + CHUNK])
-                opened = self._assert_batch(name, sid, [{"sid": sid, "id": kind, "kind": kind}
-                                                        for kind in gates or ()]) if gates else []
                 if self._errors:
                     raise RuntimeFault.one("consequent-failed", "; ".join(self._errors))
-                return Update(stored=stored, made=list(self._made), gates={g["kind"]: g for g in opened})
+                opened = {f["kind"]: f for f in stored if f["kind"] in (gates or ()) and fact_id(f) == f["kind"]}
+                return Update(stored=[f for f in stored if f["kind"] not in opened], made=list(self._made),
+                              gates=opened)
             except durable.MessageNotHandledException as error:
                 raise RuntimeFault.one("not-handled", str(error.message)[:300]) from None
             finally:

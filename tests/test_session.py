@@ -151,3 +151,26 @@ def test_a_fact_held_under_a_salted_id_is_matched_and_retracted_as_itself(
             assert same(session.evaluate(day), evaluate(pack, facts, day)), day
             assert _held(session) == [("", [])], day
         assert session.network.engine.salted == salted + 1
+
+
+def test_a_random_walk_over_a_busy_timeline_matches_from_scratch(pack: Pack) -> None:
+    """Every kind of the article, expiries, supersession, grades below threshold; steps of a day, jumps back."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from workloads import timeline_facts
+
+    facts = timeline_facts(pack, 1_500, seed=11)
+    rng = random.Random(5)
+    start = dt.date(2020, 6, 1)
+    days = [start + dt.timedelta(days=d) for d in range(8)]  # day by day: small changes
+    days += [start + dt.timedelta(days=rng.randint(-200, 500)) for _ in range(14)]  # jumps either way
+    levels = set()
+    with Session(pack, facts) as session:
+        for day in days:
+            incremental = session.evaluate(day)
+            assert same(incremental, evaluate(pack, facts, day)), day
+            assert _held(session) == [("", [])], day
+            levels.add(incremental.cooperation_level())
+    assert len(levels) >= 2
