@@ -24,7 +24,22 @@ from itertools import product
 from typing import Any
 
 from engine.errors import InputError, Location, Problem
-from engine.model import AllOf, AnyOf, Condition, Derive, NoneOf, Not, Pack, Pattern, Ref, Rule, Scalar, Test
+from engine.model import (
+    AllOf,
+    AnyOf,
+    Citation,
+    Condition,
+    Derive,
+    NoneOf,
+    Not,
+    Pack,
+    Pattern,
+    Ref,
+    Respond,
+    Rule,
+    Scalar,
+    Test,
+)
 from engine.validate import scalar_json
 
 PROBE = "$guardrail."
@@ -115,6 +130,8 @@ class CompiledPack:
     by_name: dict[str, CompiledRule]
     needs: dict[str, list[tuple[str, str]]]  # rule id → (kind, subject) of state-like facts it reads
     joined: set[str] = field(default_factory=set)  # rules with a join: no compiled else form
+    # (rule id, branch) → what that branch recommends: each response with the citations it carries
+    responds: dict[tuple[str, str], tuple[tuple[str, tuple[Citation, ...]], ...]] = field(default_factory=dict)
 
 
 def derived_id(kind: str, subject: str, fields: dict[str, Scalar]) -> str:
@@ -303,7 +320,10 @@ def compile_pack(pack: Pack) -> CompiledPack:
     for stratum in strata:
         stratum.watch()
     _check_join_counts(pack, strata)
-    return CompiledPack(pack, strata, {c.name: c for c in compiled}, needs, joined)
+    responds = {(rule.id, branch): tuple((e.respond, (rule.cites[e.cite - 1],) if e.cite else tuple(rule.cites))
+                                         for e in effects if isinstance(e, Respond))
+                for rule in pack.rules for branch, effects in (("then", rule.then), ("else", rule.else_))}
+    return CompiledPack(pack, strata, {c.name: c for c in compiled}, needs, joined, responds)
 
 
 def _join_limits(rule: Rule) -> list[Problem]:

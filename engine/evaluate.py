@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +26,6 @@ from engine.model import (
     NotCounted,
     Pack,
     PackRef,
-    Respond,
     Response,
     RuleOutcome,
     Scalar,
@@ -63,19 +63,30 @@ def durable_fact(fact: Fact) -> dict[str, Any]:
             **{name: durable_value(value) for name, value in fact.fields.items()}}
 
 
+_TEXTS: dict[int, str] = {}  # id of a live Fact → its canonical text (see fact_text)
+
+
 def fact_text(fact: Fact) -> str:
-    """A fact's canonical text, as the facts digest takes it (its origin left out)."""
-    return canonical_json(fact.model_dump(mode="json", exclude={"origin"}))
+    """A fact's canonical text, as the facts digest takes it (its origin left out).
+
+    Facts are frozen, so the text is computed once per Fact object and kept while the object lives
+    (a finalizer drops it before its id can be reused): evaluating the same loaded facts again, in a
+    session, an audit record or a sweep, does not serialise them again.
+    """
+    key = id(fact)
+    text = _TEXTS.get(key)
+    if text is None:
+        text = _TEXTS[key] = canonical_json(fact.model_dump(mode="json", exclude={"origin"}))
+        weakref.finalize(fact, _TEXTS.pop, key, None)
+    return text
 
 
-def facts_digest(facts: list[Fact], known: dict[int, str] | None = None) -> str:
+def facts_digest(facts: list[Fact]) -> str:
     """Digest of the facts' content; file names and order do not change it.
 
-    Equal to `digest` of the list of fact dumps sorted by id. `known` holds precomputed texts by object
-    identity, for a caller that keeps those very facts alive and digests them often (a `Session`).
+    Equal to `digest` of the list of fact dumps sorted by id.
     """
-    known = known or {}
-    texts = [known.get(id(fact)) or fact_text(fact) for fact in sorted(facts, key=lambda f: f.id)]
+    texts = [fact_text(fact) for fact in sorted(facts, key=lambda f: f.id)]
     return hashlib.sha256(f"[{','.join(texts)}]".encode()).hexdigest()
 
 
@@ -134,7 +145,8 @@ def result(compiled: CompiledPack, run: _Run, counted: list[Fact], not_counted: 
     pack = compiled.pack
     by_id = {f.id: f for f in counted}
     outcomes = _outcomes(compiled, run, counted)
-    responses = _responses(pack, run)
+    firings = sorted(run.firings, key=lambda f: (f.rule, f.branch, f.facts))
+    responses = _responses(compiled, run, firings)
     derived = tuple(
         DerivedFact(id=did, kind=d.kind, subject=d.subject, value=d.fields.get("value"), fields=d.fields,
                     rule=sorted(d.rules)[0], facts=tuple(sorted(d.support)))
@@ -151,7 +163,7 @@ def result(compiled: CompiledPack, run: _Run, counted: list[Fact], not_counted: 
         not_counted=tuple(not_counted),
         guardrails=check_guardrails(pack, responses, derived, by_id, run.probes),
         rules=outcomes,
-        firings=tuple(sorted(run.firings, key=lambda f: (f.rule, f.branch, f.facts))),
+        firings=tuple(firings),
         counted=tuple(f.id for f in counted),
     )
 
@@ -183,24 +195,24 @@ def _outcomes(compiled: CompiledPack, run: _Run, counted: list[Fact]) -> tuple[R
     return tuple(outcomes)
 
 
-def _responses(pack: Pack, run: _Run) -> tuple[Response, ...]:
-    found: dict[str, tuple[set[str], set[str], set[str]]] = {}
-    cited: dict[str, list[Citation]] = {}
-    for firing in run.firings:
-        rule = run.rules[firing.rule]
-        for effect in rule.then if firing.branch == "then" else rule.else_:
-            if isinstance(effect, Respond):
-                rules, facts, derived = found.setdefault(effect.respond, (set(), set(), set()))
-                rules.add(rule.id)
-                facts |= run.support(list(firing.facts))
-                derived |= {f for f in firing.facts if f in run.derived}
-                chosen = [rule.cites[effect.cite - 1]] if effect.cite else list(rule.cites)
-                cited.setdefault(effect.respond, [])
-                cited[effect.respond] += [c for c in chosen if c not in cited[effect.respond]]
+def _responses(compiled: CompiledPack, run: _Run, firings: list[Firing]) -> tuple[Response, ...]:
+    """Each recommended response with every rule, fact and citation behind it (firings in their sorted order)."""
+    found: dict[str, tuple[set[str], set[str], set[str], list[Citation]]] = {}
+    for firing in firings:
+        effects = compiled.responds[firing.rule, firing.branch]
+        if not effects:
+            continue
+        support = run.support(firing.facts)
+        derived = {f for f in firing.facts if f in run.derived}
+        for rid, cites in effects:
+            rules, facts, from_derived, cited = found.setdefault(rid, (set(), set(), set(), []))
+            rules.add(firing.rule)
+            facts |= support
+            from_derived |= derived
+            cited += [c for c in cites if c not in cited]
     out = []
-    for rid, (rules, facts, derived) in found.items():
-        spec = pack.responses[rid]
-        cites = tuple(cited[rid])
+    for rid, (rules, facts, derived, cited) in found.items():
+        spec = compiled.pack.responses[rid]
         out.append(Response(id=rid, category=spec.category, text=spec.text, rules=tuple(sorted(rules)),
-                            facts=tuple(sorted(facts)), citations=cites, derived=tuple(sorted(derived))))
+                            facts=tuple(sorted(facts)), citations=tuple(cited), derived=tuple(sorted(derived))))
     return tuple(sorted(out, key=lambda r: (CATEGORY_ORDER.index(r.category), r.id)))

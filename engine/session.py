@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from engine.evaluate import _compiled, _Run, durable_fact, fact_text, facts_digest, result
+from engine.evaluate import _compiled, _Run, durable_fact, facts_digest, result
 from engine.evidence import Evidence
 from engine.model import Evaluation, Fact, Pack
 from engine.network import Network
@@ -27,8 +27,7 @@ class Session:
         self.facts = list(facts)
         self.compiled = _compiled(pack)
         self.network = Network(self.compiled)
-        self.texts = {id(f): fact_text(f) for f in self.facts}  # self.facts keeps these objects alive
-        self.digest = facts_digest(self.facts, self.texts)
+        self.digest = facts_digest(self.facts)
         self.durable = {id(f): durable_fact(f) for f in self.facts}
         self.evidence = Evidence(self.facts, pack)
 
@@ -38,7 +37,7 @@ class Session:
     def evaluate_changes(self, changes: list[Change], as_of: dt.date, run_id: str | None = None) -> Evaluation:
         """The session's facts with `changes` applied (the session's own facts stay as they are)."""
         facts = apply(self.facts, changes)
-        return self._evaluate(Evidence(facts, self.pack), as_of, run_id, facts_digest(facts, self.texts))
+        return self._evaluate(Evidence(facts, self.pack), as_of, run_id, facts_digest(facts))
 
     def _evaluate(self, evidence: Evidence, as_of: dt.date, run_id: str | None, digest: str) -> Evaluation:
         counted, not_counted = evidence.at(as_of)

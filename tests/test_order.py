@@ -9,7 +9,7 @@ import yaml
 from conftest import AFTER_SCENARIOS, BASELINE, SCENARIOS
 
 from engine.evaluate import evaluate
-from engine.model import Evaluation, Pack
+from engine.model import Evaluation, Fact, Pack
 from engine.validate import load_facts
 
 
@@ -67,3 +67,18 @@ def test_supersession_does_not_depend_on_file_order(pack: Pack, tmp_path: Path) 
         superseded = {n.fact for n in evaluation.not_counted if n.reason.startswith("superseded")}
         assert superseded == {"base-yusuf-claims-inability"}
     assert results[0] == results[1]
+
+
+def test_a_facts_kept_text_never_outlives_it(baseline: list[Fact]) -> None:
+    """The canonical text is kept per Fact object; objects come and go (and Python reuses their ids)."""
+    import gc
+
+    from engine.evaluate import fact_text
+    from engine.validate import canonical_json
+
+    template = next(f for f in baseline if f.kind == "violence_trend")
+    for change in range(-60, 60):
+        fact = template.model_copy(update={"fields": {**template.fields, "change_pct": change}})
+        assert fact_text(fact) == canonical_json(fact.model_dump(mode="json", exclude={"origin"}))
+        del fact
+        gc.collect()
