@@ -102,6 +102,7 @@ class Stratum:
     rules: list[CompiledRule] = field(default_factory=list)
     watches: dict[str, dict[str, Any]] = field(default_factory=dict)  # watch name → definition
     watchers: dict[str, list[CompiledRule]] = field(default_factory=dict)  # watch name → rules re-opened
+    watched: frozenset[str] = frozenset()  # the kinds a watch can match
 
     def definition(self) -> dict[str, Any]:
         return {r.name: r.definition for r in self.rules}
@@ -117,6 +118,7 @@ class Stratum:
                     names[key] = f"{WATCH}{len(names)}"
                     self.watches[names[key]] = definition
                 self.watchers.setdefault(names[key], []).append(rule)
+        self.watched = frozenset(p.kind for rule in self.rules for p in rule.negated)
 
     def gates(self) -> list[str]:
         """The gate kinds of this stratum's rules, the shared one first."""

@@ -116,7 +116,8 @@ class Network:
 
     def _watching(self, state: _State, changed: list[dict[str, Any]]) -> list[CompiledRule]:
         """The rules with a negated pattern that a changed fact (as it was, or as it is) matches."""
-        if not changed or not state.stratum.watches:
+        changed = [fact for fact in changed if fact["kind"] in state.stratum.watched]
+        if not changed:
             return []
         hits: set[str] = set()
 
