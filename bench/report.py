@@ -25,14 +25,16 @@ def _why_w1(r: Results) -> str:
         f"On the baseline raw durable_rules takes {base['raw']['median_ms']:.2f} ms and the engine "
         f"{base['engine']['median_ms']:.2f} ms. The Rete work is the same (raw fires the same compiled rules on "
         "the same facts, checked on every set); the difference is what the engine does around it on every "
-        "evaluation, whatever the number of facts: the result views (responses with citations and supporting "
-        "facts, every rule's outcome, the guardrail checks, the pydantic `Evaluation`), the facts digest "
-        "(each fact's canonical JSON, then SHA-256), the rules of evidence, and a pydantic `Firing` with "
-        "provenance sets per activation. On 8 counting facts these fixed costs outweigh durable_rules' own "
-        f"work, so the ratio is worst here and falls with size (W2: {_w2_ratio(r, 1_000)} at 1,000 facts, "
-        f"{_w2_ratio(r, 10_000)} at 10,000). Closing it is engine work: cheaper views (one pass over the "
-        "firings for responses and outcomes; `model_construct` for models the engine builds itself, which "
-        "need no validation) and a digest that is not recomputed from the models on every call.")
+        "evaluation, whatever the number of facts: each activation is recorded with its matched facts, indexed "
+        "for truth maintenance and turned into a pydantic `Firing` "
+        f"({_stage(r, 'W1 in-process', 'consequents (activations, truth maintenance)')} of the profiled time), "
+        f"the result views ({_stage(r, 'W1 in-process', 'result views')}: responses with citations and "
+        "supporting facts, every rule's outcome, the guardrail checks, the pydantic `Evaluation`), the rules "
+        "of evidence and the provenance of derived facts. On 8 counting facts these fixed costs are of the "
+        f"order of durable_rules' own work, so the ratio is worst here and falls with size (W2: "
+        f"{_w2_ratio(r, 1_000)} at 1,000 facts, {_w2_ratio(r, 10_000)} at 10,000). What is left to try: "
+        "views built from precomputed per-rule tables in one pass, and `Firing`s built in one pydantic call "
+        "per evaluation instead of one per activation.")
 
 
 def _why_cli(r: Results) -> str:
@@ -52,43 +54,39 @@ def _why_w2(r: Results) -> str:
     row = next(x for x in r["w2"]["rows"] if x["facts"] == 10_000)
     return (
         f"At 10,000 facts the engine takes {row['engine']['median_ms']:.0f} ms against raw's "
-        f"{row['raw']['median_ms']:.0f} ms. durable_rules' share is the same work raw does; the biggest single "
-        f"overhead is the facts digest ({_stage(r, 'W2 10k', 'facts digest')} of the profiled time: "
-        f"`model_dump` and canonical `json.dumps` of all {row['facts']:,} facts on every evaluation; a "
-        "`Session` caches these texts, a one-off `evaluate` cannot), then the consequents' bookkeeping "
-        f"({_stage(r, 'W2 10k', 'consequents (firings, provenance)')}: a pydantic `Firing` and the support "
-        "sets behind provenance for each of the activations) and the views. Keeping each fact's canonical text "
-        "with the fact when it is loaded would remove most of the gap.")
+        f"{row['raw']['median_ms']:.0f} ms. durable_rules' share is the same work raw does; on top of it the "
+        "engine sorts the evidence of every fact (raw is handed the counting facts), records each activation "
+        f"for truth maintenance and provenance ({_stage(r, 'W2 10k', 'consequents (activations, truth maintenance)')} "
+        "of the profiled time), computes each derived fact's supporting facts, and builds the views and the "
+        f"pydantic result over {row['counting']:,} counting facts and every firing "
+        f"({_stage(r, 'W2 10k', 'result views')}). The facts digest is computed once per loaded `Fact` and kept "
+        "(facts are immutable): the first evaluation of freshly loaded facts pays it, the repeated runs measured "
+        "here do not.")
 
 
 def _why_w3(r: Results) -> str:
     w3 = r["w3"]
     return (
         f"An incremental step takes {w3['incremental']['median_ms']:.0f} ms median against "
-        f"{w3['scratch']['median_ms']:.0f} ms from scratch. The session keeps the alpha memories, but every "
-        "compiled rule joins the gate fact first, and each step retracts and re-asserts the gate so that "
-        "negations see complete memories: that drops and rebuilds every partial match in the network, and "
-        f"every step's consequents run again for all of its activations ({w3['firings_per_step']:,} on "
-        "average), as many as from scratch (durable_rules runs with their consequents: "
-        f"{_stage(r, 'W3 timeline', 'durable_rules runs (consequents included)')} of the profiled steps). The "
-        "rest of a step is proportional to all the facts, not to what changed: the rules of evidence over "
-        f"all {w3['facts']:,} facts ({_stage(r, 'W3 timeline', 'rules of evidence')}: a pydantic `NotCounted` "
-        "with its reason for every fact that does not count), the diff of wanted against stored facts, the "
-        "result views over every firing. 10× needs the gate out of the join path of rules whose inputs did "
-        "not change (e.g. a gate per fact kind, re-asserted only for the kinds whose counting facts changed), "
-        "reasons for not counting built only when shown, and views updated from the changed firings only.")
+        f"{w3['scratch']['median_ms']:.0f} ms from scratch. What is left per step is proportional to all the "
+        f"facts rather than to what changed: the full `Evaluation` over every counting fact and every "
+        f"firing ({_stage(r, 'W3 timeline', 'result views')} of the profiled steps) and the list of facts that "
+        "do not count, with their reasons.")
 
 
 def _why_w4(r: Results) -> str:
     w4 = r["w4"]
     return (
         f"On the 9-fact baseline a from-scratch evaluation takes {w4['scratch']['median_ms']:.2f} ms and an "
-        f"incremental one {w4['incremental']['median_ms']:.2f} ms: asserting nine facts was never the cost. "
-        "Both pay the same fixed work per variant: the rules of evidence, the gate re-evaluating every compiled "
-        "rule, the facts digest and the result views. The session saves only the re-assertion of the unchanged "
-        "facts. A 10× sweep needs a cheaper answer per variant, e.g. re-running only the rules downstream of "
-        "the changed fact's kind and building the full `Evaluation` only for the variants that change the "
-        "recommendation.")
+        f"incremental one {w4['incremental']['median_ms']:.2f} ms. A variant changes one fact, so the Rete work "
+        "is already small (a watch run when the fact is of a kind a negation reads, then one update that "
+        "retracts the previous variant's fact and asserts this one); what remains is the fixed cost of an "
+        "answer: durable_rules' per-call overhead "
+        f"({_stage(r, 'W4 what-if', 'durable_rules runs (consequents included)')} of the profiled variants, "
+        f"watch runs included: {_stage(r, 'W4 what-if', 'watch runs (which negations to re-open)')}) and the "
+        f"full `Evaluation` ({_stage(r, 'W4 what-if', 'result views')}), which a from-scratch evaluation pays "
+        "too. 10× would need an answer in a fifth of a millisecond: views updated from the changed "
+        "activations only, and a full `Evaluation` built only for the variants that change the recommendation.")
 
 
 def _why_w5(r: Results) -> str:
@@ -108,15 +106,16 @@ EXPLAIN: dict[str, Callable[[Results], str]] = {
     "W4 what-if": _why_w4, "W5 memory": _why_w5}
 
 NOTES = [
+    "A durable_rules state holds one fact per `id`: a second fact with an id already held raises "
+    "MessageObservedException whatever its content, and a salt property does not change that (measured; "
+    "tests/test_runtime.py). The engine retracts a changed fact before asserting its new content, and a retry "
+    "after a false \"already observed\" uses a salted id.",
     "durable_rules 2.0.28 fails once more than 64 rules of one ruleset join (`{ref: alias.field}`) on the "
-    "same fact kind: raw durable_rules' `assert_facts` raises error 303 (ERR_NO_ACTION_AVAILABLE) and the "
-    "engine's process aborts (SIGABRT: `free(): invalid pointer` or `double free or corruption`). A join "
-    "rule compiles to two joined Rete rules (its truth and its falsity), so 33 join rules on one kind are "
-    "enough. The engine neither refuses nor splits "
-    "such a pack; the W2 pack spreads its signals over two kinds to stay under the limit.",
-    "A join rule's `else` can fire together with its `then`: its falsity binds the join partner to any fact "
-    "of its kind, so one visit with a matching guest and one without give both branches, and both responses "
-    "(tests/test_semantics.py's tiny pack with an `else` added on `join` shows it).",
+    "same fact kind (error 303; the process can abort): the compiler refuses such a pack (`too-many-joins`), "
+    "and the W2 pack spreads its signals over two kinds to stay under the limit.",
+    "Without a gate fact asserted last, durable_rules fires a `not` join on whichever fact arrived first; "
+    "with one gate per rule that negates, an incremental step re-opens only the rules a changed fact can "
+    "affect (engine/network.py).",
 ]
 
 
@@ -161,13 +160,18 @@ def render(results: dict[str, Any]) -> str:
             "- **Raw durable_rules** (`bench/raw.py`): the engine's own compiled rulesets (every stratum, plus "
             "the runtime's sink and end rules) on a bare `durable.engine.Host` with its timer threads off; the "
             "counting facts as durable dicts, asserted with `host.assert_facts` in one batch with the gate "
-            "fact last, per stratum; consequents only append the matched fact ids and assert derived facts "
+            "facts last, per stratum; consequents only append the matched fact ids and assert derived facts "
             "(de-duplicated by id); stratum k+1 gets stratum k's derived facts. It is given the facts that "
             "count (computed before the clock starts): rules of evidence, provenance, guardrails, the "
             "pydantic result and the facts digest are the engine's overhead being measured.",
             "- **From scratch**: `engine.evaluate.evaluate(pack, facts, as_of)` per step or variant.",
             "- **Incremental**: one `engine.session.Session(pack, facts)` (its construction counted), then "
-            "`session.evaluate(as_of)` per step or `session.evaluate_changes([change], as_of)` per variant.",
+            "`session.evaluate(as_of)` per step or `session.evaluate_changes([change], as_of)` per variant. "
+            "The rules of evidence re-examine only the facts observed or expiring between the two dates; the "
+            "live network (`engine/network.py`) retracts and asserts only the counting facts that changed, so "
+            "durable_rules fires only new activations; a rule with a negation is re-opened (its gate retracted "
+            "and re-asserted) only when a watch ruleset says a changed fact matches a negated pattern; a derived "
+            "fact that loses its last activation is retracted with everything it supported.",
             "- Every answer is checked: W1 raw firings equal the engine's; W2 conclusions equal a pure-Python "
             "reference (`bench/synthetic.py`) at every size; every incremental evaluation equals the "
             "from-scratch one (apart from its run id)."]

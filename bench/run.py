@@ -104,8 +104,10 @@ def summarise(stats: pstats.Stats, top: int = 10) -> dict[str, Any]:
 
 # Engine stages whose cumulative time the README shows (a stage missing from a profile is left out).
 STAGES = (("durable_rules runs (consequents included)", "engine/runtime.py", "update"),
-          ("consequents (firings, provenance)", "engine/evaluate.py", "on_fire"),
-          ("rules of evidence", "engine/evidence.py", "sort_evidence"),
+          ("consequents (activations, truth maintenance)", "engine/network.py", "_fired"),
+          ("watch runs (which negations to re-open)", "engine/network.py", "_watching"),
+          ("rules of evidence", "engine/evidence.py", "at"),
+          ("provenance (derived support)", "engine/evaluate.py", "__init__"),
           ("result views", "engine/evaluate.py", "result"),
           ("facts digest", "engine/evaluate.py", "facts_digest"),
           ("rule outcomes", "engine/evaluate.py", "_outcomes"),
