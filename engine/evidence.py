@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_right
-from collections.abc import Iterable
 from operator import attrgetter
 from typing import Any
 
@@ -45,21 +44,14 @@ class Evidence:
         self.graded = [f.reliability in grades.reliability and f.credibility in grades.credibility for f in self.facts]
         self.rank = [_rank(f) for f in self.facts]
         self.group = [(f.kind, f.subject) if pack.vocabulary[f.kind].state else None for f in self.facts]
-        self.observed = sorted((f.observed, i) for i, f in enumerate(self.facts))
-        self.expiring = sorted((f.valid_until + dt.timedelta(days=1), i) for i, f in enumerate(self.facts)
-                               if f.valid_until is not None)  # the first day it no longer counts
+        self.days: tuple[list[tuple[dt.date, int]], ...] = ()  # built when first asked again (see `_moved`)
         self.notes: dict[tuple[Any, ...], NotCounted] = {}
         self.status: list[NotCounted | None] = [None] * len(self.facts)  # None: it counts
         self.candidates: dict[tuple[str, str], set[int]] = {}  # counting but for supersession
         self.as_of: dt.date | None = None
 
     def at(self, as_of: dt.date) -> tuple[list[Fact], list[NotCounted]]:
-        if self.as_of is None:
-            moved: Iterable[int] = range(len(self.facts))
-        else:
-            early, late = sorted((self.as_of, as_of))
-            moved = {i for days in (self.observed, self.expiring)
-                     for _, i in days[bisect_right(days, (early, _LAST)):bisect_right(days, (late, _LAST))]}
+        moved = range(len(self.facts)) if self.as_of is None else self._moved(self.as_of, as_of)
         self.as_of = as_of
         groups: set[tuple[str, str]] = set()
         for i in moved:
@@ -78,6 +70,17 @@ class Evidence:
                         self.facts[i].id, "superseded", (winner.id, winner.observed))
         return ([f for f, note in zip(self.facts, self.status, strict=True) if note is None],
                 [note for note in self.status if note is not None])
+
+    def _moved(self, before: dt.date, now: dt.date) -> set[int]:
+        """The facts observed, or expiring, after the earlier date and on or before the later one."""
+        if not self.days:
+            observed = sorted((f.observed, i) for i, f in enumerate(self.facts))
+            expiring = sorted((f.valid_until + dt.timedelta(days=1), i) for i, f in enumerate(self.facts)
+                              if f.valid_until is not None)  # the first day it no longer counts
+            self.days = (observed, expiring)
+        early, late = sorted((before, now))
+        return {i for days in self.days
+                for _, i in days[bisect_right(days, (early, _LAST)):bisect_right(days, (late, _LAST))]}
 
     def _standing(self, i: int, as_of: dt.date) -> NotCounted | None:
         """A fact's standing on its own: not yet observed, expired, below the threshold, or counting."""

@@ -57,14 +57,16 @@ class _PlainNumbers:
     exponent notation such as 1e-05, which is how Python writes small and large floats."""
 
     loads = staticmethod(json.loads)
-    # a number in exponent notation where JSON puts numbers (a cheap filter; `_mark` decides exactly)
+    # a digit, an e and a digit anywhere (a quick scan), then a number in exponent notation where JSON puts
+    # numbers (a closer filter); `_mark` decides exactly
+    _MAYBE = re.compile(r"[0-9][eE][-+]?[0-9]")
     _EXPONENT = re.compile(r"(?:^|[\[:,]) ?-?[0-9]+(?:\.[0-9]+)?[eE][-+]?[0-9]+ ?(?=[,}\]]|$)")
     _MARKED = re.compile(r'"\\u0000num:([^"\\]+)\\u0000"')
 
     @classmethod
     def dumps(cls, data: Any, **options: Any) -> str:
         text = json.dumps(data, **options)
-        if not cls._EXPONENT.search(text):
+        if not cls._MAYBE.search(text) or not cls._EXPONENT.search(text):
             return text
         text = json.dumps(cls._mark(data), **options)
         return cls._MARKED.sub(lambda m: format(decimal.Decimal(m.group(1)), "f"), text)
