@@ -377,7 +377,7 @@ def _stratify(pack: Pack, reads: dict[str, set[str]], negated: dict[str, set[str
 
     Derived facts may not feed back into the rules that derive them: a cycle, through negation or not,
     is refused with the rules in it named. That is the bound on forward chaining: without cycles, a run
-    derives at most one fact per derive effect per match, and always ends.
+    derives at most one fact per derive effect (a derived fact's id is its content), and always ends.
     """
     derivers: dict[str, set[str]] = {}
     for each in pack.rules:

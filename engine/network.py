@@ -20,11 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.compiler import GATE_ALIAS, GATE_KIND, PROBE, CompiledPack, CompiledRule, Made, Stratum
-from engine.errors import InputError
 from engine.model import Firing
 from engine.runtime import Runtime, fact_id, runtime
 
-MAX_DERIVED = 10_000
 Key = tuple[str, tuple[tuple[str, str], ...]]  # compiled rule name, (alias, fact id) pairs
 
 
@@ -75,13 +73,23 @@ class Network:
             if stratum.watches:
                 self.engine.ensure(f"{name}-watch", stratum.watches)
             self.states.append(_State(stratum, name))
+        self._layout = [(state.stratum, state.name) for state in self.states]  # what a reset starts from
 
     def update(self, facts: dict[str, dict[str, Any]]) -> None:
-        """Bring every stratum to `facts` (durable dicts by id) plus what earlier strata derive from them."""
+        """Bring every stratum to `facts` (durable dicts by id) plus what earlier strata derive from them.
+
+        If durable_rules fails part-way, what it holds is no longer known: the states are dropped and
+        the next update starts from empty ones.
+        """
         wanted = dict(facts)
-        for state in self.states:
-            self._step(state, wanted)
-            wanted = {**wanted, **{did: made.durable() for did, made in state.derived.items()}}
+        try:
+            for state in self.states:
+                self._step(state, wanted)
+                wanted = {**wanted, **{did: made.durable() for did, made in state.derived.items()}}
+        except BaseException:
+            self.close()
+            self.states = [_State(stratum, name) for stratum, name in self._layout]
+            raise
 
     def activations(self) -> list[Activation]:
         return [a for state in self.states for a in state.activations.values()]
@@ -157,11 +165,7 @@ class Network:
         new = []
         for made in rule.made:
             state.makers.setdefault(made.id, set()).add(key)
-            if made.id not in state.derived:
-                if sum(len(s.derived) for s in self.states) >= MAX_DERIVED:
-                    raise InputError.one("runaway-derivation", f"more than {MAX_DERIVED} derived facts; "
-                                         f"last from rule {rule.rule!r}")
-                state.derived[made.id] = made
+            state.derived[made.id] = made
             if made.id not in state.stored and made.id not in pending:
                 pending.add(made.id)
                 new.append(made.durable())

@@ -174,3 +174,29 @@ def test_a_random_walk_over_a_busy_timeline_matches_from_scratch(pack: Pack) -> 
             assert _held(session) == [("", [])], day
             levels.add(incremental.cooperation_level())
     assert len(levels) >= 2
+
+
+def test_after_a_failed_step_the_session_starts_again_from_empty_states(
+        pack: Pack, monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.errors import RuntimeFault
+    from engine.network import Network
+
+    facts = scenario_facts(pack, "cooperates")
+    with Session(pack, facts) as session:
+        session.evaluate(dt.date(2021, 2, 1))
+        real = Network._fired
+        calls = {"n": 0}
+
+        def failing(self: Network, *args: Any) -> Any:
+            calls["n"] += 1
+            if calls["n"] == 2:
+                raise ValueError("injected")
+            return real(self, *args)
+
+        monkeypatch.setattr(Network, "_fired", failing)
+        with pytest.raises(RuntimeFault, match="injected"):
+            session.evaluate(AFTER_SCENARIOS)
+        monkeypatch.setattr(Network, "_fired", real)
+        for day in (AFTER_SCENARIOS, dt.date(2021, 2, 1)):
+            assert same(session.evaluate(day), evaluate(pack, facts, day)), day
+            assert _held(session) == [("", [])], day
