@@ -12,14 +12,16 @@ unless `--no-audit`; bad input records nothing, a guardrail violation is recorde
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime as dt
+import gc
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from engine import audit, replay, trail
+from engine import audit
 from engine.errors import EXIT_BAD_INPUT, EXIT_GUARDRAIL, EXIT_INTERNAL, EXIT_OK, EngineError, InputError, Location
 from engine.evaluate import evaluate
 from engine.model import Fact, Pack
@@ -29,6 +31,12 @@ from engine.validate import load_facts, load_pack
 
 DEFAULT_RULES = Path("rules")
 DEFAULT_FACTS = Path("facts")
+
+# A command's process ends once its output is written. At exit the interpreter would run its collector
+# over everything pydantic and durable_rules built, which takes longer than an evaluation, only to free
+# memory the system takes back anyway; frozen, those objects are left alone (files, the audit store and
+# the output are all closed or flushed before then, never by a finalizer).
+atexit.register(gc.freeze)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -44,9 +52,22 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD; found {text!r}") from None
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line; given the `command` about to run, only that command's parser is built.
+
+    That is all parsing it needs (the top level has no options of its own, and errors never print its
+    usage), and it spares a start-up a dozen parsers. Without one (`--help`, a mistyped command) all are
+    built, so help and "invalid choice" list every command as ever.
+    """
     parser = _Parser(prog="commitments", description="Conditional-commitment rules over observed facts.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for name, declare in _DECLARE.items():
+        if command is None or command == name:
+            declare(commands)
+    return parser
+
+
+def _evaluate_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     evaluate_cmd = commands.add_parser("evaluate", help="what the argument recommends, given the facts")
     evaluate_cmd.add_argument("paths", nargs="*", type=Path,
                               help="fact files or folders (default: the *.yaml directly in facts/)")
@@ -55,36 +76,54 @@ def _parser() -> argparse.ArgumentParser:
     evaluate_cmd.add_argument("--format", choices=sorted(RENDERERS), default="text")
     evaluate_cmd.add_argument("--no-audit", action="store_true", help="do not record this run in the audit store")
     evaluate_cmd.add_argument("--audit-db", type=Path, default=None, help=AUDIT_DB_HELP)
+
+
+def _check_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     check_cmd = commands.add_parser("check", help="validate pack and facts, verify quotes, prove the guardrails")
     check_cmd.add_argument("paths", nargs="*", type=Path)
     check_cmd.add_argument("--rules", type=Path, default=DEFAULT_RULES)
     check_cmd.add_argument("--source", action="append", default=[], metavar="ID=PATH",
                            help="the text of a cited source, to verify quotes against (repeatable)")
-    _audit_parser(commands)
-    _analyst_parsers(commands)
-    return parser
 
 
-def _analyst_parsers(commands: argparse._SubParsersAction[_Parser]) -> None:
+def _inputs_parent() -> _Parser:
     inputs = _Parser(add_help=False)
     inputs.add_argument("paths", nargs="*", type=Path, help="fact files or folders (default: facts/)")
     inputs.add_argument("--rules", type=Path, default=DEFAULT_RULES, help="the rule pack folder")
+    return inputs
+
+
+def _dated_parent() -> _Parser:
     dated = _Parser(add_help=False)
     dated.add_argument("--as-of", type=_date, default=None, help="as of this date (default today)")
-    explain_cmd = commands.add_parser("explain", parents=[dated],
+    return dated
+
+
+def _explain_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
+    explain_cmd = commands.add_parser("explain", parents=[_dated_parent()],
                                       help="why a response, rule or derived fact was (not) recommended")
     explain_cmd.add_argument("target", help="a response id, rule id, or derived kind (e.g. cooperation_level)")
     explain_cmd.add_argument("paths", nargs="*", type=Path, help="fact files or folders (default: facts/)")
     explain_cmd.add_argument("--rules", type=Path, default=DEFAULT_RULES, help="the rule pack folder")
-    whatif = commands.add_parser("whatif", parents=[inputs, dated], help="the recommendation diff of fact changes")
+
+
+def _whatif_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
+    whatif = commands.add_parser("whatif", parents=[_inputs_parent(), _dated_parent()],
+                                 help="the recommendation diff of fact changes")
     whatif.add_argument("--set", dest="assignments", action="append", default=[], metavar="KIND.FIELD=VALUE")
     whatif.add_argument("--add", dest="added", action="append", default=[], type=Path, metavar="FILE")
     whatif.add_argument("--drop", dest="dropped", action="append", default=[], metavar="FACT_ID")
-    timeline_cmd = commands.add_parser("timeline", parents=[inputs], help="as-of evaluations over a period")
+
+
+def _timeline_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
+    timeline_cmd = commands.add_parser("timeline", parents=[_inputs_parent()], help="as-of evaluations over a period")
     timeline_cmd.add_argument("--from", dest="start", type=_date, required=True)
     timeline_cmd.add_argument("--to", dest="end", type=_date, required=True)
     timeline_cmd.add_argument("--step", default="7d", help="7d, 2w … (default 7d)")
     timeline_cmd.add_argument("--format", choices=("text", "json", "csv"), default="text")
+
+
+def _facts_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     facts_cmd = commands.add_parser("facts", help="enter facts")
     facts_actions = facts_cmd.add_subparsers(dest="action", required=True, parser_class=_Parser)
     add = facts_actions.add_parser("add", help="guided entry of one fact, validated before it is written")
@@ -94,6 +133,9 @@ def _analyst_parsers(commands: argparse._SubParsersAction[_Parser]) -> None:
                      help="an answer given up front, e.g. observed=2021-04-14 or source.title=…")
     add.add_argument("--rules", type=Path, default=DEFAULT_RULES)
     add.add_argument("--no-input", action="store_true", help="never prompt: every answer comes from --value")
+
+
+def _schema_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     schema_cmd = commands.add_parser("schema", help="JSON Schema of fact and rule files, for editors")
     schema_cmd.add_argument("--rules", type=Path, default=DEFAULT_RULES)
     schema_cmd.add_argument("--out", type=Path, help="write facts.schema.json and rules.schema.json here")
@@ -120,6 +162,13 @@ def _audit_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     export = actions.add_parser("export", parents=[store], help="one run's whole record")
     export.add_argument("run", help="a run id or its unique prefix")
     export.add_argument("--format", choices=("json", "markdown"), default="json")
+
+
+# Each command's parser, in the order `commitments --help` lists them.
+_DECLARE: dict[str, Callable[[argparse._SubParsersAction[_Parser]], None]] = {
+    "evaluate": _evaluate_parser, "check": _check_parser, "audit": _audit_parser, "explain": _explain_parser,
+    "whatif": _whatif_parser, "timeline": _timeline_parser, "facts": _facts_parser, "schema": _schema_parser,
+}
 
 
 def _inputs(rules: Path, paths: list[Path]) -> tuple[Pack, list[Fact]]:
@@ -266,6 +315,8 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _audit(args: argparse.Namespace) -> int:
+    from engine import replay, trail
+
     with audit.AuditStore.open(audit.audit_path(args.audit_db), create=False) as store:
         if args.action == "list":
             where = AuditFilter(recorded_from=args.recorded_from, recorded_to=args.recorded_to,
@@ -290,8 +341,9 @@ def _audit(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = sys.argv[1:] if argv is None else list(argv)
     try:
-        args = _parser().parse_args(argv)
+        args = _parser(arguments[0] if arguments and arguments[0] in _DECLARE else None).parse_args(arguments)
         commands = {"evaluate": _evaluate, "check": _check, "audit": _audit, "explain": _explain,
                     "whatif": _whatif, "timeline": _timeline, "facts": _facts, "schema": _schema}
         return commands[args.command](args)

@@ -4,12 +4,17 @@ Takes a path, gives a `Document`. Safe loading only; refuses what PyYAML would q
 mapping keys (PyYAML keeps the last), tags other than the standard scalars (`!!python/...` and friends),
 anchors and aliases past a small bound (alias bombs), documents that expand past a node budget, invalid
 dates, non-UTF-8 bytes and files over a size cap. Every refusal names the exact place in the file.
+
+Plain hand-written YAML is parsed by libyaml, when PyYAML has it, for speed; anything outside the subset
+on which libyaml and PyYAML's pure-Python parser agree, and every refusal, is the pure-Python parser's,
+so that what a file gives (data, locations, messages) does not depend on which one read it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +29,20 @@ MAX_FILE_BYTES = 1_000_000
 MAX_NODES = 100_000
 MAX_ALIASES = 100
 MAX_DEPTH = 64
+
+# libyaml's parser (when PyYAML was built with it) with PyYAML's own safe constructor and resolver
+_LIBYAML: Any = getattr(yaml, "CSafeLoader", None)
+# Where libyaml and PyYAML's pure-Python scanner are known to differ (tabs, other line breaks, byte order
+# marks, escapes), or to report positions differently: such text always goes the pure-Python way.
+_SLOW_TEXT = re.compile(r"[\t\r\\\x85\u2028\u2029\ufeff]")
+# The tokens of plain hand-written YAML; anything else (tags, anchors, aliases, directives, document
+# markers, block scalars, explicit keys) goes the pure-Python way.
+_OPENS = (yaml.BlockSequenceStartToken, yaml.BlockMappingStartToken, yaml.FlowSequenceStartToken,
+          yaml.FlowMappingStartToken)
+_FLOW_OPENS = (yaml.FlowSequenceStartToken, yaml.FlowMappingStartToken)
+_CLOSES = (yaml.BlockEndToken, yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken)
+_PUNCTUATION = (yaml.StreamStartToken, yaml.StreamEndToken, yaml.BlockEntryToken, yaml.FlowEntryToken,
+                yaml.ValueToken)
 
 Path_ = tuple[str | int, ...]
 
@@ -145,8 +164,69 @@ def _scan(file: str, text: str) -> None:
                                      _at(file, event.start_mark))
 
 
+def _plain(text: str) -> bool:
+    """Whether `text` is plain YAML on which libyaml's scanner agrees with PyYAML's (libyaml has had
+    fixes PyYAML's pure-Python scanner has not: `?` in flow scalars, tabs as separators, `|#`, …).
+
+    Scans tokens with libyaml, which is cheap, and refuses anything outside a conservative subset: only
+    collections, entries, simple keys, quoted scalars, and plain scalars that hold no `#` (nor, inside
+    flow collections, any `?` or `:`).
+    """
+    scanner = _LIBYAML(text)
+    depth = flow = 0
+    try:
+        while (token := scanner.get_token()) is not None:
+            kind = type(token)
+            if kind is yaml.ScalarToken:
+                if token.plain:
+                    if "#" in token.value or (flow and ("?" in token.value or ":" in token.value)):
+                        return False
+                elif token.style not in ("'", '"'):
+                    return False
+            elif kind is yaml.KeyToken:
+                if token.start_mark.index != token.end_mark.index:  # an explicit '? ' key
+                    return False
+            elif kind in _OPENS:
+                depth += 1
+                flow += kind in _FLOW_OPENS
+                if depth > MAX_DEPTH:  # bounds libyaml's recursive composer; the pure path names the place
+                    return False
+            elif kind in _CLOSES:
+                depth -= 1
+                flow -= kind is not yaml.BlockEndToken
+            elif kind not in _PUNCTUATION:
+                return False
+    finally:
+        scanner.dispose()
+    return True
+
+
+def _fast(text: str, file: str) -> Document | None:
+    """The document by libyaml when `text` is plain YAML that parses cleanly; otherwise None."""
+    if _LIBYAML is None or _SLOW_TEXT.search(text):
+        return None
+    try:
+        if not _plain(text):
+            return None
+        loader = _LIBYAML(text)
+        try:
+            root = loader.get_single_node()
+        finally:
+            loader.dispose()
+        return _document(file, root)
+    except Exception:  # noqa: BLE001 - any refusal is the pure-Python parser's to word
+        return None
+
+
 def parse_text(text: str, file: str) -> Document:
-    """Parse YAML text that is already decoded; `file` names it in messages."""
+    """Parse YAML text that is already decoded; `file` names it in messages.
+
+    Plain YAML that parses cleanly is parsed by libyaml, some ten times faster than PyYAML's pure-Python
+    parser; everything else, and every refusal, is PyYAML's pure-Python parser's (see `_plain`).
+    """
+    fast = _fast(text, file)
+    if fast is not None:
+        return fast
     try:
         _scan(file, text)
         loader = yaml.SafeLoader(text)
@@ -167,6 +247,10 @@ def parse_text(text: str, file: str) -> Document:
                              Location(file, line, column)) from None
     except yaml.YAMLError as error:
         raise InputError.one("yaml-syntax", str(error), Location(file, 1, 1)) from None
+    return _document(file, root)
+
+
+def _document(file: str, root: Node | None) -> Document:
     composer = _Composer(file, yaml.SafeLoader(""))
     if root is None:
         composer.doc.data = None

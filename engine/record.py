@@ -15,6 +15,8 @@ import hashlib
 import json
 from typing import Any
 
+from pydantic import ConfigDict
+
 from engine import __version__
 from engine.model import Evaluation, Fact, Firing, Frozen, Pack, PackRef
 from engine.validate import digest
@@ -51,8 +53,14 @@ class AuditRecord(AuditEntry):
         return chain_hash(self.prev_hash, canonical(self.model_dump(mode="json", exclude={"hash"}))) == self.hash
 
 
+# The models below serve `audit list` and `audit verify` only: built on first use, not at every start-up.
+_DEFERRED = ConfigDict(defer_build=True)
+
+
 class AuditSummary(Frozen):
     """One line of `audit list`: a record's indexed columns, without its snapshots."""
+
+    model_config = _DEFERRED
 
     seq: int
     run_id: str
@@ -71,6 +79,8 @@ class AuditSummary(Frozen):
 class AuditFilter(Frozen):
     """Which records to list: recorded between two UTC dates (inclusive), recommending or firing an id."""
 
+    model_config = _DEFERRED
+
     recorded_from: dt.date | None = None
     recorded_to: dt.date | None = None
     response: str | None = None
@@ -78,6 +88,8 @@ class AuditFilter(Frozen):
 
 
 class Verification(Frozen):
+    model_config = _DEFERRED
+
     ok: bool
     records: int
     head: str

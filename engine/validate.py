@@ -8,7 +8,6 @@ for misspelt kinds, fields and values.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import hashlib
 import json
 import math
@@ -41,6 +40,8 @@ FACT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 
 def suggest(word: object, choices: Iterable[str]) -> str:
     """' (did you mean 'x'?)' when a choice is close to `word`, else ''."""
+    import difflib  # only a mistake needs it: kept off the start-up of every command
+
     close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
