@@ -42,8 +42,9 @@ class Evidence:
         self.facts = sorted(facts, key=_BY_ID)
         grades = pack.evidence
         self.graded = [f.reliability in grades.reliability and f.credibility in grades.credibility for f in self.facts]
-        self.rank = [_rank(f) for f in self.facts]
-        self.group = [(f.kind, f.subject) if pack.vocabulary[f.kind].state else None for f in self.facts]
+        state = {name for name, kind in pack.vocabulary.items() if kind.state}
+        self.group = [(f.kind, f.subject) if f.kind in state else None for f in self.facts]
+        self.rank = {i: _rank(self.facts[i]) for i, group in enumerate(self.group) if group is not None}
         self.days: tuple[list[tuple[dt.date, int]], ...] = ()  # built when first asked again (see `_moved`)
         self.notes: dict[tuple[Any, ...], NotCounted] = {}
         self.status: list[NotCounted | None] = [None] * len(self.facts)  # None: it counts
