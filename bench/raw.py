@@ -129,6 +129,7 @@ def rss_kib() -> int:
 
 def main(argv: list[str]) -> int:
     """`raw.py PLAN.json FACTS.json [--memory]`: one raw run; with --memory, print RSS figures as JSON."""
+    imported = rss_kib()
     with open(argv[0], encoding="utf-8") as f:
         data = json.load(f)
     with open(argv[1], encoding="utf-8") as f:
@@ -136,7 +137,8 @@ def main(argv: list[str]) -> int:
     before = rss_kib()
     firings, derived = RawRunner(data).run(facts)
     if "--memory" in argv:
-        print(json.dumps({"peak_kib": peak_rss_kib(), "before_kib": before, "firings": len(firings),
+        print(json.dumps({"peak_kib": peak_rss_kib(), "imported_kib": imported, "before_kib": before,
+                          "firings": len(firings),
                           "derived": len(derived)}))
     else:
         print(f"{len(firings)} firings, {len(derived)} derived")

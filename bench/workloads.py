@@ -364,11 +364,13 @@ def w4(count: int, problems: Problems) -> dict[str, Any]:
 
 def engine_memory(count: int) -> dict[str, Any]:
     """In a fresh process: peak RSS of one engine evaluation of the synthetic pack over `count` facts."""
+    imported = raw.rss_kib()
     pack = synthetic.load()
     facts = synthetic.facts(count)
     before = raw.rss_kib()
     evaluation = evaluate(pack, facts, synthetic.AS_OF)
-    return {"peak_kib": raw.peak_rss_kib(), "before_kib": before, "firings": len(evaluation.firings),
+    return {"peak_kib": raw.peak_rss_kib(), "imported_kib": imported, "before_kib": before,
+            "firings": len(evaluation.firings),
             "derived": len(evaluation.derived)}
 
 
