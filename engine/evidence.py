@@ -9,7 +9,7 @@ or above the threshold. Of counting state-like facts, the latest per (kind, subj
 from __future__ import annotations
 
 import datetime as dt
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from operator import attrgetter
 from typing import Any
 
@@ -33,8 +33,9 @@ class Evidence:
     """One set of facts, sorted as of any date; asked again, it re-sorts only what the date moved.
 
     A fact's own standing changes only on the day it is observed and the day after it expires, so a
-    move from one as-of date to another re-examines the facts with such a day in between, and the
-    supersession groups they belong to (a `Session` over a timeline asks once a day).
+    move from one as-of date to another re-examines the facts with such a day in between. Counting
+    state facts are kept in rank order per (kind, subject): the last counts, each other one is
+    superseded by the next, so a fact coming or going changes the notes of its neighbours only.
     """
 
     def __init__(self, facts: list[Fact], pack: Pack) -> None:
@@ -47,30 +48,50 @@ class Evidence:
         self.rank = {i: _rank(self.facts[i]) for i, group in enumerate(self.group) if group is not None}
         self.days: tuple[list[tuple[dt.date, int]], ...] = ()  # built when first asked again (see `_moved`)
         self.notes: dict[tuple[Any, ...], NotCounted] = {}
-        self.status: list[NotCounted | None] = [None] * len(self.facts)  # None: it counts
-        self.candidates: dict[tuple[str, str], set[int]] = {}  # counting but for supersession
+        self.status: list[NotCounted | None] = [None] * len(self.facts)  # None: it counts (set in `at`)
+        self.order: dict[tuple[str, str], list[tuple[Any, int]]] = {}  # counting but for supersession, by rank
         self.as_of: dt.date | None = None
 
     def at(self, as_of: dt.date) -> tuple[list[Fact], list[NotCounted]]:
         moved = range(len(self.facts)) if self.as_of is None else self._moved(self.as_of, as_of)
         self.as_of = as_of
-        groups: set[tuple[str, str]] = set()
+        refresh: dict[tuple[str, str], set[int]] = {}  # facts whose successor may have changed
         for i in moved:
-            self.status[i] = self._standing(i, as_of)
+            standing = self._standing(i, as_of)
             group = self.group[i]
-            if group is not None:
-                groups.add(group)
-                members = self.candidates.setdefault(group, set())
-                (members.add if self.status[i] is None else members.discard)(i)
-        for group in groups:
-            members = self.candidates[group]
-            if members:
-                winner = self.facts[max(members, key=self.rank.__getitem__)]
-                for i in members:
-                    self.status[i] = None if self.facts[i] is winner else self._note(
-                        self.facts[i].id, "superseded", (winner.id, winner.observed))
+            if group is None or standing is not None:
+                self.status[i] = standing
+            if group is None:
+                continue
+            order = self.order.setdefault(group, [])
+            if group not in refresh:  # the last two say who counts: they may change
+                refresh[group] = {i for _, i in order[-2:]}
+            entry = (self.rank[i], i)
+            at = bisect_left(order, entry)
+            present = at < len(order) and order[at] == entry
+            if standing is None and not present:
+                order.insert(at, entry)
+                refresh[group].update(j for _, j in order[max(at - 1, 0):at + 1])
+            elif standing is not None and present:
+                del order[at]
+                refresh[group].update(j for _, j in order[max(at - 1, 0):at])
+        for group, facts in refresh.items():
+            order = self.order[group]
+            for i in facts | {j for _, j in order[-2:]}:
+                self._supersede(order, i)
         return ([f for f, note in zip(self.facts, self.status, strict=True) if note is None],
                 [note for note in self.status if note is not None])
+
+    def _supersede(self, order: list[tuple[Any, int]], i: int) -> None:
+        """A counting state fact is superseded by the next later one, unless it is the latest."""
+        at = bisect_left(order, (self.rank[i], i))
+        if at == len(order) or order[at][1] != i:
+            return  # it does not count on its own standing: its note is already set
+        if at == len(order) - 1:
+            self.status[i] = None
+            return
+        later = self.facts[order[at + 1][1]]
+        self.status[i] = self._note(self.facts[i].id, "superseded", (later.id, later.observed, at + 2 < len(order)))
 
     def _moved(self, before: dt.date, now: dt.date) -> set[int]:
         """The facts observed, or expiring, after the earlier date and on or before the later one."""
@@ -109,7 +130,8 @@ def _reason(pack: Pack, why: str, detail: Any) -> str:
         return f"expired: valid until {detail}"
     if why == "below":
         return f"below evidence threshold: graded {detail[0]}{detail[1]}, needs {threshold_text(pack)}"
-    return f"superseded by {detail[0]} (observed {detail[1]})"
+    itself = ", itself superseded" if detail[2] else ""
+    return f"superseded by {detail[0]} (observed {detail[1]}){itself}"
 
 
 def _rank(fact: Fact) -> tuple[dt.date, dt.date, str]:

@@ -262,3 +262,21 @@ def test_more_joins_on_one_kind_than_durable_rules_takes_is_refused(make_pack: C
     evaluation = evaluate(pack, [fact("v", "visit", by="p3", day=dt.date(2021, 1, 2)), fact("g", "guest", name="p3")],
                           AS_OF)
     assert outcome(evaluation, "j3")[0] == "fired" and outcome(evaluation, "j4")[0] == "else"
+
+
+def test_each_superseded_state_names_the_next_later_one(tiny: Pack) -> None:
+    from engine.evidence import Evidence
+
+    reports = [fact(f"w{m}", "weather", observed=f"2021-0{m}-01", sky="rainy", temp=m) for m in (1, 2, 3)]
+    evidence = Evidence(reports[::-1], tiny)
+    for as_of, expected in [
+        (dt.date(2021, 3, 15), {"w1": "superseded by w2 (observed 2021-02-01), itself superseded",
+                                "w2": "superseded by w3 (observed 2021-03-01)"}),
+        (dt.date(2021, 2, 15), {"w1": "superseded by w2 (observed 2021-02-01)",
+                                "w3": "not yet observed: observed 2021-03-01, after the as-of date"}),
+        (dt.date(2021, 3, 15), {"w1": "superseded by w2 (observed 2021-02-01), itself superseded",
+                                "w2": "superseded by w3 (observed 2021-03-01)"})]:
+        counted, notes = evidence.at(as_of)
+        assert {n.fact: n.reason for n in notes} == expected, as_of
+        assert len(counted) == 1 and counted[0].id not in expected
+        assert (counted, notes) == Evidence(reports, tiny).at(as_of)  # incremental = afresh
