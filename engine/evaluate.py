@@ -12,9 +12,11 @@ import hashlib
 import uuid
 import weakref
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import attrgetter
 from typing import Any
 
-from engine.compiler import CompiledPack, Made, compile_pack, derived_id, durable_value
+from engine.compiler import CompiledPack, compile_pack, derived_id, durable_value
 from engine.evidence import sort_evidence
 from engine.guardrails import check_guardrails
 from engine.model import (
@@ -31,11 +33,13 @@ from engine.model import (
     Scalar,
     Undetermined,
 )
-from engine.network import Activation, Network, probe_matches
+from engine.network import Activation, Network
 from engine.validate import canonical_json
 
 __all__ = ["derived_id", "evaluate", "facts_digest", "fact_text"]
 CATEGORY_ORDER = ("offer", "assurance", "consequence", "messaging", "principle", "risk")
+_FIRING_ORDER = attrgetter("rule", "branch", "facts")
+_RULE = attrgetter("rule")
 
 
 @dataclass
@@ -93,10 +97,12 @@ def facts_digest(facts: list[Fact]) -> str:
 class _Run:
     """What one evaluation's live activations say: firings, derived facts with their support, probes."""
 
-    def __init__(self, compiled: CompiledPack, activations: list[Activation], derived: dict[str, Made]) -> None:
+    def __init__(self, compiled: CompiledPack, network: Network) -> None:
         self.compiled = compiled
         self.rules = {r.id: r for r in compiled.pack.rules}
-        self.probes = probe_matches(activations)
+        self.probes = network.probes()
+        activations = network.activations()
+        derived = network.derived()
         self.firings: list[Firing] = [a.firing for a in activations if a.rule.rule in self.rules]
         self.derived = {did: _Derived(m.kind, m.subject, dict(m.fields)) for did, m in sorted(derived.items())}
         self._makers: dict[str, list[Activation]] = {}
@@ -133,7 +139,7 @@ def evaluate(pack: Pack, facts: list[Fact], as_of: dt.date, run_id: str | None =
     network = Network(compiled)
     try:
         network.update({f.id: durable_fact(f) for f in counted})
-        run = _Run(compiled, network.activations(), network.derived())
+        run = _Run(compiled, network)
     finally:
         network.close()
     return result(compiled, run, counted, not_counted, as_of, run_id, facts_digest(facts))
@@ -144,8 +150,8 @@ def result(compiled: CompiledPack, run: _Run, counted: list[Fact], not_counted: 
     """The Evaluation: views over one run's firings."""
     pack = compiled.pack
     by_id = {f.id: f for f in counted}
-    outcomes = _outcomes(compiled, run, counted)
-    firings = sorted(run.firings, key=lambda f: (f.rule, f.branch, f.facts))
+    firings = sorted(run.firings, key=_FIRING_ORDER)
+    outcomes = _outcomes(compiled, run, counted, firings)
     responses = _responses(compiled, run, firings)
     derived = tuple(
         DerivedFact(id=did, kind=d.kind, subject=d.subject, value=d.fields.get("value"), fields=d.fields,
@@ -168,17 +174,19 @@ def result(compiled: CompiledPack, run: _Run, counted: list[Fact], not_counted: 
     )
 
 
-def _outcomes(compiled: CompiledPack, run: _Run, counted: list[Fact]) -> tuple[RuleOutcome, ...]:
+def _outcomes(compiled: CompiledPack, run: _Run, counted: list[Fact], firings: list[Firing]) -> tuple[RuleOutcome, ...]:
+    """Every rule's outcome: fired, else, or undetermined with the states it lacks (firings in sorted order)."""
     known = {(f.kind, f.subject) for f in counted} | {(d.kind, d.subject) for d in run.derived.values()}
-    branches_of: dict[str, set[str]] = {}
-    facts_of: dict[str, set[str]] = {}
-    for firing in run.firings:
-        branches_of.setdefault(firing.rule, set()).add(firing.branch)
-        facts_of.setdefault(firing.rule, set()).update(firing.facts)
+    seen: dict[str, tuple[set[str], set[str]]] = {}
+    for rule_id, group in groupby(firings, key=_RULE):
+        branches, matched = seen[rule_id] = (set(), set())
+        for firing in group:
+            branches.add(firing.branch)
+            matched.update(firing.facts)
     outcomes = []
     for rule in compiled.pack.rules:
-        branches = branches_of.get(rule.id, set())
-        facts = tuple(sorted(facts_of.get(rule.id, ())))
+        branches, fired_on = seen.get(rule.id, (set(), set()))
+        facts = tuple(sorted(fired_on))
         if "then" in branches:
             outcomes.append(RuleOutcome(rule=rule.id, status="fired", facts=facts))
         elif "else" in branches:

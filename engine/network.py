@@ -97,6 +97,16 @@ class Network:
     def derived(self) -> dict[str, Made]:
         return {did: made for state in self.states for did, made in state.derived.items()}
 
+    def probes(self) -> dict[str, set[str]]:
+        """Guardrail probe → the counting facts that match its pattern."""
+        found: dict[str, set[str]] = {}
+        for state in self.states:
+            for rule in state.stratum.rules:
+                if rule.rule.startswith(PROBE):
+                    for key in state.by_rule.get(rule.name, ()):
+                        found.setdefault(rule.rule, set()).update(state.activations[key].facts)
+        return found
+
     def close(self) -> None:
         for state in self.states:
             self.engine.drop(state.name, state.sid)
@@ -187,12 +197,3 @@ class Network:
                     if state.leaving(made.id):
                         retract.append(state.stored.pop(made.id))
                         self._drop(state, state.by_fact.get(made.id, set()), retract)
-
-
-def probe_matches(activations: list[Activation]) -> dict[str, set[str]]:
-    """Guardrail probe → the counting facts that matched its pattern."""
-    found: dict[str, set[str]] = {}
-    for activation in activations:
-        if activation.rule.rule.startswith(PROBE):
-            found.setdefault(activation.rule.rule, set()).update(activation.facts)
-    return found

@@ -42,7 +42,7 @@ class Session:
     def _evaluate(self, evidence: Evidence, as_of: dt.date, run_id: str | None, digest: str) -> Evaluation:
         counted, not_counted = evidence.at(as_of)
         self.network.update({f.id: self._durable(f) for f in counted})
-        run = _Run(self.compiled, self.network.activations(), self.network.derived())
+        run = _Run(self.compiled, self.network)
         return result(self.compiled, run, counted, not_counted, as_of, run_id, digest)
 
     def _durable(self, fact: Fact) -> dict[str, Any]:
