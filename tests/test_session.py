@@ -200,3 +200,39 @@ def test_after_a_failed_step_the_session_starts_again_from_empty_states(
         for day in (AFTER_SCENARIOS, dt.date(2021, 2, 1)):
             assert same(session.evaluate(day), evaluate(pack, facts, day)), day
             assert _held(session) == [("", [])], day
+
+
+def _firings_during(session: Session, monkeypatch: pytest.MonkeyPatch, as_of: dt.date) -> list[tuple[str, ...]]:
+    """The matched fact ids of every activation durable_rules fires while the session moves to `as_of`."""
+    from engine.network import Network
+
+    fired: list[tuple[str, ...]] = []
+    real = Network._fired
+
+    def recording(self: Network, state: Any, name: str, matched: dict[str, dict[str, Any]], pending: set[str]) -> Any:
+        fired.append(tuple(sorted(fact_id(f) for alias, f in matched.items() if alias != "gate")))
+        return real(self, state, name, matched, pending)
+
+    monkeypatch.setattr(Network, "_fired", recording)
+    session.evaluate(as_of)
+    monkeypatch.setattr(Network, "_fired", real)
+    return fired
+
+
+def test_a_step_fires_only_what_the_change_makes_new(pack: Pack, baseline: list[Fact],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing changed: nothing fires. One fact of a kind no negation reads replaces another: every
+    activation that fires involves the new fact or a fact derived in that step; none is fired again."""
+    grey = next(f for f in baseline if f.id == "base-fatf-oct-2020-grey")
+    listed = grey.model_copy(update={"id": "fatf-feb-2021-black", "observed": dt.date(2021, 2, 13),
+                                     "fields": {**grey.fields, "list": "black"}})
+    facts = [*baseline, listed]
+    with Session(pack, facts) as session:
+        session.evaluate(dt.date(2021, 2, 12))
+        assert _firings_during(session, monkeypatch, dt.date(2021, 2, 12)) == []
+        before = {key for state in session.network.states for key in state.activations}
+        fired = _firings_during(session, monkeypatch, dt.date(2021, 2, 13))
+        derived = {did for state in session.network.states for did in state.derived}
+        assert fired and all("fatf-feb-2021-black" in ids or set(ids) & derived for ids in fired), fired
+        assert len(fired) < len(before) / 4  # the rest of the network was left alone
+        assert same(session.evaluate(dt.date(2021, 2, 13)), evaluate(pack, facts, dt.date(2021, 2, 13)))
