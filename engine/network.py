@@ -70,8 +70,6 @@ class Network:
         for stratum in compiled.strata:
             name = f"{compiled.pack.name}-{compiled.pack.digest[:16]}-s{stratum.index}"
             self.engine.ensure(name, stratum.definition())
-            if stratum.watches:
-                self.engine.ensure(f"{name}-watch", stratum.watches)
             self.states.append(_State(stratum, name))
         self._layout = [(state.stratum, state.name) for state in self.states]  # what a reset starts from
 
@@ -143,8 +141,10 @@ class Network:
             hits.add(name)
             return []
 
+        watch = f"{state.name}-watch"
+        self.engine.ensure(watch, state.stratum.watches)  # registered once, when a step first needs it
         # numbered afresh: a fact's old and new content share its id, and durable_rules keeps one fact per id
-        self.engine.run(f"{state.name}-watch", [{**f, "id": str(n)} for n, f in enumerate(changed)], on_fire)
+        self.engine.run(watch, [{**f, "id": str(n)} for n, f in enumerate(changed)], on_fire)
         found = {rule.name: rule for name in hits for rule in state.stratum.watchers[name]}
         return [found[name] for name in sorted(found)]
 
