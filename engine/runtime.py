@@ -14,6 +14,8 @@ edges, each measured on durable_rules 2.0.28 and each shown by a test in tests/t
   facts are de-duplicated, a changed fact is retracted before its new content is asserted);
 - a never-seen fact can raise a false MessageObservedException: retried once under a salted id (a salt
   property would not do: identity is the id), its own id kept in `$id` and read back by `fact_id`;
+- `get_facts` on a state that holds nothing yet raises error 309 rather than giving none: the batch
+  fallback above reads it as "nothing stored";
 - exceptions in consequents are swallowed into the state: ours catch everything themselves and the run
   fails with `RuntimeFault` naming the rule;
 - facts are limited to 255 properties: enforced at validation, before anything reaches the engine;
