@@ -33,8 +33,9 @@ def _why_w1(r: Results) -> str:
         "of evidence and the provenance of derived facts. On 8 counting facts these fixed costs are of the "
         f"order of durable_rules' own work, so the ratio is worst here and falls with size (W2: "
         f"{_w2_ratio(r, 1_000)} at 1,000 facts, {_w2_ratio(r, 10_000)} at 10,000). What is left to try: "
-        "views built from precomputed per-rule tables in one pass, and `Firing`s built in one pydantic call "
-        "per evaluation instead of one per activation.")
+        "`Firing`s validated in one pydantic call per evaluation instead of one per activation (measured: "
+        "22 in 23 µs instead of 47 µs), and views kept up to date from the changed activations, as the "
+        "network is, instead of rebuilt from all of them.")
 
 
 def _why_cli(r: Results) -> str:
@@ -231,7 +232,8 @@ def _w3(w3: dict[str, Any]) -> list[str]:
                                                 f"{w3['session_build_ms']:.0f} ms)"],
         ["speed-up", "", f"**{w3['speedup']:.1f}×**"]])
     return out + ["", f"Cooperation levels seen over the year: {', '.join(w3['levels'])}; "
-                  f"{w3['firings_per_step']:,} rule activations per step on average."]
+                  f"each step's result lists {w3['firings_per_step']:,} live activations (firings) on average, of "
+                  "which the incremental step fires only those its changes make new."]
 
 
 def _w4(w4: dict[str, Any]) -> list[str]:
