@@ -25,7 +25,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.evaluate import derived_id
+from engine.compiler import derived_id
 from engine.model import Evaluation, Fact, FactSource, Pack
 from engine.validate import load_pack
 

@@ -76,8 +76,7 @@ class Made:
     fields: dict[str, Scalar]
 
     def durable(self) -> dict[str, Any]:
-        return {"id": self.id, "kind": self.kind, "subject": self.subject,
-                **{k: durable_value(v) for k, v in self.fields.items()}}
+        return durable_record(self.id, self.kind, self.subject, self.fields)
 
 
 @dataclass(frozen=True)
@@ -139,6 +138,11 @@ class CompiledPack:
 def derived_id(kind: str, subject: str, fields: dict[str, Scalar]) -> str:
     values = ",".join(f"{k}={scalar_json(v)}" for k, v in sorted(fields.items()))
     return f"derived:{kind}:{subject}:{values}"
+
+
+def durable_record(fid: str, kind: str, subject: str, fields: dict[str, Scalar]) -> dict[str, Any]:
+    """A fact as durable_rules sees it: identity, kind, subject and typed fields; nothing else."""
+    return {"id": fid, "kind": kind, "subject": subject, **{k: durable_value(v) for k, v in fields.items()}}
 
 
 def durable_value(value: Any) -> Any:

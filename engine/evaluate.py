@@ -16,7 +16,7 @@ from itertools import groupby
 from operator import attrgetter
 from typing import Any
 
-from engine.compiler import CompiledPack, compile_pack, derived_id, durable_value
+from engine.compiler import CompiledPack, compile_pack, durable_record
 from engine.evidence import sort_evidence
 from engine.guardrails import check_guardrails
 from engine.model import (
@@ -36,7 +36,6 @@ from engine.model import (
 from engine.network import Activation, Network
 from engine.validate import canonical_json
 
-__all__ = ["derived_id", "evaluate", "facts_digest", "fact_text"]
 CATEGORY_ORDER = ("offer", "assurance", "consequence", "messaging", "principle", "risk")
 _FIRING_ORDER = attrgetter("rule", "branch", "facts")
 _RULE = attrgetter("rule")
@@ -62,9 +61,7 @@ def _compiled(pack: Pack) -> CompiledPack:
 
 
 def durable_fact(fact: Fact) -> dict[str, Any]:
-    """A fact as durable_rules sees it: identity, kind, subject and typed fields; nothing else."""
-    return {"id": fact.id, "kind": fact.kind, "subject": fact.subject,
-            **{name: durable_value(value) for name, value in fact.fields.items()}}
+    return durable_record(fact.id, fact.kind, fact.subject, fact.fields)
 
 
 _TEXTS: dict[int, str] = {}  # id of a live Fact → its canonical text (see fact_text)

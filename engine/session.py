@@ -2,8 +2,8 @@
 
 Takes a pack and facts once; each `evaluate(as_of)` or `evaluate_changes(changes, as_of)` sorts the
 evidence, then hands the network the facts that count now: it retracts only what stopped counting (or
-changed), asserts only what started, and re-opens only the rules whose negated kinds changed
-(engine.network). The result is the same `Evaluation` as a from-scratch `evaluate` (tested on every
+changed), asserts only what started, and re-opens only the rules whose negated patterns a changed fact
+matches (engine.network). The result is the same `Evaluation` as a from-scratch `evaluate` (tested on every
 bundled scenario, the 2021 record and random variants). Used by timelines and what-if sweeps.
 """
 
