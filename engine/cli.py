@@ -281,7 +281,7 @@ def _facts(args: argparse.Namespace) -> int:
                 text = None
     if given:
         raise InputError.one("unknown-field", f"{kind} facts have no {', '.join(sorted(given))}", Location("--value"))
-    schema = os.path.relpath(Path("schema/facts.schema.json").resolve(), args.file.resolve().parent)
+    schema = os.path.relpath(Path("schema/facts.schema.json").resolve(), os.path.dirname(os.path.realpath(args.file)))
     fact = append_fact(pack, args.file, build(pack, kind, answers), schema=schema)
     print(f"added {fact.id} ({fact.kind}) to {args.file}")
     return EXIT_OK

@@ -78,6 +78,7 @@ VALUES = ["id=unama-2021-q2", "observed=2021-04-14", "change_pct=-38", "window_d
 
 def test_facts_add_without_prompts(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     target = tmp_path / "facts" / "new.yaml"
+    target.parent.mkdir()
     args = ["facts", "add", "--file", str(target), "--kind", "violence_trend", "--rules", str(RULES), "--no-input"]
     code, out, _ = run(capsys, *args, *(f"--value={v}" for v in VALUES))
     assert code == 0 and out.strip() == f"added unama-2021-q2 (violence_trend) to {target}"
@@ -130,3 +131,18 @@ def test_check_proves_the_pack_and_fails_a_broken_one(capsys: pytest.CaptureFixt
     assert "counterexample facts: violence_trend(change_pct=-25, metric=attacks, window_days=1)" in out
     code, _, err = run(capsys, "check", "--rules", str(RULES), "--source", "nobody=x.txt")
     assert code == 2 and "expected ID=PATH" in err
+
+
+@pytest.mark.parametrize("case", ["parent-is-a-file", "folder-missing", "broken-yaml", "deeply-nested"])
+def test_facts_add_to_a_bad_file_is_one_located_line(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                     case: str) -> None:
+    plain = tmp_path / "plain.yaml"
+    plain.write_text({"broken-yaml": "facts: [\n", "deeply-nested": "facts:\n  - " + "[" * 3000 + "]" * 3000 + "\n"}
+                     .get(case, "facts: []\n"))
+    target = {"parent-is-a-file": plain / "new.yaml", "folder-missing": tmp_path / "nope" / "new.yaml"}.get(case, plain)
+    before = sorted((p.name, p.read_bytes()) for p in tmp_path.iterdir())
+    code, out, err = run(capsys, "facts", "add", "--file", str(target), "--kind", "violence_trend",
+                         "--rules", str(RULES), "--no-input", *(f"--value={v}" for v in VALUES))
+    assert code == 2 and out == "", err
+    assert len(err.splitlines()) == 1 and err.startswith(f"{target}") and "Traceback" not in err
+    assert sorted((p.name, p.read_bytes()) for p in tmp_path.iterdir()) == before
