@@ -63,7 +63,10 @@ def parse_answer(question: Question, text: str) -> Any:
     if question.kind == "date":
         return dt.date.fromisoformat(text)
     if question.kind in ("integer", "number", "boolean"):
-        value = yaml.safe_load(text)
+        try:
+            value = parse_text(text, question.name).data
+        except InputError as error:  # its one-line reason, not PyYAML's multi-line report
+            raise ValueError(error.problems[0].message) from None
         wanted: dict[str, tuple[type, ...]] = {"integer": (int,), "number": (int, float), "boolean": (bool,)}
         if not isinstance(value, wanted[question.kind]) or (question.kind != "boolean" and isinstance(value, bool)):
             raise ValueError(f"expected {question.kind}")

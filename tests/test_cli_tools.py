@@ -146,3 +146,18 @@ def test_facts_add_to_a_bad_file_is_one_located_line(capsys: pytest.CaptureFixtu
     assert code == 2 and out == "", err
     assert len(err.splitlines()) == 1 and err.startswith(f"{target}") and "Traceback" not in err
     assert sorted((p.name, p.read_bytes()) for p in tmp_path.iterdir()) == before
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["whatif", *BASE, "--set", "violence_trend.change_pct=["], "--set:1:2: yaml-syntax: "),
+    (["whatif", *BASE, "--set", "violence_trend.change_pct={a: [1, }"], "--set:1:"),
+    (["whatif", *BASE, "--set", "fatf_status.next_plenary=2021-02-30"], "--set:1:1: bad-date: '2021-02-30'"),
+    (["facts", "add", "--file", "never-written.yaml", "--kind", "violence_trend", "--rules", str(RULES), "--no-input",
+      "--value=id=a", "--value=observed=2021-01-01", "--value=change_pct=["], "--value: bad-value: change_pct: "),
+])
+def test_a_bad_value_on_the_command_line_is_one_line(capsys: pytest.CaptureFixture[str], argv: list[str],
+                                                     says: str) -> None:
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert len(err.splitlines()) == 1 and err.startswith(says), err
+    assert not Path("never-written.yaml").exists()
