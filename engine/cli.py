@@ -300,17 +300,15 @@ def _ask(prompt: str, choices: list[str], no_input: bool) -> str:
 def _schema(args: argparse.Namespace) -> int:
     import json
 
-    from engine.schema import facts_schema, rules_schema
+    from engine.schema import facts_schema, rules_schema, write_schemas
 
     pack = load_pack(args.rules)
     documents = {"facts.schema.json": facts_schema(pack), "rules.schema.json": rules_schema(pack)}
     if args.out is None:
         print(json.dumps(documents, indent=2, ensure_ascii=False))
         return EXIT_OK
-    args.out.mkdir(parents=True, exist_ok=True)
-    for name, document in documents.items():
-        (args.out / name).write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        print(f"wrote {args.out / name}")
+    for written in write_schemas(args.out, documents):
+        print(f"wrote {written}")
     return EXIT_OK
 
 

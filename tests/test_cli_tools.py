@@ -161,3 +161,14 @@ def test_a_bad_value_on_the_command_line_is_one_line(capsys: pytest.CaptureFixtu
     assert code == 2 and out == ""
     assert len(err.splitlines()) == 1 and err.startswith(says), err
     assert not Path("never-written.yaml").exists()
+
+
+@pytest.mark.parametrize("case", ["an-existing-file", "under-a-file"])
+def test_schema_out_on_a_file_is_one_clear_line(capsys: pytest.CaptureFixture[str], tmp_path: Path, case: str) -> None:
+    existing = tmp_path / "schema"
+    existing.write_text("keep me\n")
+    out = existing if case == "an-existing-file" else existing / "inner"
+    code, printed, err = run(capsys, "schema", "--rules", str(RULES), "--out", str(out))
+    assert code == 2 and printed == ""
+    assert len(err.splitlines()) == 1 and err.startswith(f"{existing}") and "folder" in err, err
+    assert existing.read_text() == "keep me\n"
