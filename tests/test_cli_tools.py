@@ -172,3 +172,24 @@ def test_schema_out_on_a_file_is_one_clear_line(capsys: pytest.CaptureFixture[st
     assert code == 2 and printed == ""
     assert len(err.splitlines()) == 1 and err.startswith(f"{existing}") and "folder" in err, err
     assert existing.read_text() == "keep me\n"
+
+
+@pytest.mark.parametrize("start, end, step, points", [
+    ("9999-12-01", "9999-12-31", "7d", 5),
+    ("9999-12-25", "9999-12-31", "1d", 7),
+    ("0001-01-01", "9999-12-31", "3652058d", 2),
+    ("2021-01-01", "2021-12-31", "1000w", 1),
+])
+def test_timeline_runs_to_the_end_of_the_calendar(capsys: pytest.CaptureFixture[str], start: str, end: str,
+                                                  step: str, points: int) -> None:
+    code, out, err = run(capsys, "timeline", *BASE, "--from", start, "--to", end, "--step", step, "--format", "json")
+    assert code == 0, err
+    dates = [p["date"] for p in json.loads(out)["points"]]
+    assert len(dates) == points and dates[0] == start and dates[-1] <= end
+
+
+@pytest.mark.parametrize("step", ["99999999d", "99999999w", "9" * 5000])
+def test_timeline_step_past_the_calendar_is_bad_input(capsys: pytest.CaptureFixture[str], step: str) -> None:
+    code, out, err = run(capsys, "timeline", *BASE, "--from", "2021-01-01", "--to", "2021-12-31", "--step", step)
+    assert code == 2 and out == "" and len(err.splitlines()) == 1 and err.startswith("--step: bad-step: "), err
+    assert len(err) < 200
