@@ -41,8 +41,26 @@ atexit.register(gc.freeze)
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        raise InputError.one("usage", f"{message} (see 'commitments {self.prog.split()[-1]} --help')",
-                             Location("commitments"))
+        """A usage error, pointing at the help of the command it is in (`commitments audit list --help`)."""
+        command = self.prog.removeprefix("commitments").strip()
+        see = f"commitments {command} --help" if command else "commitments --help"
+        raise InputError.one("usage", f"{message} (see '{see}')", Location("commitments"))
+
+    def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                   namespace: argparse.Namespace | None = None) -> argparse.Namespace:
+        """As argparse's, but arguments left over are the error of the command given, not of the top level."""
+        parsed, extra = self.parse_known_args(args, namespace)
+        if extra:
+            _chosen(self, parsed).error(f"unrecognized arguments: {' '.join(extra)}")
+        return parsed
+
+
+def _chosen(parser: argparse.ArgumentParser, parsed: argparse.Namespace) -> argparse.ArgumentParser:
+    """The (sub-)command parser that `parsed` went down to."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and getattr(parsed, action.dest, None) in action.choices:
+            return _chosen(action.choices[getattr(parsed, action.dest)], parsed)
+    return parser
 
 
 def _date(text: str) -> dt.date:
