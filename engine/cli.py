@@ -26,7 +26,7 @@ from engine.errors import EXIT_BAD_INPUT, EXIT_GUARDRAIL, EXIT_INTERNAL, EXIT_OK
 from engine.evaluate import evaluate
 from engine.model import Fact, Pack
 from engine.record import AuditFilter, entry_for
-from engine.render import RENDERERS, render_check, render_diff, render_explanation, render_timeline
+from engine.render import RENDERERS, printable, render_check, render_diff, render_explanation, render_timeline
 from engine.validate import load_facts, load_pack
 
 DEFAULT_RULES = Path("rules")
@@ -295,13 +295,13 @@ def _facts(args: argparse.Namespace) -> int:
                 if args.no_input:
                     raise InputError.one("bad-value", f"{question.name}: {why}; found {text!r}",
                                          Location("--value")) from None
-                print(f"  {why}", file=sys.stderr)
+                print(printable(f"  {why}"), file=sys.stderr)
                 text = None
     if given:
         raise InputError.one("unknown-field", f"{kind} facts have no {', '.join(sorted(given))}", Location("--value"))
     schema = os.path.relpath(Path("schema/facts.schema.json").resolve(), os.path.dirname(os.path.realpath(args.file)))
     fact = append_fact(pack, args.file, build(pack, kind, answers), schema=schema)
-    print(f"added {fact.id} ({fact.kind}) to {args.file}")
+    print(printable(f"added {fact.id} ({fact.kind}) to {args.file}"))
     return EXIT_OK
 
 
@@ -310,7 +310,7 @@ def _ask(prompt: str, choices: list[str], no_input: bool) -> str:
         raise InputError.one("missing-answer", f"no answer for {prompt!r} (give it with --value)", Location("--value"))
     shown = f" [{'/'.join(choices)}]" if choices else ""
     try:
-        return input(f"{prompt}{shown}: ").strip()
+        return input(printable(f"{prompt}{shown}: ")).strip()
     except EOFError:
         raise InputError.one("input-ended", "input ended; nothing was written", Location("<stdin>")) from None
 
@@ -326,7 +326,7 @@ def _schema(args: argparse.Namespace) -> int:
         print(json.dumps(documents, indent=2, ensure_ascii=False))
         return EXIT_OK
     for written in write_schemas(args.out, documents):
-        print(f"wrote {written}")
+        print(printable(f"wrote {written}"))
     return EXIT_OK
 
 
@@ -365,7 +365,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return commands[args.command](args)
     except EngineError as error:
         for line in error.lines():
-            print(line, file=sys.stderr)
+            print(printable(line), file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         return 130
@@ -373,7 +373,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
     except Exception as error:  # noqa: BLE001 - the promise is: never a traceback
-        print(f"commitments: internal error: {type(error).__name__}: {error}", file=sys.stderr)
+        print(printable(f"commitments: internal error: {type(error).__name__}: {error}"), file=sys.stderr)
         return EXIT_INTERNAL
 
 
