@@ -145,7 +145,8 @@ def _facts_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     facts_cmd = commands.add_parser("facts", help="enter facts")
     facts_actions = facts_cmd.add_subparsers(dest="action", required=True, parser_class=_Parser)
     add = facts_actions.add_parser("add", help="guided entry of one fact, validated before it is written")
-    add.add_argument("--file", type=Path, required=True, help="the fact file to append to (created if absent)")
+    add.add_argument("--file", type=Path, required=True,
+                     help="the fact file to append to (created if absent; its folder must exist)")
     add.add_argument("--kind", help="the kind of fact (asked for when missing)")
     add.add_argument("--value", dest="values", action="append", default=[], metavar="NAME=VALUE",
                      help="an answer given up front, e.g. observed=2021-04-14 or source.title=…")
