@@ -182,17 +182,19 @@ def _existing(target: Path, file: str) -> tuple[str, int]:
 
 
 def _replace(target: Path, text: str, where: Location) -> None:
-    """Write `text` to a temporary file beside `target`, with `target`'s mode, then rename it over `target`:
-    a reader sees the old file or the new one, never half of one."""
-    mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o666  # a new file: 666 less the umask
+    """Write `text` to a temporary file beside `target`, with `target`'s mode, then rename it over
+    `target`: a reader sees the old file or the new one, never half of one. A read-only file is left alone."""
+    old = target.stat() if target.exists() else None
+    if old is not None and not old.st_mode & 0o222:
+        raise InputError.one("file-unwritable", "the file is read-only; nothing written", where)
     temporary = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
     created = False
     try:
-        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # new: 666 less the umask
         created = True
         with os.fdopen(handle, "wb") as out:
-            if mode != 0o666:
-                os.fchmod(out.fileno(), mode)
+            if old is not None:
+                os.fchmod(out.fileno(), stat.S_IMODE(old.st_mode))
             out.write(text.encode("utf-8"))
             out.flush()
             os.fsync(out.fileno())

@@ -84,12 +84,22 @@ def _entered(pack: Pack, **change: object) -> dict[str, object]:
     return build(pack, "violence_trend", {**ANSWERS, **change})
 
 
-def test_appending_keeps_the_file_mode(pack: Pack, tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", [0o644, 0o666, 0o600, 0o640])
+def test_appending_keeps_the_file_mode(pack: Pack, tmp_path: Path, mode: int) -> None:
     target = tmp_path / "baseline.yaml"
     target.write_text(BASELINE.read_text())
-    target.chmod(0o644)
+    target.chmod(mode)
     append_fact(pack, target, _entered(pack))
-    assert stat.S_IMODE(target.stat().st_mode) == 0o644
+    assert stat.S_IMODE(target.stat().st_mode) == mode
+
+
+def test_a_read_only_file_is_left_alone(pack: Pack, tmp_path: Path) -> None:
+    target = tmp_path / "baseline.yaml"
+    target.write_text(BASELINE.read_text())
+    target.chmod(0o444)
+    with pytest.raises(InputError, match="read-only; nothing written"):
+        append_fact(pack, target, _entered(pack))
+    assert target.read_text() == BASELINE.read_text() and [p.name for p in tmp_path.iterdir()] == ["baseline.yaml"]
 
 
 def test_a_new_file_gets_the_mode_the_umask_gives(pack: Pack, tmp_path: Path) -> None:
