@@ -135,7 +135,7 @@ def write_schemas(out: Path, documents: dict[str, dict[str, Any]]) -> list[Path]
     """Write each document as `out/NAME` (the folder is created); a path that cannot be a folder, or
     cannot be written, is the user's to fix: one line, exit 2."""
     nearest = next((p for p in (out, *out.parents) if p.exists()), out)
-    if not nearest.is_dir() and nearest.exists():
+    if nearest.exists() and not nearest.is_dir():
         raise InputError.one("not-a-folder", "exists and is not a folder; give --out a folder for the schema files",
                              Location(str(nearest)))
     written = []
