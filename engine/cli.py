@@ -26,7 +26,7 @@ from engine.errors import EXIT_BAD_INPUT, EXIT_GUARDRAIL, EXIT_INTERNAL, EXIT_OK
 from engine.evaluate import evaluate
 from engine.model import Fact, Pack
 from engine.record import AuditFilter, entry_for
-from engine.render import RENDERERS, render_check, render_diff, render_explanation, render_timeline
+from engine.render import RENDERERS, printable, render_check, render_diff, render_explanation, render_timeline
 from engine.validate import load_facts, load_pack
 
 DEFAULT_RULES = Path("rules")
@@ -41,8 +41,26 @@ atexit.register(gc.freeze)
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        raise InputError.one("usage", f"{message} (see 'commitments {self.prog.split()[-1]} --help')",
-                             Location("commitments"))
+        """A usage error, pointing at the help of the command it is in (`commitments audit list --help`)."""
+        command = self.prog.removeprefix("commitments").strip()
+        see = f"commitments {command} --help" if command else "commitments --help"
+        raise InputError.one("usage", f"{message} (see '{see}')", Location("commitments"))
+
+    def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                   namespace: argparse.Namespace | None = None) -> argparse.Namespace:
+        """As argparse's, but arguments left over are the error of the command given, not of the top level."""
+        parsed, extra = self.parse_known_args(args, namespace)
+        if extra:
+            _chosen(self, parsed).error(f"unrecognized arguments: {' '.join(extra)}")
+        return parsed
+
+
+def _chosen(parser: argparse.ArgumentParser, parsed: argparse.Namespace) -> argparse.ArgumentParser:
+    """The (sub-)command parser that `parsed` went down to."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and getattr(parsed, action.dest, None) in action.choices:
+            return _chosen(action.choices[getattr(parsed, action.dest)], parsed)
+    return parser
 
 
 def _date(text: str) -> dt.date:
@@ -127,7 +145,8 @@ def _facts_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     facts_cmd = commands.add_parser("facts", help="enter facts")
     facts_actions = facts_cmd.add_subparsers(dest="action", required=True, parser_class=_Parser)
     add = facts_actions.add_parser("add", help="guided entry of one fact, validated before it is written")
-    add.add_argument("--file", type=Path, required=True, help="the fact file to append to (created if absent)")
+    add.add_argument("--file", type=Path, required=True,
+                     help="the fact file to append to (created if absent; its folder must exist)")
     add.add_argument("--kind", help="the kind of fact (asked for when missing)")
     add.add_argument("--value", dest="values", action="append", default=[], metavar="NAME=VALUE",
                      help="an answer given up front, e.g. observed=2021-04-14 or source.title=…")
@@ -277,13 +296,13 @@ def _facts(args: argparse.Namespace) -> int:
                 if args.no_input:
                     raise InputError.one("bad-value", f"{question.name}: {why}; found {text!r}",
                                          Location("--value")) from None
-                print(f"  {why}", file=sys.stderr)
+                print(printable(f"  {why}"), file=sys.stderr)
                 text = None
     if given:
         raise InputError.one("unknown-field", f"{kind} facts have no {', '.join(sorted(given))}", Location("--value"))
-    schema = os.path.relpath(Path("schema/facts.schema.json").resolve(), args.file.resolve().parent)
+    schema = os.path.relpath(Path("schema/facts.schema.json").resolve(), os.path.dirname(os.path.realpath(args.file)))
     fact = append_fact(pack, args.file, build(pack, kind, answers), schema=schema)
-    print(f"added {fact.id} ({fact.kind}) to {args.file}")
+    print(printable(f"added {fact.id} ({fact.kind}) to {args.file}"))
     return EXIT_OK
 
 
@@ -292,7 +311,7 @@ def _ask(prompt: str, choices: list[str], no_input: bool) -> str:
         raise InputError.one("missing-answer", f"no answer for {prompt!r} (give it with --value)", Location("--value"))
     shown = f" [{'/'.join(choices)}]" if choices else ""
     try:
-        return input(f"{prompt}{shown}: ").strip()
+        return input(printable(f"{prompt}{shown}: ")).strip()
     except EOFError:
         raise InputError.one("input-ended", "input ended; nothing was written", Location("<stdin>")) from None
 
@@ -300,17 +319,15 @@ def _ask(prompt: str, choices: list[str], no_input: bool) -> str:
 def _schema(args: argparse.Namespace) -> int:
     import json
 
-    from engine.schema import facts_schema, rules_schema
+    from engine.schema import facts_schema, rules_schema, write_schemas
 
     pack = load_pack(args.rules)
     documents = {"facts.schema.json": facts_schema(pack), "rules.schema.json": rules_schema(pack)}
     if args.out is None:
         print(json.dumps(documents, indent=2, ensure_ascii=False))
         return EXIT_OK
-    args.out.mkdir(parents=True, exist_ok=True)
-    for name, document in documents.items():
-        (args.out / name).write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        print(f"wrote {args.out / name}")
+    for written in write_schemas(args.out, documents):
+        print(printable(f"wrote {written}"))
     return EXIT_OK
 
 
@@ -349,7 +366,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return commands[args.command](args)
     except EngineError as error:
         for line in error.lines():
-            print(line, file=sys.stderr)
+            print(printable(line), file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         return 130
@@ -357,7 +374,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
     except Exception as error:  # noqa: BLE001 - the promise is: never a traceback
-        print(f"commitments: internal error: {type(error).__name__}: {error}", file=sys.stderr)
+        print(printable(f"commitments: internal error: {type(error).__name__}: {error}"), file=sys.stderr)
         return EXIT_INTERNAL
 
 

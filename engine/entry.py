@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import tempfile
+import re
+import secrets
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,7 +63,10 @@ def parse_answer(question: Question, text: str) -> Any:
     if question.kind == "date":
         return dt.date.fromisoformat(text)
     if question.kind in ("integer", "number", "boolean"):
-        value = yaml.safe_load(text)
+        try:
+            value = parse_text(text, question.name).data
+        except InputError as error:  # its one-line reason, not PyYAML's multi-line report
+            raise ValueError(error.problems[0].message) from None
         wanted: dict[str, tuple[type, ...]] = {"integer": (int,), "number": (int, float), "boolean": (bool,)}
         if not isinstance(value, wanted[question.kind]) or (question.kind != "boolean" and isinstance(value, bool)):
             raise ValueError(f"expected {question.kind}")
@@ -89,7 +94,7 @@ def build(pack: Pack, kind: str, answers: dict[str, Any]) -> dict[str, Any]:
     return fact
 
 
-def _block(fact: dict[str, Any]) -> str:
+def _block(fact: dict[str, Any], indent: int = 2) -> str:
     lines = []
     for key, value in fact.items():
         if isinstance(value, dict):
@@ -97,7 +102,12 @@ def _block(fact: dict[str, Any]) -> str:
             lines.append(f"{key}: {{{inner}}}")
         else:
             lines.append(f"{key}: {_scalar(value)}")
-    return "  - " + "\n    ".join(lines) + "\n"
+    return " " * indent + "- " + f"\n{' ' * (indent + 2)}".join(lines) + "\n"
+
+
+# Characters YAML reads as line breaks (NEL, U+2028/9) or refuses (C1, DEL, surrogates, non-characters) even
+# inside double quotes: written as escapes, a value reads back exactly as it was typed.
+_NOT_LITERAL_IN_YAML = re.compile(r"[\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff]")
 
 
 def _scalar(value: Any) -> str:
@@ -107,38 +117,91 @@ def _scalar(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
-    return json.dumps(str(value), ensure_ascii=False)
+    quoted = json.dumps(str(value), ensure_ascii=False)
+    return _NOT_LITERAL_IN_YAML.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
 
 
 def append_fact(pack: Pack, path: Path, fact: dict[str, Any], schema: str = "") -> Fact:
-    """Append one fact to `path` (created if absent), refusing anything that would not load."""
-    old = read_text(path) if path.exists() else HEADER.format(schema=schema or "facts.schema.json")
-    if old and not old.endswith("\n"):
-        old += "\n"
-    if path.exists():
-        data = yaml.safe_load(old) if old.strip() else None
-        if not isinstance(data, dict) or "facts" not in data:
-            raise InputError.one("not-a-fact-file", "the file exists but is not a facts file; nothing written",
-                                 Location(str(path)))
-        if not data["facts"]:
-            old = old.replace("facts: []", "facts:")
-    new = old + _block(fact)
+    """Append one fact to `path` (created if absent), refusing anything that would not load.
+
+    Through a symlink, the file it points at is written and the link kept; an existing file keeps its mode
+    and every byte of its text (comments included), but for an empty `facts: []` that becomes `facts:`.
+    """
+    where = Location(str(path))
+    target = _target(path)
+    if target.exists():
+        old, indent = _existing(target, str(path))
+    else:
+        old, indent = HEADER.format(schema=schema or "facts.schema.json"), 2
+    new = old + _block(fact, indent)
     problems = Problems()
     facts = facts_from_document(parse_text(new, str(path)), pack, problems)
     problems.raise_if_any()
     ids = [f.id for f in facts]
     if len(ids) != len(set(ids)):
-        raise InputError.one("duplicate-id", f"fact id {fact['id']!r} is already in {path}; nothing written",
-                             Location(str(path)))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        raise InputError.one("duplicate-id", f"fact id {fact['id']!r} is already in {path}; nothing written", where)
+    _replace(target, new, where)
+    return facts[-1]
+
+
+def _target(path: Path) -> Path:
+    """The file to write: through symlinks, the one they point at. Its folder must exist: a mistyped
+    folder is refused rather than created."""
+    target = Path(os.path.realpath(path))
+    if target.is_symlink():  # realpath stops at a loop
+        raise InputError.one("file-unwritable", "a loop of symlinks; nothing written", Location(str(path)))
+    if not target.parent.is_dir():
+        why = "is not a folder" if target.parent.exists() else "does not exist"
+        raise InputError.one("file-unwritable", f"folder {target.parent} {why}; nothing written", Location(str(path)))
+    return target
+
+
+def _existing(target: Path, file: str) -> tuple[str, int]:
+    """An existing fact file's text, ready for a block to be appended, and the indent of its list items.
+
+    Read and parsed by the strict loader, so a broken or hostile file is refused, located, and left alone.
+    """
+    text = read_text(target)
+    data = parse_text(text, file).data
+    if not isinstance(data, dict) or "facts" not in data:
+        raise InputError.one("not-a-fact-file", "the file exists but is not a facts file; nothing written",
+                             Location(file))
+    if not text.endswith("\n"):
+        text += "\n"
+    root = yaml.compose(text, Loader=yaml.SafeLoader)  # safe now: the strict loader has accepted the text
+    assert isinstance(root, yaml.MappingNode)
+    listed = next(value for key, value in root.value if key.value == "facts")
+    start, end = listed.start_mark.index, listed.end_mark.index
+    if isinstance(listed, yaml.SequenceNode) and listed.value:
+        if listed.flow_style:
+            raise InputError.one("not-a-fact-file", "facts are written as a flow list ([…]); write them as a "
+                                 "block list (one '- ' item a line) to append to it; nothing written",
+                                 Location(file, listed.start_mark.line + 1, listed.start_mark.column + 1))
+        return text, listed.start_mark.column
+    return text[:start] + text[end:], 2  # `facts: []` or `facts: null` → `facts:`, then the first item
+
+
+def _replace(target: Path, text: str, where: Location) -> None:
+    """Write `text` to a temporary file beside `target`, with `target`'s mode, then rename it over
+    `target`: a reader sees the old file or the new one, never half of one. A read-only file is left alone."""
+    old = target.stat() if target.exists() else None
+    if old is not None and not old.st_mode & 0o222:
+        raise InputError.one("file-unwritable", "the file is read-only; nothing written", where)
+    temporary = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+    created = False
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(new)
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # new: 666 less the umask
+        created = True
+        with os.fdopen(handle, "wb") as out:
+            if old is not None:
+                os.fchmod(out.fileno(), stat.S_IMODE(old.st_mode))
+            out.write(text.encode("utf-8"))
             out.flush()
             os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        os.replace(temporary, target)
+    except BaseException as error:
+        if created:
+            temporary.unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise InputError.one("file-unwritable", f"{error.strerror or error}; nothing written", where) from None
         raise
-    return facts[-1]

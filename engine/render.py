@@ -6,9 +6,34 @@ Takes an Evaluation (and the pack, for titles and sources), gives a string. Noth
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterable
 from typing import Any
 
 from engine.model import Evaluation, Pack, Response
+
+# What a terminal or a Markdown viewer acts on instead of showing: C0 and C1 controls (ESC and CSI start the
+# sequences that clear a screen or retitle a window; CR and BS overprint; LF starts a line of its own), DEL,
+# the Unicode line and paragraph separators, and the bidirectional marks that reorder what is shown.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": r"\n", "\r": r"\r", "\t": r"\t"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return _NAMED.get(match.group()) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def printable(text: str) -> str:
+    """`text` with every control character written out as an escape (`\\x1b`, `\\n`): a title, an id or a note
+    from a file can then neither move the cursor nor print a line of its own (a fake "Guardrails: all hold")."""
+    return _CONTROL.sub(_escape, text)
+
+
+def view(lines: Iterable[str]) -> str:
+    """The lines of a text or Markdown view, each made printable, joined: how every view is put together."""
+    return "\n".join(printable(line) for line in lines)
+
 
 CATEGORY_TITLES = {
     "offer": "Offers (conditional on Pakistan)",
@@ -75,7 +100,7 @@ def render_text(evaluation: Evaluation, pack: Pack) -> str:
     else:
         lines.append(f"Guardrails: all {len(evaluation.guardrails)} hold.")
     lines.append(f"Run {evaluation.run_id}")
-    return "\n".join(lines)
+    return view(lines)
 
 
 def render_markdown(evaluation: Evaluation, pack: Pack) -> str:
@@ -100,7 +125,7 @@ def render_markdown(evaluation: Evaluation, pack: Pack) -> str:
         lines.append("")
     lines += ["## Guardrails", ""]
     lines += [f"- {'✓' if g.ok else '✗'} `{g.id}`: {g.detail}" for g in evaluation.guardrails]
-    return "\n".join(lines) + "\n"
+    return view(lines) + "\n"
 
 
 RENDERERS = {"text": render_text, "json": render_json, "markdown": render_markdown}
@@ -127,7 +152,7 @@ def render_explanation(explanation: Any) -> str:
             lines.extend(f"  - {change.describe()}" for change in explanation.smallest_change)
         else:
             lines.append("No change among those tried produces it.")
-    return "\n".join(lines)
+    return view(lines)
 
 
 def render_diff(result: Any, changes: list[Any]) -> str:
@@ -137,7 +162,7 @@ def render_diff(result: Any, changes: list[Any]) -> str:
     lines += [f"  + {r}" for r in result.gained] + [f"  - {r}" for r in result.lost]
     if not result.gained and not result.lost:
         lines.append("  (no response changes)")
-    return "\n".join(lines)
+    return view(lines)
 
 
 def render_timeline(result: Any, fmt: str) -> str:
@@ -161,7 +186,7 @@ def render_timeline(result: Any, fmt: str) -> str:
             lines.append(f"{event.date}    now counts for {event.subject}: {event.detail}")
         else:
             lines.append(f"{event.date}  {'+' if event.change == 'appeared' else '-'} {event.subject}")
-    return "\n".join(lines)
+    return view(lines)
 
 
 def render_check(report: Any, summary: str) -> str:
@@ -173,4 +198,4 @@ def render_check(report: Any, summary: str) -> str:
         lines.append(f"{where}{finding.severity}: {finding.code}: {finding.message}")
         if finding.counterexample:
             lines.append(f"    counterexample facts: {'; '.join(finding.counterexample)}")
-    return "\n".join(lines)
+    return view(lines)

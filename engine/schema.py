@@ -7,8 +7,11 @@ The YAML language server picks them up from the `# yaml-language-server: $schema
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
+from engine.errors import InputError, Location
 from engine.model import FieldSpec, Pack
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -126,3 +129,22 @@ def rules_schema(pack: Pack) -> dict[str, Any]:
         "$defs": {"pattern": pattern, "match": match, "condition": condition, "effect": effect, "rule": rule,
                   "response": response},
     }
+
+
+def write_schemas(out: Path, documents: dict[str, dict[str, Any]]) -> list[Path]:
+    """Write each document as `out/NAME` (the folder is created); a path that cannot be a folder, or
+    cannot be written, is the user's to fix: one line, exit 2."""
+    nearest = next((p for p in (out, *out.parents) if p.exists()), out)
+    if nearest.exists() and not nearest.is_dir():
+        raise InputError.one("not-a-folder", "exists and is not a folder; give --out a folder for the schema files",
+                             Location(str(nearest)))
+    written = []
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, document in documents.items():
+            (out / name).write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            written.append(out / name)
+    except OSError as error:
+        raise InputError.one("out-unwritable", f"cannot write the schema files here: {error.strerror or error}",
+                             Location(str(error.filename or out))) from None
+    return written

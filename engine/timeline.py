@@ -36,12 +36,20 @@ class Timeline(Frozen):
     events: tuple[Event, ...]
 
 
+# The whole calendar, 0001-01-01 to 9999-12-31: no step can be longer and still reach a second date.
+MAX_STEP_DAYS = (dt.date.max - dt.date.min).days
+
+
 def parse_step(text: str) -> int:
-    """'7d', '2w' or '1' (days) → days."""
-    match = re.fullmatch(r"\s*(\d+)\s*([dw]?)\s*", text)
+    """'7d', '2w' or '1' (days) → days, at most the whole calendar."""
+    match = re.fullmatch(r"\s*([0-9]{1,9})\s*([dw]?)\s*", text)
     if not match or int(match.group(1)) == 0:
-        raise InputError.one("bad-step", f"expected a step such as 7d or 2w; found {text!r}", Location("--step"))
-    return int(match.group(1)) * (7 if match.group(2) == "w" else 1)
+        raise InputError.one("bad-step", f"expected a step such as 7d or 2w; found {text[:40]!r}", Location("--step"))
+    days = int(match.group(1)) * (7 if match.group(2) == "w" else 1)
+    if days > MAX_STEP_DAYS:
+        raise InputError.one("bad-step", f"a step of {days} days is longer than the calendar "
+                             f"({MAX_STEP_DAYS} days)", Location("--step"))
+    return days
 
 
 def timeline(pack: Pack, facts: list[Fact], start: dt.date, end: dt.date, step_days: int = 7) -> Timeline:
@@ -55,7 +63,7 @@ def timeline(pack: Pack, facts: list[Fact], start: dt.date, end: dt.date, step_d
     states: dict[tuple[str, str], str] = {}
     day = start
     session = Session(pack, facts)  # one live Rete state; each step only moves what changed
-    while day <= end:
+    while True:
         result = session.evaluate(day)
         for fact in (by_id[i] for i in result.counted):
             key = (fact.kind, fact.subject)
@@ -73,6 +81,8 @@ def timeline(pack: Pack, facts: list[Fact], start: dt.date, end: dt.date, step_d
             events.append(Event(date=day, change="level", subject="cooperation_level",
                                 detail=f"{before.cooperation_level if before else '—'} → {point.cooperation_level}"))
         points.append(point)
+        if (end - day).days < step_days:  # the next step is past the end (and, near 9999-12-31, past the calendar)
+            break
         day += dt.timedelta(days=step_days)
     session.close()
     return Timeline(start=start, end=end, step_days=step_days, points=tuple(points), events=tuple(events))

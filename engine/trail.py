@@ -12,7 +12,7 @@ from typing import Any
 
 from engine.model import Pack
 from engine.record import AuditRecord, AuditSummary, Verification
-from engine.render import render_markdown, render_text
+from engine.render import printable, render_markdown, render_text, view
 from engine.replay import Replay, restore_pack
 
 
@@ -27,7 +27,7 @@ def render_list(summaries: list[AuditSummary], total: int) -> str:
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
              for row in (header, *rows)]
     shown = f"{len(summaries)} of {total} records" if len(summaries) != total else f"{total} records"
-    return "\n".join([*lines, shown])
+    return view([*lines, shown])
 
 
 def list_json(summaries: list[AuditSummary]) -> str:
@@ -37,7 +37,7 @@ def list_json(summaries: list[AuditSummary]) -> str:
 def render_verification(result: Verification) -> str:
     if result.ok:
         return f"ok: {result.records} records, chain intact (head {result.head})"
-    return f"TAMPERED: record #{result.bad_seq}: {result.problem} ({result.records} records in the store)"
+    return printable(f"TAMPERED: record #{result.bad_seq}: {result.problem} ({result.records} records in the store)")
 
 
 def render_replay(result: Replay) -> str:
@@ -48,7 +48,7 @@ def render_replay(result: Replay) -> str:
     else:
         lines.append(f"DIFFERENT: result digest recorded {result.stored_digest}, replayed {result.replayed_digest}")
         lines += [f"  {line}" for line in result.differences]
-    return "\n".join(lines)
+    return view(lines)
 
 
 def _fields(fields: dict[str, Any]) -> str:
@@ -99,8 +99,8 @@ def render_show(record: AuditRecord) -> str:
         lines += ["", f"Rules: {heading.lower()} ({len(firings)})"]
         for rule, title, detail in firings:
             lines += [f"  • {rule}: {title}", f"      {detail}"]
-    lines += ["", "Recommendation (as recorded)", render_text(record.result, pack)]
-    return "\n".join(lines)
+    lines += ["", "Recommendation (as recorded)", *render_text(record.result, pack).split("\n")]
+    return view(lines)
 
 
 def export_json(record: AuditRecord) -> str:
@@ -135,5 +135,5 @@ def export_markdown(record: AuditRecord) -> str:
         lines += [f"- `{rule}` {title}: {detail}" for rule, title, detail in _firings(record, pack, branch)]
     lines += ["", "## Recommendation (as recorded)", ""]
     memo = render_markdown(record.result, pack)
-    lines += [f"#{line}" if line.startswith("#") else line for line in memo.splitlines()[2:]]
-    return "\n".join(lines) + "\n"
+    lines += [f"#{line}" if line.startswith("#") else line for line in memo.removesuffix("\n").split("\n")[2:]]
+    return view(lines) + "\n"

@@ -11,6 +11,7 @@ from typing import Literal
 
 from engine.errors import InputError, Location
 from engine.evidence import sort_evidence
+from engine.loader import parse_text
 from engine.model import Evaluation, Fact, Frozen, Pack, Scalar
 from engine.validate import check_value, suggest
 
@@ -55,8 +56,6 @@ def apply(facts: list[Fact], changes: list[Change]) -> list[Fact]:
 
 def set_field(pack: Pack, facts: list[Fact], as_of: dt.date, assignment: str) -> Change:
     """`KIND.FIELD=VALUE` → a change to the counting fact of that kind (state-like kinds only)."""
-    import yaml
-
     target, _, raw = assignment.partition("=")
     kind_name, _, field = target.partition(".")
     where = Location("--set")
@@ -68,7 +67,7 @@ def set_field(pack: Pack, facts: list[Fact], as_of: dt.date, assignment: str) ->
     if spec is None:
         raise InputError.one("bad-set", f"kind {kind_name!r} has no field {field!r}" + suggest(field, kind.fields),
                              where)
-    value = yaml.safe_load(raw)
+    value = parse_text(raw, "--set").data  # strict, and a refusal is one located line
     if (why := check_value(spec, value)) is not None:
         raise InputError.one("bad-set", f"{kind_name}.{field}: {why}", where)
     counted, _ = sort_evidence(facts, pack, as_of)

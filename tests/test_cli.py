@@ -114,3 +114,26 @@ def test_internal_failure_is_one_line_and_exit_3(capsys: pytest.CaptureFixture[s
     code, out, err = run(capsys, "evaluate", str(BASELINE), "--rules", str(RULES))
     assert code == 3
     assert err.strip() == "commitments: internal error: RuntimeError: disk on fire"
+
+
+@pytest.mark.parametrize("argv, command", [
+    (["evaluate", "--bogus"], "evaluate"),
+    (["check", "--bogus"], "check"),
+    (["explain"], "explain"),
+    (["whatif", "--set"], "whatif"),
+    (["timeline", "--from", "2021-01-01", "--to", "2021-02-01", "--bogus"], "timeline"),
+    (["schema", "--bogus"], "schema"),
+    (["facts", "add", "--bogus"], "facts add"),
+    (["facts"], "facts"),
+    (["audit", "list", "--bogus"], "audit list"),
+    (["audit", "show"], "audit show"),
+    (["audit", "nope"], "audit"),
+    ([], ""),
+    (["nope"], ""),
+])
+def test_usage_errors_point_at_the_help_of_the_command_given(capsys: pytest.CaptureFixture[str], argv: list[str],
+                                                              command: str) -> None:
+    code, out, err = run(capsys, *argv)
+    see = f"(see 'commitments {command} --help')" if command else "(see 'commitments --help')"
+    assert code == 2 and out == "" and len(err.splitlines()) == 1
+    assert err.startswith("commitments: usage: ") and err.rstrip().endswith(see), err

@@ -78,6 +78,7 @@ VALUES = ["id=unama-2021-q2", "observed=2021-04-14", "change_pct=-38", "window_d
 
 def test_facts_add_without_prompts(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     target = tmp_path / "facts" / "new.yaml"
+    target.parent.mkdir()
     args = ["facts", "add", "--file", str(target), "--kind", "violence_trend", "--rules", str(RULES), "--no-input"]
     code, out, _ = run(capsys, *args, *(f"--value={v}" for v in VALUES))
     assert code == 0 and out.strip() == f"added unama-2021-q2 (violence_trend) to {target}"
@@ -130,3 +131,65 @@ def test_check_proves_the_pack_and_fails_a_broken_one(capsys: pytest.CaptureFixt
     assert "counterexample facts: violence_trend(change_pct=-25, metric=attacks, window_days=1)" in out
     code, _, err = run(capsys, "check", "--rules", str(RULES), "--source", "nobody=x.txt")
     assert code == 2 and "expected ID=PATH" in err
+
+
+@pytest.mark.parametrize("case", ["parent-is-a-file", "folder-missing", "broken-yaml", "deeply-nested"])
+def test_facts_add_to_a_bad_file_is_one_located_line(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                     case: str) -> None:
+    plain = tmp_path / "plain.yaml"
+    plain.write_text({"broken-yaml": "facts: [\n", "deeply-nested": "facts:\n  - " + "[" * 3000 + "]" * 3000 + "\n"}
+                     .get(case, "facts: []\n"))
+    target = {"parent-is-a-file": plain / "new.yaml", "folder-missing": tmp_path / "nope" / "new.yaml"}.get(case, plain)
+    before = sorted((p.name, p.read_bytes()) for p in tmp_path.iterdir())
+    code, out, err = run(capsys, "facts", "add", "--file", str(target), "--kind", "violence_trend",
+                         "--rules", str(RULES), "--no-input", *(f"--value={v}" for v in VALUES))
+    assert code == 2 and out == "", err
+    assert len(err.splitlines()) == 1 and err.startswith(f"{target}") and "Traceback" not in err
+    assert sorted((p.name, p.read_bytes()) for p in tmp_path.iterdir()) == before
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["whatif", *BASE, "--set", "violence_trend.change_pct=["], "--set:1:2: yaml-syntax: "),
+    (["whatif", *BASE, "--set", "violence_trend.change_pct={a: [1, }"], "--set:1:"),
+    (["whatif", *BASE, "--set", "fatf_status.next_plenary=2021-02-30"], "--set:1:1: bad-date: '2021-02-30'"),
+    (["facts", "add", "--file", "never-written.yaml", "--kind", "violence_trend", "--rules", str(RULES), "--no-input",
+      "--value=id=a", "--value=observed=2021-01-01", "--value=change_pct=["], "--value: bad-value: change_pct: "),
+])
+def test_a_bad_value_on_the_command_line_is_one_line(capsys: pytest.CaptureFixture[str], argv: list[str],
+                                                     says: str) -> None:
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert len(err.splitlines()) == 1 and err.startswith(says), err
+    assert not Path("never-written.yaml").exists()
+
+
+@pytest.mark.parametrize("case", ["an-existing-file", "under-a-file"])
+def test_schema_out_on_a_file_is_one_clear_line(capsys: pytest.CaptureFixture[str], tmp_path: Path, case: str) -> None:
+    existing = tmp_path / "schema"
+    existing.write_text("keep me\n")
+    out = existing if case == "an-existing-file" else existing / "inner"
+    code, printed, err = run(capsys, "schema", "--rules", str(RULES), "--out", str(out))
+    assert code == 2 and printed == ""
+    assert len(err.splitlines()) == 1 and err.startswith(f"{existing}") and "folder" in err, err
+    assert existing.read_text() == "keep me\n"
+
+
+@pytest.mark.parametrize("start, end, step, points", [
+    ("9999-12-01", "9999-12-31", "7d", 5),
+    ("9999-12-25", "9999-12-31", "1d", 7),
+    ("0001-01-01", "9999-12-31", "3652058d", 2),
+    ("2021-01-01", "2021-12-31", "1000w", 1),
+])
+def test_timeline_runs_to_the_end_of_the_calendar(capsys: pytest.CaptureFixture[str], start: str, end: str,
+                                                  step: str, points: int) -> None:
+    code, out, err = run(capsys, "timeline", *BASE, "--from", start, "--to", end, "--step", step, "--format", "json")
+    assert code == 0, err
+    dates = [p["date"] for p in json.loads(out)["points"]]
+    assert len(dates) == points and dates[0] == start and dates[-1] <= end
+
+
+@pytest.mark.parametrize("step", ["99999999d", "99999999w", "9" * 5000])
+def test_timeline_step_past_the_calendar_is_bad_input(capsys: pytest.CaptureFixture[str], step: str) -> None:
+    code, out, err = run(capsys, "timeline", *BASE, "--from", "2021-01-01", "--to", "2021-12-31", "--step", step)
+    assert code == 2 and out == "" and len(err.splitlines()) == 1 and err.startswith("--step: bad-step: "), err
+    assert len(err) < 200
