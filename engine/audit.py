@@ -226,7 +226,7 @@ class AuditStore:
         if where.recorded_from:
             clauses.append("recorded_at >= ?")
             params.append(where.recorded_from.isoformat())
-        if where.recorded_to:
+        if where.recorded_to and where.recorded_to < dt.date.max:  # the last day of the calendar has no next
             clauses.append("recorded_at < ?")
             params.append((where.recorded_to + dt.timedelta(days=1)).isoformat())
         with self._errors():

@@ -571,3 +571,11 @@ def test_run_ids_and_missing_stores_are_clear_input_errors(tmp_path: Path, pack:
     assert code == 2 and "unknown-run" in err
     code, _, err = run(capsys, "audit", "list", "--audit-db", str(tmp_path / "none.sqlite"))
     assert code == 2 and "no-audit-store" in err and not (tmp_path / "none.sqlite").exists()
+
+
+@pytest.mark.parametrize("bound", ["--from", "--to"])
+def test_list_takes_the_last_day_of_the_calendar(bound: str, five_records: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "audit", "list", bound, "9999-12-31", "--format", "json", "--audit-db", str(five_records))
+    assert code == 0 and err == ""
+    assert [item["seq"] for item in json.loads(out)] == ([] if bound == "--from" else [1, 2, 3, 4, 5])
