@@ -28,7 +28,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from engine.errors import InputError, Location, StoreError
+from engine.errors import EngineError, InputError, Location, StoreError, TamperedError
 from engine.model import PackRef
 from engine.record import (
     GENESIS,
@@ -40,6 +40,7 @@ from engine.record import (
     canonical,
     chain_hash,
     columns_of,
+    parse_body,
     result_digest,
     snapshot_digest,
 )
@@ -234,16 +235,19 @@ class AuditStore:
                 "SELECT seq, run_id, recorded_at, user_name, as_of, pack_name, pack_version, pack_digest, "
                 "facts_digest, result_digest, responses, rules, ok, hash FROM records "
                 f"WHERE {' AND '.join(clauses)} ORDER BY seq", params).fetchall()
-        found = []
-        for row in rows:
-            responses, rules = tuple(json.loads(row[10])), tuple(json.loads(row[11]))
-            if (where.response and where.response not in responses) or (where.rule and where.rule not in rules):
-                continue
-            found.append(AuditSummary(
+        summaries = (self._summary(row) for row in rows)
+        return [s for s in summaries if (not where.response or where.response in s.responses)
+                and (not where.rule or where.rule in s.rules)]
+
+    def _summary(self, row: tuple[Any, ...]) -> AuditSummary:
+        try:
+            return AuditSummary(
                 seq=row[0], run_id=row[1], recorded_at=row[2], user=row[3], as_of=row[4],
                 pack=PackRef(name=row[5], version=row[6], digest=row[7]), facts_digest=row[8],
-                result_digest=row[9], responses=responses, rules=rules, ok=bool(row[12]), hash=row[13]))
-        return found
+                result_digest=row[9], responses=tuple(json.loads(row[10])), rules=tuple(json.loads(row[11])),
+                ok=bool(row[12]), hash=row[13])
+        except (ValueError, TypeError, RecursionError):  # ValidationError is a ValueError
+            raise self.tampered(row[0]) from None
 
     def get(self, run: str) -> AuditRecord:
         """The record of a run, named by its id or a unique prefix of it."""
@@ -267,12 +271,19 @@ class AuditStore:
         for row in rows:
             yield self._record(*row)
 
-    def _record(self, seq: int, body: str, sealed: str) -> AuditRecord:
+    def _record(self, seq: int, body: object, sealed: object) -> AuditRecord:
+        data = parse_body(body)
         try:
-            return AuditRecord.model_validate({**json.loads(body), "hash": sealed})
-        except (ValueError, ValidationError):
-            raise StoreError.one("audit-damaged", f"record #{seq} cannot be read; run `commitments audit verify`",
-                                 Location(str(self.path))) from None
+            if data is None or not isinstance(sealed, str):
+                raise ValueError
+            return AuditRecord.model_validate({**data, "hash": sealed})
+        except (ValueError, ValidationError, RecursionError):
+            raise self.tampered(seq) from None
+
+    def tampered(self, seq: int) -> EngineError:
+        """A record that cannot be what was sealed: tampering (exit 1), which `verify` will say more of."""
+        return TamperedError.one("audit-tampered", f"record #{seq} cannot be read as it was sealed: run "
+                                 "`commitments audit verify`", Location(str(self.path)))
 
     def verify(self) -> Verification:
         """Walk the chain from the first record; name the first that was edited, deleted, inserted or moved."""
@@ -298,10 +309,15 @@ def _check(row: dict[str, Any], expected: int, prev_hash: str) -> tuple[int, str
     seq = row["seq"]
     if seq != expected:
         return expected, f"missing: the record after #{expected - 1} is #{seq} (deleted, or renumbered)"
+    for name in ("body", "prev_hash", "hash"):
+        if not isinstance(row[name], str):
+            return seq, f"its {name} column is not text (edited)"
+    body = parse_body(row["body"])
     try:
-        body = json.loads(row["body"])
-        columns = columns_of(body)
-    except (ValueError, KeyError, TypeError, AttributeError):
+        columns = columns_of(body) if body is not None else None
+    except (KeyError, TypeError, AttributeError):
+        columns = None
+    if body is None or columns is None:
         return seq, "its body is not a well-formed record (edited)"
     if chain_hash(row["prev_hash"], row["body"]) != row["hash"]:
         return seq, "its content does not match its hash (edited)"
@@ -314,14 +330,20 @@ def _check(row: dict[str, Any], expected: int, prev_hash: str) -> tuple[int, str
         if row[name] != value:
             return seq, f"its {name} column was edited: it says {row[name]!r}, the sealed record {value!r}"
     try:
-        record = AuditRecord.model_validate({**body, "hash": row["hash"]})
-    except ValidationError:
-        return seq, "its body is not a valid audit record (forged)"
+        forged = _forged(body, row["hash"])
+    except (ValidationError, RecursionError):
+        forged = "its body is not a valid audit record (forged)"
+    return (seq, forged) if forged else None
+
+
+def _forged(body: dict[str, Any], sealed: str) -> str | None:
+    """Why a sealed body, well-formed and in its place, cannot be a record the engine wrote; or None."""
+    record = AuditRecord.model_validate({**body, "hash": sealed})
     if record.firings != record.result.firings or record.run_id != record.result.run_id \
             or result_digest(body["result"]) != record.result_digest:
-        return seq, "its result disagrees with its own digest or firings (forged)"
+        return "its result disagrees with its own digest or firings (forged)"
     if snapshot_digest(body["facts_snapshot"]) != record.facts_digest:
-        return seq, "its facts snapshot disagrees with its facts digest (forged)"
+        return "its facts snapshot disagrees with its facts digest (forged)"
     return None
 
 

@@ -1,7 +1,7 @@
 """The `commitments` command: argument parsing, error printing, exit codes — the only module that prints.
 
 Exit codes: 0 done; 1 a guardrail is violated (`audit verify`: the chain is broken; `audit replay`: the
-result differs); 2 bad input (one `file:line:col: code: message` line per problem, never a traceback);
+result differs; any `audit` command: a record cannot be read as it was sealed); 2 bad input (one `file:line:col: code: message` line per problem, never a traceback);
 3 an internal failure of the engine, or the audit store cannot be used (busy past its timeout, read-only,
 not a database, damaged) — then an evaluation that could not be recorded is not reported either.
 
@@ -329,13 +329,17 @@ def _audit(args: argparse.Namespace) -> int:
             print(trail.render_verification(verification))
             return EXIT_OK if verification.ok else EXIT_GUARDRAIL
         record = store.get(args.run)
+        try:
+            pack, facts = replay.restore(record)
+        except ValueError:
+            raise store.tampered(record.seq) from None
     if args.action == "show":
-        print(trail.render_show(record))
+        print(trail.render_show(record, pack))
         return EXIT_OK
     if args.action == "export":
-        print(trail.export_json(record) if args.format == "json" else trail.export_markdown(record), end="")
+        print(trail.export_json(record) if args.format == "json" else trail.export_markdown(record, pack), end="")
         return EXIT_OK
-    replayed = replay.replay(record)
+    replayed = replay.replay(record, (pack, facts))
     print(trail.render_replay(replayed))
     return EXIT_OK if replayed.identical else EXIT_GUARDRAIL
 

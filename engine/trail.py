@@ -13,7 +13,7 @@ from typing import Any
 from engine.model import Pack
 from engine.record import AuditRecord, AuditSummary, Verification
 from engine.render import render_markdown, render_text
-from engine.replay import Replay, restore_pack
+from engine.replay import Replay
 
 
 def render_list(summaries: list[AuditSummary], total: int) -> str:
@@ -78,8 +78,7 @@ def _firings(record: AuditRecord, pack: Pack, branch: str) -> list[tuple[str, st
     return out
 
 
-def render_show(record: AuditRecord) -> str:
-    pack = restore_pack(record.pack_snapshot)
+def render_show(record: AuditRecord, pack: Pack) -> str:
     seal = "content intact" if record.intact() else "CONTENT DOES NOT MATCH ITS HASH: run `commitments audit verify`"
     counting = len(record.result.counted)
     lines = [f"Audit record #{record.seq} · run {record.run_id}",
@@ -112,8 +111,7 @@ def _cell(value: object) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ")
 
 
-def export_markdown(record: AuditRecord) -> str:
-    pack = restore_pack(record.pack_snapshot)
+def export_markdown(record: AuditRecord, pack: Pack) -> str:
     lines = [f"# Audit record #{record.seq}: run `{record.run_id}`", "",
              "| | |", "|---|---|",
              f"| Recorded | {record.recorded_at} by {_cell(record.user)} |",

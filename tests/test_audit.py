@@ -214,6 +214,71 @@ def test_an_edit_resealed_with_its_own_hash_is_still_detected(seq: int, old: str
     assert not ok and bad == seq and why in problem, problem
 
 
+# A body no reader can take as a record: bytes instead of text, text that is not JSON, JSON nested past any
+# parser's depth (once with its hash left, once re-sealed so that only reading it can tell).
+DEEP = "[" * 100_000 + "]" * 100_000
+UNREADABLE_BODIES: dict[str, Callable[[str], object]] = {
+    "a blob of its own bytes": lambda body: body.encode(),
+    "a blob of garbage": lambda body: b"\x00\xff" * 50,
+    "invalid JSON": lambda body: body[:-1],
+    "JSON nested 100k deep": lambda body: DEEP,
+    "JSON nested 100k deep, re-sealed": lambda body: DEEP,
+}
+
+
+def _unreadable(store_copy: Path, raw: Callable[[Path], sqlite3.Connection], damage: str) -> str:
+    """Record #2's body replaced; gives record #2's run id."""
+    db = raw(store_copy)
+    run_id, prev, body = db.execute("SELECT run_id, prev_hash, body FROM records WHERE seq = 2").fetchone()
+    forged = UNREADABLE_BODIES[damage](body)
+    db.execute("UPDATE records SET body = ? WHERE seq = 2", (forged,))
+    if damage.endswith("re-sealed"):
+        db.execute("UPDATE records SET hash = ? WHERE seq = 2", (chain_hash(prev, str(forged)),))
+    return str(run_id)
+
+
+@pytest.mark.parametrize("damage", sorted(UNREADABLE_BODIES))
+def test_an_unreadable_body_is_tampering_for_every_command(damage: str, store_copy: Path,
+                                                          raw: Callable[[Path], sqlite3.Connection],
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    run_id = _unreadable(store_copy, raw, damage)
+    code, out, err = run(capsys, "audit", "verify", "--audit-db", str(store_copy))
+    assert code == 1 and out.startswith("TAMPERED: record #2: ") and err == "", (out, err)
+    for command in (["show", run_id], ["replay", run_id], ["export", run_id], ["export", run_id, "--format", "markdown"]):
+        code, out, err = run(capsys, "audit", *command, "--audit-db", str(store_copy))
+        assert (code, out) == (1, ""), (command, code, err)
+        assert err.splitlines() == [f"{store_copy}: audit-tampered: record #2 cannot be read as it was sealed: "
+                                    "run `commitments audit verify`"], command
+    code, out, _ = run(capsys, "audit", "list", "--audit-db", str(store_copy))
+    assert code == 0 and out.splitlines()[-1] == "5 records"  # the indexed columns still list it
+
+
+@pytest.mark.parametrize("column", ["responses = 'not JSON'", "rules = '7'", "as_of = 'yesterday'"])
+def test_an_unreadable_column_is_tampering_for_list(column: str, store_copy: Path,
+                                                    raw: Callable[[Path], sqlite3.Connection],
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    raw(store_copy).execute(f"UPDATE records SET {column} WHERE seq = 3")
+    code, out, err = run(capsys, "audit", "list", "--audit-db", str(store_copy))
+    assert (code, out) == (1, "") and err.startswith(f"{store_copy}: audit-tampered: record #3 cannot be read")
+
+
+@pytest.mark.parametrize("snapshot", [{"name": "no such pack"}, json.loads("[" * 900 + "]" * 900)])
+def test_a_resealed_snapshot_that_cannot_be_rebuilt_is_tampering(snapshot: object, store_copy: Path,
+                                                                 raw: Callable[[Path], sqlite3.Connection],
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """The last record, re-sealed with its head: the chain holds, but its pack snapshot is not a pack."""
+    db = raw(store_copy)
+    run_id, prev, body = db.execute("SELECT run_id, prev_hash, body FROM records WHERE seq = 5").fetchone()
+    forged = canonical({**json.loads(body), "pack_snapshot": {"rules": snapshot}})
+    db.execute("UPDATE records SET body = ?, hash = ? WHERE seq = 5", (forged, chain_hash(prev, forged)))
+    db.execute("UPDATE head SET hash = ?", (chain_hash(prev, forged),))
+    for command in ("show", "replay", "export"):
+        code, out, err = run(capsys, "audit", command, run_id, "--format", "markdown", "--audit-db", str(store_copy)) \
+            if command == "export" else run(capsys, "audit", command, run_id, "--audit-db", str(store_copy))
+        assert (code, out) == (1, "") and err.splitlines() == [
+            f"{store_copy}: audit-tampered: record #5 cannot be read as it was sealed: run `commitments audit verify`"]
+
+
 def test_a_consistent_forgery_breaks_the_link_to_the_next_record(store_copy: Path,
                                                                  raw: Callable[[Path], sqlite3.Connection]) -> None:
     db = raw(store_copy)
