@@ -81,6 +81,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+# `PRAGMA application_id` of a commitments store ("CMTS"): set on creation, so that a SQLite file of another
+# application is never mistaken for one (SQLite's own registry of these numbers: magic.txt in its sources).
+APPLICATION_ID = int.from_bytes(b"CMTS", "big")
+OUR_TABLES = frozenset({"records", "head"})
 COLUMNS = ("seq", "run_id", "recorded_at", "user_name", "engine_version", "as_of", "pack_name", "pack_version",
            "pack_digest", "facts_digest", "result_digest", "responses", "rules", "ok", "prev_hash")
 
@@ -129,6 +133,9 @@ class AuditStore:
     @classmethod
     def open(cls, path: Path, *, create: bool = True, timeout: float = BUSY_TIMEOUT) -> AuditStore:
         """Open (creating and migrating if need be) the store at `path`; `create=False` needs it to exist."""
+        if str(path) == ":memory:":
+            raise StoreError.one("audit-store", "an audit store in memory would be gone when the command ends; "
+                                 "name a file, or use --no-audit", Location(str(path)))
         if not create and not path.is_file():
             raise InputError.one("no-audit-store", f"no audit store here; `commitments evaluate` records to "
                                  f"{DEFAULT_PATH} unless --audit-db or ${ENV_VAR} says otherwise",
@@ -173,11 +180,13 @@ class AuditStore:
 
     def _migrate(self) -> None:
         self._db.execute("PRAGMA synchronous = FULL")
-        if self._version() == SCHEMA_VERSION:
+        if self._application_id() == APPLICATION_ID and self._version() == SCHEMA_VERSION:
             return
+        self._refuse_foreign()  # before the first write, the switch to WAL included
         self._wal()
         with self._transaction():
-            version = self._version()  # again, under the write lock: another process may have migrated
+            self._refuse_foreign()  # again, under the write lock: another process may have been first
+            version = self._version()
             if version > SCHEMA_VERSION:
                 raise StoreError.one("audit-store", f"written by a newer commitments (schema {version}; this "
                                      f"one knows up to {SCHEMA_VERSION})", Location(str(self.path)))
@@ -185,9 +194,27 @@ class AuditStore:
                 for statement in step:
                     self._db.execute(statement)
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            self._db.execute(f"PRAGMA application_id = {APPLICATION_ID}")  # a store from before it was set, too
 
     def _version(self) -> int:
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _application_id(self) -> int:
+        return int(self._db.execute("PRAGMA application_id").fetchone()[0])
+
+    def _refuse_foreign(self) -> None:
+        """Only an empty file or a commitments store is ours to write: another application's SQLite file is
+        left exactly as it was. A store from before the application id was set is known by its tables."""
+        application_id = self._application_id()
+        tables = {name for (name,) in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if application_id not in (0, APPLICATION_ID):
+            why = f"its application id is {application_id:#010x}"
+        elif not tables <= OUR_TABLES or (tables and not self._version()):
+            why = f"it holds tables an audit store has not ({', '.join(sorted(tables - OUR_TABLES) or tables)})"
+        else:
+            return
+        raise StoreError.one("audit-store", f"another application's SQLite file, left untouched: {why}; "
+                             "name a new file with --audit-db", Location(str(self.path)))
 
     def _wal(self) -> None:
         """WAL lets readers run beside the writer; switching needs a moment alone with the file."""

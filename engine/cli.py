@@ -1,9 +1,10 @@
 """The `commitments` command: argument parsing, error printing, exit codes — the only module that prints.
 
 Exit codes: 0 done; 1 a guardrail is violated (`audit verify`: the chain is broken; `audit replay`: the
-result differs; any `audit` command: a record cannot be read as it was sealed); 2 bad input (one `file:line:col: code: message` line per problem, never a traceback);
-3 an internal failure of the engine, or the audit store cannot be used (busy past its timeout, read-only,
-not a database, damaged) — then an evaluation that could not be recorded is not reported either.
+result differs; any `audit` command: a record cannot be read as it was sealed); 2 bad input (one
+`file:line:col: code: message` line per problem, never a traceback); 3 an internal failure of the engine,
+or the audit store cannot be used (busy past its timeout, read-only, not a database, another application's
+file) — then an evaluation that could not be recorded is not reported either.
 
 `evaluate` records every run in the audit store (`engine.audit`) after evaluating and before printing,
 unless `--no-audit`; bad input records nothing, a guardrail violation is recorded like any result.

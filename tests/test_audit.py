@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from conftest import AFTER_SCENARIOS, BASELINE, RULES, SCENARIOS, STRINGS_FREE, scenario_facts
 
-from engine.audit import DEFAULT_PATH, ENV_VAR, SCHEMA_VERSION, AuditStore
+from engine.audit import APPLICATION_ID, DEFAULT_PATH, ENV_VAR, SCHEMA_VERSION, AuditStore
 from engine.cli import main
 from engine.errors import InputError, StoreError
 from engine.evaluate import evaluate
@@ -525,12 +525,13 @@ def test_an_unusable_store_is_one_line_exit_3_and_nothing_reported(damage: str, 
     assert len(err.splitlines()) == 1 and err.startswith(f"{db}: audit-store: ") and "Traceback" not in err
 
 
-def test_a_store_without_schema_is_migrated(tmp_path: Path, pack: Pack, baseline: list[Fact]) -> None:
+def test_an_empty_file_becomes_a_store(tmp_path: Path, pack: Pack, baseline: list[Fact]) -> None:
     db = tmp_path / "audit.sqlite"
-    sqlite3.connect(db).execute("CREATE TABLE unrelated (x)").connection.close()  # a SQLite file at version 0
+    db.touch()  # an empty file is a SQLite database with nothing in it yet
     record(db, pack, baseline)
     connection = sqlite3.connect(db)
     assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert connection.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
     assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     connection.close()
     assert verdict(db)[0]
