@@ -7,7 +7,9 @@ or the audit store cannot be used (busy past its timeout, read-only, not a datab
 file) — then an evaluation that could not be recorded is not reported either.
 
 `evaluate` records every run in the audit store (`engine.audit`) after evaluating and before printing,
-unless `--no-audit`; bad input records nothing, a guardrail violation is recorded like any result.
+unless `--no-audit`; bad input records nothing, a guardrail violation is recorded like any result. Output
+that cannot be written (stdout closed or full) is exit 3, with one line on stderr saying so and, for
+`evaluate`, the run id that was recorded all the same.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import datetime as dt
+import errno
 import gc
 import os
 import sys
@@ -44,6 +47,28 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise InputError.one("usage", f"{message} (see 'commitments {self.prog.split()[-1]} --help')",
                              Location("commitments"))
+
+
+class OutputLost(Exception):
+    """stdout is closed or full: what the command did stands (`done` says what), but nobody saw its output."""
+
+    def __init__(self, why: str, done: str = "") -> None:
+        super().__init__(why)
+        self.done = done
+
+
+def _deliver(text: str | None = None, done: str = "", end: str = "\n") -> None:
+    """Write (the rest of) the output and make sure it left the process, or raise OutputLost."""
+    try:
+        if sys.stdout is None:  # started with stdout closed: print() would drop everything without a word
+            raise OSError(errno.EBADF, "standard output is closed")
+        if text is not None:
+            print(text, end=end)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        raise OutputLost(error.strerror or str(error), done) from None
 
 
 def _date(text: str) -> dt.date:
@@ -180,10 +205,11 @@ def _inputs(rules: Path, paths: list[Path]) -> tuple[Pack, list[Fact]]:
 def _evaluate(args: argparse.Namespace) -> int:
     pack, facts = _inputs(args.rules, args.paths)
     evaluation = evaluate(pack, facts, args.as_of or dt.date.today())
+    done = "the run was not recorded (--no-audit)"
     if not args.no_audit:
         with audit.AuditStore.open(audit.audit_path(args.audit_db)) as store:
-            store.append(entry_for(evaluation, pack, facts))
-    print(RENDERERS[args.format](evaluation, pack))
+            done = f"the run was recorded as {store.append(entry_for(evaluation, pack, facts)).run_id}"
+    _deliver(RENDERERS[args.format](evaluation, pack), done)
     return EXIT_OK if evaluation.ok else EXIT_GUARDRAIL
 
 
@@ -323,11 +349,11 @@ def _audit(args: argparse.Namespace) -> int:
             where = AuditFilter(recorded_from=args.recorded_from, recorded_to=args.recorded_to,
                                 response=args.response, rule=args.rule)
             found = store.find(where)
-            print(trail.list_json(found) if args.format == "json" else trail.render_list(found, len(store.find())))
+            _deliver(trail.list_json(found) if args.format == "json" else trail.render_list(found, len(store.find())))
             return EXIT_OK
         if args.action == "verify":
             verification = store.verify()
-            print(trail.render_verification(verification))
+            _deliver(trail.render_verification(verification))
             return EXIT_OK if verification.ok else EXIT_GUARDRAIL
         record = store.get(args.run)
         try:
@@ -335,13 +361,13 @@ def _audit(args: argparse.Namespace) -> int:
         except ValueError:
             raise store.tampered(record.seq) from None
     if args.action == "show":
-        print(trail.render_show(record, pack))
+        _deliver(trail.render_show(record, pack))
         return EXIT_OK
     if args.action == "export":
-        print(trail.export_json(record) if args.format == "json" else trail.export_markdown(record, pack), end="")
+        _deliver(trail.export_json(record) if args.format == "json" else trail.export_markdown(record, pack), end="")
         return EXIT_OK
     replayed = replay.replay(record, (pack, facts))
-    print(trail.render_replay(replayed))
+    _deliver(trail.render_replay(replayed))
     return EXIT_OK if replayed.identical else EXIT_GUARDRAIL
 
 
@@ -351,7 +377,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parser(arguments[0] if arguments and arguments[0] in _DECLARE else None).parse_args(arguments)
         commands = {"evaluate": _evaluate, "check": _check, "audit": _audit, "explain": _explain,
                     "whatif": _whatif, "timeline": _timeline, "facts": _facts, "schema": _schema}
-        return commands[args.command](args)
+        code = commands[args.command](args)
+        _deliver()
+        return code
+    except OutputLost as lost:
+        print(f"commitments: could not write the output ({lost}){'; ' + lost.done if lost.done else ''}",
+              file=sys.stderr)
+        if sys.stdout is not None:  # what is still buffered goes nowhere, rather than fail again at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_INTERNAL
     except EngineError as error:
         for line in error.lines():
             print(line, file=sys.stderr)

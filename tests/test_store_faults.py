@@ -5,7 +5,10 @@ and verifiable."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -145,3 +148,39 @@ def test_a_store_from_before_the_application_id_still_opens(tmp_path: Path, pack
     connection = sqlite3.connect(db)
     assert connection.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
     connection.close()
+
+
+LOST = re.compile(r"commitments: could not write the output \((?P<why>[^)]+)\); the run was recorded as (?P<run>\w+)")
+
+
+@pytest.mark.parametrize("stdout", ["closed", "/dev/full"])
+def test_output_that_cannot_be_written_says_which_run_was_recorded(stdout: str, tmp_path: Path) -> None:
+    """The run is recorded before its output is written; when the output is lost, stderr says so and names
+    the run (exit 3), so that the recommendation can still be read with `audit show`."""
+    db = tmp_path / "audit.sqlite"
+    command = [sys.executable, "-m", "engine", "evaluate", str(BASELINE), "--rules", str(RULES), "--as-of",
+               "2021-02-12", "--audit-db", str(db)]
+    if stdout == "closed":
+        done = subprocess.run(["sh", "-c", 'exec "$@" >&-', "sh", *command], stderr=subprocess.PIPE, text=True,
+                              timeout=120)
+    else:
+        with open("/dev/full", "w") as full:
+            done = subprocess.run(command, stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert done.returncode == 3, done.stderr
+    (line,) = done.stderr.splitlines()
+    lost = LOST.fullmatch(line)
+    assert lost, line
+    assert lost["why"] == ("standard output is closed" if stdout == "closed" else "No space left on device")
+    with AuditStore.open(db, create=False) as store:
+        assert [s.run_id for s in store.find()] == [lost["run"]]
+    intact(db, 1)
+
+
+def test_an_audit_view_that_cannot_be_written_is_exit_3(tmp_path: Path, pack: Pack, baseline: list[Fact]) -> None:
+    db = filled(tmp_path, pack, baseline, runs=1)
+    for action in ("list", "verify"):
+        with open("/dev/full", "w") as full:
+            done = subprocess.run([sys.executable, "-m", "engine", "audit", action, "--audit-db", str(db)],
+                                  stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+        assert done.returncode == 3 and done.stderr == "commitments: could not write the output (No space left on " \
+                                                       "device)\n", done.stderr
