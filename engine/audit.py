@@ -291,6 +291,12 @@ class AuditStore:
                                  f"({', '.join(r[3] for r in rows[:2])}, …); give more of it", Location(str(self.path)))
         return self._record(*rows[0][:3])
 
+    def hash_at(self, seq: int) -> str | None:
+        """The hash that seals record #seq, if there is one (what a checkpoint of #seq pinned)."""
+        with self._errors():
+            row = self._db.execute("SELECT hash FROM records WHERE seq = ?", (seq,)).fetchone()
+        return row[0] if row and isinstance(row[0], str) else None
+
     def records(self) -> Iterator[AuditRecord]:
         """Every record, oldest first."""
         with self._errors():

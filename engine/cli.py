@@ -173,7 +173,8 @@ AUDIT_DB_HELP = f"the audit store (default ${audit.ENV_VAR}, else {audit.DEFAULT
 def _audit_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     store = _Parser(add_help=False)
     store.add_argument("--audit-db", type=Path, default=None, help=AUDIT_DB_HELP)
-    audit_cmd = commands.add_parser("audit", help="the recorded evaluations: list, show, verify, replay, export")
+    audit_cmd = commands.add_parser("audit", help="the recorded evaluations: list, show, verify, replay, export, "
+                                    "checkpoint")
     actions = audit_cmd.add_subparsers(dest="action", required=True, parser_class=_Parser)
     listing = actions.add_parser("list", parents=[store], help="the recorded runs, oldest first")
     listing.add_argument("--from", dest="recorded_from", type=_date, help="recorded on or after (UTC date)")
@@ -184,10 +185,19 @@ def _audit_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     for name, text in (("show", "one run's trail: facts → rules → responses, with citations"),
                        ("replay", "re-evaluate a run's recorded pack and facts; identical or how it differs")):
         actions.add_parser(name, parents=[store], help=text).add_argument("run", help="a run id or its unique prefix")
-    actions.add_parser("verify", parents=[store], help="check the hash chain; name the first bad record")
+    verify = actions.add_parser("verify", parents=[store], help="check the hash chain; name the first bad record")
+    verify.add_argument("--checkpoint", type=Path, help="and prove the store still extends this signed checkpoint")
+    verify.add_argument("--public-key", metavar="PUB", help="the key the checkpoint must be signed with (as `audit "
+                        "keygen` printed it, or a file holding it)")
     export = actions.add_parser("export", parents=[store], help="one run's whole record")
     export.add_argument("run", help="a run id or its unique prefix")
     export.add_argument("--format", choices=("json", "markdown"), default="json")
+    point = actions.add_parser("checkpoint", parents=[store], help="sign the store's head, to keep outside it")
+    point.add_argument("--key", type=Path, required=True, help="your private key (from `audit keygen`)")
+    point.add_argument("--out", type=Path, help="write the checkpoint to this new file (default: print it)")
+    point.add_argument("--signer", help="who signs (default: your user name)")
+    actions.add_parser("keygen", help="make a key to sign checkpoints with, kept outside the store").add_argument(
+        "--out", type=Path, required=True, help="the new private key file (readable by you only)")
 
 
 # Each command's parser, in the order `commitments --help` lists them.
@@ -344,6 +354,10 @@ def _schema(args: argparse.Namespace) -> int:
 def _audit(args: argparse.Namespace) -> int:
     from engine import replay, trail
 
+    if args.action == "keygen":
+        return _keygen(args)
+    if args.action == "verify" and args.public_key and not args.checkpoint:
+        raise InputError.one("usage", "--public-key checks a --checkpoint; give both", Location("--public-key"))
     with audit.AuditStore.open(audit.audit_path(args.audit_db), create=False) as store:
         if args.action == "list":
             where = AuditFilter(recorded_from=args.recorded_from, recorded_to=args.recorded_to,
@@ -351,10 +365,8 @@ def _audit(args: argparse.Namespace) -> int:
             found = store.find(where)
             _deliver(trail.list_json(found) if args.format == "json" else trail.render_list(found, len(store.find())))
             return EXIT_OK
-        if args.action == "verify":
-            verification = store.verify()
-            _deliver(trail.render_verification(verification))
-            return EXIT_OK if verification.ok else EXIT_GUARDRAIL
+        if args.action in ("verify", "checkpoint"):
+            return _verify(args, store)
         record = store.get(args.run)
         try:
             pack, facts = replay.restore(record)
@@ -369,6 +381,53 @@ def _audit(args: argparse.Namespace) -> int:
     replayed = replay.replay(record, (pack, facts))
     _deliver(trail.render_replay(replayed))
     return EXIT_OK if replayed.identical else EXIT_GUARDRAIL
+
+
+def _verify(args: argparse.Namespace, store: audit.AuditStore) -> int:
+    """`audit verify` (against a checkpoint too, if given) and `audit checkpoint`, which signs only a sound chain."""
+    from engine import checkpoint, trail
+    from engine.record import current_user
+
+    given = checkpoint.read(args.checkpoint) if args.action == "verify" and args.checkpoint else None
+    trusted = checkpoint.trusted_key(args.public_key) if given and args.public_key else None
+    key = checkpoint.load_key(args.key) if args.action == "checkpoint" else None
+    verification = store.verify()
+    lines = [trail.render_verification(verification)]
+    ok = verification.ok
+    if given:
+        proof = checkpoint.check(given, verification, store.hash_at, trusted)
+        lines.append(trail.render_checkpoint_check(proof))
+        ok = proof.ok
+    if key and ok:
+        signed = checkpoint.sign(key, verification, args.signer or current_user())
+        if args.out is None:
+            lines = [checkpoint.render(signed).rstrip("\n")]
+        else:
+            _write_new(args.out, checkpoint.render(signed))
+            lines.append(f"wrote {args.out}: checkpoint of {signed.records} records signed by {signed.signer}")
+    _deliver("\n".join(lines))
+    return EXIT_OK if ok else EXIT_GUARDRAIL
+
+
+def _keygen(args: argparse.Namespace) -> int:
+    from engine import checkpoint
+
+    public = checkpoint.keygen(args.out)
+    _deliver(f"wrote {args.out} (your private key: keep it outside the audit store's folder, and private)\n"
+             f"public key: {public}")
+    return EXIT_OK
+
+
+def _write_new(path: Path, text: str) -> None:
+    """A new file, never over an old one (an old checkpoint is evidence)."""
+    try:
+        with path.open("x", encoding="utf-8") as handle:
+            handle.write(text)
+    except FileExistsError:
+        raise InputError.one("file-exists", "a file is already here; checkpoints are kept, not overwritten",
+                             Location(str(path))) from None
+    except OSError as error:
+        raise InputError.one("file-unwritable", error.strerror or str(error), Location(str(path))) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,12 +8,15 @@ here reads the store or evaluates: the trail is rebuilt from what was recorded, 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.model import Pack
 from engine.record import AuditRecord, AuditSummary, Verification
 from engine.render import render_markdown, render_text
 from engine.replay import Replay
+
+if TYPE_CHECKING:  # cryptography is loaded only by the commands that sign or check a checkpoint
+    from engine.checkpoint import CheckpointCheck
 
 
 def render_list(summaries: list[AuditSummary], total: int) -> str:
@@ -38,6 +41,15 @@ def render_verification(result: Verification) -> str:
     if result.ok:
         return f"ok: {result.records} records, chain intact (head {result.head})"
     return f"TAMPERED: record #{result.bad_seq}: {result.problem} ({result.records} records in the store)"
+
+
+def render_checkpoint_check(result: CheckpointCheck) -> str:
+    point = result.checkpoint
+    signed = f"the checkpoint signed by {point.signer} at {point.signed_at} (#{point.records}, head {point.head[:12]}…)"
+    if not result.ok:
+        return f"TAMPERED: {signed}: {result.problem}"
+    key = "your key" if result.trusted else "its own key only: give --public-key to check that it is yours"
+    return f"ok: the store extends {signed}; signature valid ({key})"
 
 
 def render_replay(result: Replay) -> str:
