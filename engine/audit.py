@@ -210,7 +210,7 @@ class AuditStore:
         if application_id not in (0, APPLICATION_ID):
             why = f"its application id is {application_id:#010x}"
         elif not tables <= OUR_TABLES or (tables and not self._version()):
-            why = f"it holds tables an audit store has not ({', '.join(sorted(tables - OUR_TABLES) or tables)})"
+            why = f"it holds tables an audit store has not ({', '.join(sorted(tables - OUR_TABLES or tables))})"
         else:
             return
         raise StoreError.one("audit-store", f"another application's SQLite file, left untouched: {why}; "
@@ -306,12 +306,12 @@ class AuditStore:
 
     def _record(self, seq: int, body: object, sealed: object) -> AuditRecord:
         data = parse_body(body)
-        try:
-            if data is None or not isinstance(sealed, str):
-                raise ValueError
-            return AuditRecord.model_validate({**data, "hash": sealed})
-        except (ValueError, ValidationError, RecursionError):
-            raise self.tampered(seq) from None
+        if data is not None and isinstance(sealed, str):
+            try:
+                return AuditRecord.model_validate({**data, "hash": sealed})
+            except (ValidationError, RecursionError):
+                pass
+        raise self.tampered(seq)
 
     def tampered(self, seq: int) -> EngineError:
         """A record that cannot be what was sealed: tampering (exit 1), which `verify` will say more of."""
@@ -346,10 +346,7 @@ def _check(row: dict[str, Any], expected: int, prev_hash: str) -> tuple[int, str
         if not isinstance(row[name], str):
             return seq, f"its {name} column is not text (edited)"
     body = parse_body(row["body"])
-    try:
-        columns = columns_of(body) if body is not None else None
-    except (KeyError, TypeError, AttributeError):
-        columns = None
+    columns = _columns(body)
     if body is None or columns is None:
         return seq, "its body is not a well-formed record (edited)"
     if chain_hash(row["prev_hash"], row["body"]) != row["hash"]:
@@ -367,6 +364,14 @@ def _check(row: dict[str, Any], expected: int, prev_hash: str) -> tuple[int, str
     except (ValidationError, RecursionError):
         forged = "its body is not a valid audit record (forged)"
     return (seq, forged) if forged else None
+
+
+def _columns(body: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The columns a body says it has, or None when it lacks what every record has."""
+    try:
+        return columns_of(body) if body is not None else None
+    except (KeyError, TypeError, AttributeError):
+        return None
 
 
 def _forged(body: dict[str, Any], sealed: str) -> str | None:
