@@ -41,10 +41,11 @@ class Checkpoint(Frozen):
     format: Literal["commitments-audit-checkpoint/1"] = "commitments-audit-checkpoint/1"
     records: int = Field(ge=0)
     head: str = Field(pattern=r"^[0-9a-f]{64}$")
-    signed_at: str
-    signer: str
-    public_key: str
-    signature: str = ""
+    # One printable line each: these are shown to whoever verifies, from a file anyone could have written.
+    signed_at: str = Field(pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$")
+    signer: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f-\x9f]+$")
+    public_key: str = Field(max_length=100)
+    signature: str = Field(default="", max_length=200)
 
     def body(self) -> bytes:
         """What is signed: every field but the signature, as canonical JSON."""
@@ -99,8 +100,12 @@ def load_key(path: Path) -> Ed25519PrivateKey:
 def sign(key: Ed25519PrivateKey, head: Verification, signer: str, now: dt.datetime | None = None) -> Checkpoint:
     """A checkpoint of a verified store's head."""
     when = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).isoformat(timespec="seconds")
-    unsigned = Checkpoint(records=head.records, head=head.head, signed_at=when, signer=signer,
-                          public_key=public_text(key.public_key()))
+    try:
+        unsigned = Checkpoint(records=head.records, head=head.head, signed_at=when, signer=signer,
+                              public_key=public_text(key.public_key()))
+    except ValidationError:
+        raise InputError.one("bad-signer", "a signer is one line of at most 200 printable characters; found "
+                             f"{signer[:40]!r}", Location("--signer")) from None
     return unsigned.model_copy(update={"signature": _b64(key.sign(unsigned.body()))})
 
 

@@ -212,6 +212,8 @@ def test_a_tampered_store_is_not_checkpointed(kept: tuple[Path, Path, str], tmp_
     (["verify", "--public-key", "{public}"], "--public-key: usage: --public-key checks a --checkpoint"),
     (["checkpoint", "--key", "{point}"], "{point}: bad-key: not an unencrypted Ed25519 private key"),
     (["checkpoint", "--key", "{key}", "--out", "{point}"], "{point}: file-exists: "),
+    (["checkpoint", "--key", "{key}", "--signer", "jdoe\nok: all is well"], "--signer: bad-signer: "),
+    (["verify", "--checkpoint", "{forged}"], "{forged}: bad-checkpoint: not a checkpoint: signer: "),
 ])
 def test_bad_checkpoints_keys_and_arguments_are_located_input_errors(argv: list[str], expected: str,
                                                                      kept: tuple[Path, Path, str], tmp_path: Path,
@@ -219,8 +221,10 @@ def test_bad_checkpoints_keys_and_arguments_are_located_input_errors(argv: list[
     db, point, public = kept
     (tmp_path / "bad.json").write_text("{nope")
     (tmp_path / "other.json").write_text(json.dumps({**json.loads(point.read_text()), "records": "five"}))
+    (tmp_path / "forged.json").write_text(json.dumps({**json.loads(point.read_text()),
+                                                      "signer": "jdoe\u001b[2K\rok: the store extends"}))
     names = {"point": point, "bad": tmp_path / "bad.json", "other": tmp_path / "other.json", "public": public,
-             "key": tmp_path / "keys" / "analyst.key"}
+             "key": tmp_path / "keys" / "analyst.key", "forged": tmp_path / "forged.json"}
     before = point.read_bytes()
     code, out, err = run(capsys, "audit", *(a.format(**names) for a in argv), "--audit-db", str(db))
     assert (code, out) == (2, "") and len(err.splitlines()) == 1 and err.startswith(expected.format(**names)), err
