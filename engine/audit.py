@@ -3,7 +3,7 @@
 Takes `AuditEntry`s (see `engine.record`); gives back plain pydantic data — the `AuditRecord`s in the
 store, `AuditSummary`s for listing, a `Verification` of the whole chain. This is the only module that
 touches SQLite, and `AuditStore` is deliberately narrow (open, append, find, get,
-records, verify) so that a shared PostgreSQL store could sit behind the same interface (SPEC §9).
+hash_at, records, verify) so that a shared PostgreSQL store could sit behind the same interface (SPEC §9).
 
 The chain: a record's body is the canonical JSON (sorted keys, no spaces, UTF-8) of everything in it but
 its hash — its `seq` and `prev_hash` included — and hash = SHA-256(prev_hash + body), with 64 zeros
@@ -28,7 +28,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from engine.errors import InputError, Location, StoreError
+from engine.errors import EngineError, InputError, Location, StoreError, TamperedError
 from engine.model import PackRef
 from engine.record import (
     GENESIS,
@@ -40,6 +40,7 @@ from engine.record import (
     canonical,
     chain_hash,
     columns_of,
+    parse_body,
     result_digest,
     snapshot_digest,
 )
@@ -80,6 +81,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+# `PRAGMA application_id` of a commitments store ("CMTS"): set on creation, so that a SQLite file of another
+# application is never mistaken for one (SQLite's own registry of these numbers: magic.txt in its sources).
+APPLICATION_ID = int.from_bytes(b"CMTS", "big")
+OUR_TABLES = frozenset({"records", "head"})
 COLUMNS = ("seq", "run_id", "recorded_at", "user_name", "engine_version", "as_of", "pack_name", "pack_version",
            "pack_digest", "facts_digest", "result_digest", "responses", "rules", "ok", "prev_hash")
 
@@ -128,6 +133,9 @@ class AuditStore:
     @classmethod
     def open(cls, path: Path, *, create: bool = True, timeout: float = BUSY_TIMEOUT) -> AuditStore:
         """Open (creating and migrating if need be) the store at `path`; `create=False` needs it to exist."""
+        if str(path) == ":memory:":
+            raise StoreError.one("audit-store", "an audit store in memory would be gone when the command ends; "
+                                 "name a file, or use --no-audit", Location(str(path)))
         if not create and not path.is_file():
             raise InputError.one("no-audit-store", f"no audit store here; `commitments evaluate` records to "
                                  f"{DEFAULT_PATH} unless --audit-db or ${ENV_VAR} says otherwise",
@@ -172,11 +180,13 @@ class AuditStore:
 
     def _migrate(self) -> None:
         self._db.execute("PRAGMA synchronous = FULL")
-        if self._version() == SCHEMA_VERSION:
+        if self._application_id() == APPLICATION_ID and self._version() == SCHEMA_VERSION:
             return
+        self._refuse_foreign()  # before the first write, the switch to WAL included
         self._wal()
         with self._transaction():
-            version = self._version()  # again, under the write lock: another process may have migrated
+            self._refuse_foreign()  # again, under the write lock: another process may have been first
+            version = self._version()
             if version > SCHEMA_VERSION:
                 raise StoreError.one("audit-store", f"written by a newer commitments (schema {version}; this "
                                      f"one knows up to {SCHEMA_VERSION})", Location(str(self.path)))
@@ -184,9 +194,27 @@ class AuditStore:
                 for statement in step:
                     self._db.execute(statement)
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            self._db.execute(f"PRAGMA application_id = {APPLICATION_ID}")  # a store from before it was set, too
 
     def _version(self) -> int:
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _application_id(self) -> int:
+        return int(self._db.execute("PRAGMA application_id").fetchone()[0])
+
+    def _refuse_foreign(self) -> None:
+        """Only an empty file or a commitments store is ours to write: another application's SQLite file is
+        left exactly as it was. A store from before the application id was set is known by its tables."""
+        application_id = self._application_id()
+        tables = {name for (name,) in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if application_id not in (0, APPLICATION_ID):
+            why = f"its application id is {application_id:#010x}"
+        elif not tables <= OUR_TABLES or (tables and not self._version()):
+            why = f"it holds tables an audit store has not ({', '.join(sorted(tables - OUR_TABLES or tables))})"
+        else:
+            return
+        raise StoreError.one("audit-store", f"another application's SQLite file, left untouched: {why}; "
+                             "name a new file with --audit-db", Location(str(self.path)))
 
     def _wal(self) -> None:
         """WAL lets readers run beside the writer; switching needs a moment alone with the file."""
@@ -226,7 +254,7 @@ class AuditStore:
         if where.recorded_from:
             clauses.append("recorded_at >= ?")
             params.append(where.recorded_from.isoformat())
-        if where.recorded_to:
+        if where.recorded_to and where.recorded_to < dt.date.max:  # the last day of the calendar has no next
             clauses.append("recorded_at < ?")
             params.append((where.recorded_to + dt.timedelta(days=1)).isoformat())
         with self._errors():
@@ -234,16 +262,19 @@ class AuditStore:
                 "SELECT seq, run_id, recorded_at, user_name, as_of, pack_name, pack_version, pack_digest, "
                 "facts_digest, result_digest, responses, rules, ok, hash FROM records "
                 f"WHERE {' AND '.join(clauses)} ORDER BY seq", params).fetchall()
-        found = []
-        for row in rows:
-            responses, rules = tuple(json.loads(row[10])), tuple(json.loads(row[11]))
-            if (where.response and where.response not in responses) or (where.rule and where.rule not in rules):
-                continue
-            found.append(AuditSummary(
+        summaries = (self._summary(row) for row in rows)
+        return [s for s in summaries if (not where.response or where.response in s.responses)
+                and (not where.rule or where.rule in s.rules)]
+
+    def _summary(self, row: tuple[Any, ...]) -> AuditSummary:
+        try:
+            return AuditSummary(
                 seq=row[0], run_id=row[1], recorded_at=row[2], user=row[3], as_of=row[4],
                 pack=PackRef(name=row[5], version=row[6], digest=row[7]), facts_digest=row[8],
-                result_digest=row[9], responses=responses, rules=rules, ok=bool(row[12]), hash=row[13]))
-        return found
+                result_digest=row[9], responses=tuple(json.loads(row[10])), rules=tuple(json.loads(row[11])),
+                ok=bool(row[12]), hash=row[13])
+        except (ValueError, TypeError, RecursionError):  # ValidationError is a ValueError
+            raise self.tampered(row[0]) from None
 
     def get(self, run: str) -> AuditRecord:
         """The record of a run, named by its id or a unique prefix of it."""
@@ -260,6 +291,12 @@ class AuditStore:
                                  f"({', '.join(r[3] for r in rows[:2])}, …); give more of it", Location(str(self.path)))
         return self._record(*rows[0][:3])
 
+    def hash_at(self, seq: int) -> str | None:
+        """The hash that seals record #seq, if there is one (what a checkpoint of #seq pinned)."""
+        with self._errors():
+            row = self._db.execute("SELECT hash FROM records WHERE seq = ?", (seq,)).fetchone()
+        return row[0] if row and isinstance(row[0], str) else None
+
     def records(self) -> Iterator[AuditRecord]:
         """Every record, oldest first."""
         with self._errors():
@@ -267,12 +304,19 @@ class AuditStore:
         for row in rows:
             yield self._record(*row)
 
-    def _record(self, seq: int, body: str, sealed: str) -> AuditRecord:
-        try:
-            return AuditRecord.model_validate({**json.loads(body), "hash": sealed})
-        except (ValueError, ValidationError):
-            raise StoreError.one("audit-damaged", f"record #{seq} cannot be read; run `commitments audit verify`",
-                                 Location(str(self.path))) from None
+    def _record(self, seq: int, body: object, sealed: object) -> AuditRecord:
+        data = parse_body(body)
+        if data is not None and isinstance(sealed, str):
+            try:
+                return AuditRecord.model_validate({**data, "hash": sealed})
+            except (ValidationError, RecursionError):
+                pass
+        raise self.tampered(seq)
+
+    def tampered(self, seq: int) -> EngineError:
+        """A record that cannot be what was sealed: tampering (exit 1), which `verify` will say more of."""
+        return TamperedError.one("audit-tampered", f"record #{seq} cannot be read as it was sealed: run "
+                                 "`commitments audit verify`", Location(str(self.path)))
 
     def verify(self) -> Verification:
         """Walk the chain from the first record; name the first that was edited, deleted, inserted or moved."""
@@ -298,10 +342,12 @@ def _check(row: dict[str, Any], expected: int, prev_hash: str) -> tuple[int, str
     seq = row["seq"]
     if seq != expected:
         return expected, f"missing: the record after #{expected - 1} is #{seq} (deleted, or renumbered)"
-    try:
-        body = json.loads(row["body"])
-        columns = columns_of(body)
-    except (ValueError, KeyError, TypeError, AttributeError):
+    for name in ("body", "prev_hash", "hash"):
+        if not isinstance(row[name], str):
+            return seq, f"its {name} column is not text (edited)"
+    body = parse_body(row["body"])
+    columns = _columns(body)
+    if body is None or columns is None:
         return seq, "its body is not a well-formed record (edited)"
     if chain_hash(row["prev_hash"], row["body"]) != row["hash"]:
         return seq, "its content does not match its hash (edited)"
@@ -314,14 +360,28 @@ def _check(row: dict[str, Any], expected: int, prev_hash: str) -> tuple[int, str
         if row[name] != value:
             return seq, f"its {name} column was edited: it says {row[name]!r}, the sealed record {value!r}"
     try:
-        record = AuditRecord.model_validate({**body, "hash": row["hash"]})
-    except ValidationError:
-        return seq, "its body is not a valid audit record (forged)"
+        forged = _forged(body, row["hash"])
+    except (ValidationError, RecursionError):
+        forged = "its body is not a valid audit record (forged)"
+    return (seq, forged) if forged else None
+
+
+def _columns(body: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The columns a body says it has, or None when it lacks what every record has."""
+    try:
+        return columns_of(body) if body is not None else None
+    except (KeyError, TypeError, AttributeError):
+        return None
+
+
+def _forged(body: dict[str, Any], sealed: str) -> str | None:
+    """Why a sealed body, well-formed and in its place, cannot be a record the engine wrote; or None."""
+    record = AuditRecord.model_validate({**body, "hash": sealed})
     if record.firings != record.result.firings or record.run_id != record.result.run_id \
             or result_digest(body["result"]) != record.result_digest:
-        return seq, "its result disagrees with its own digest or firings (forged)"
+        return "its result disagrees with its own digest or firings (forged)"
     if snapshot_digest(body["facts_snapshot"]) != record.facts_digest:
-        return seq, "its facts snapshot disagrees with its facts digest (forged)"
+        return "its facts snapshot disagrees with its facts digest (forged)"
     return None
 
 

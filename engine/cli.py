@@ -1,12 +1,15 @@
 """The `commitments` command: argument parsing, error printing, exit codes — the only module that prints.
 
 Exit codes: 0 done; 1 a guardrail is violated (`audit verify`: the chain is broken; `audit replay`: the
-result differs); 2 bad input (one `file:line:col: code: message` line per problem, never a traceback);
-3 an internal failure of the engine, or the audit store cannot be used (busy past its timeout, read-only,
-not a database, damaged) — then an evaluation that could not be recorded is not reported either.
+result differs; any `audit` command: a record cannot be read as it was sealed); 2 bad input (one
+`file:line:col: code: message` line per problem, never a traceback); 3 an internal failure of the engine,
+or the audit store cannot be used (busy past its timeout, read-only, not a database, another application's
+file) — then an evaluation that could not be recorded is not reported either.
 
 `evaluate` records every run in the audit store (`engine.audit`) after evaluating and before printing,
-unless `--no-audit`; bad input records nothing, a guardrail violation is recorded like any result.
+unless `--no-audit`; bad input records nothing, a guardrail violation is recorded like any result. Output
+that cannot be written (stdout closed or full) is exit 3, with one line on stderr saying so and, for
+`evaluate`, the run id that was recorded all the same.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import datetime as dt
+import errno
 import gc
 import os
 import sys
@@ -61,6 +65,28 @@ def _chosen(parser: argparse.ArgumentParser, parsed: argparse.Namespace) -> argp
         if isinstance(action, argparse._SubParsersAction) and getattr(parsed, action.dest, None) in action.choices:
             return _chosen(action.choices[getattr(parsed, action.dest)], parsed)
     return parser
+
+
+class OutputLost(Exception):
+    """stdout is closed or full: what the command did stands (`done` says what), but nobody saw its output."""
+
+    def __init__(self, why: str, done: str = "") -> None:
+        super().__init__(why)
+        self.done = done
+
+
+def _deliver(text: str | None = None, done: str = "", end: str = "\n") -> None:
+    """Write (the rest of) the output and make sure it left the process, or raise OutputLost."""
+    try:
+        if sys.stdout is None:  # started with stdout closed: print() would drop everything without a word
+            raise OSError(errno.EBADF, "standard output is closed")
+        if text is not None:
+            print(text, end=end)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        raise OutputLost(error.strerror or str(error), done) from None
 
 
 def _date(text: str) -> dt.date:
@@ -166,7 +192,8 @@ AUDIT_DB_HELP = f"the audit store (default ${audit.ENV_VAR}, else {audit.DEFAULT
 def _audit_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     store = _Parser(add_help=False)
     store.add_argument("--audit-db", type=Path, default=None, help=AUDIT_DB_HELP)
-    audit_cmd = commands.add_parser("audit", help="the recorded evaluations: list, show, verify, replay, export")
+    audit_cmd = commands.add_parser("audit", help="the recorded evaluations: list, show, verify, replay, export, "
+                                    "checkpoint")
     actions = audit_cmd.add_subparsers(dest="action", required=True, parser_class=_Parser)
     listing = actions.add_parser("list", parents=[store], help="the recorded runs, oldest first")
     listing.add_argument("--from", dest="recorded_from", type=_date, help="recorded on or after (UTC date)")
@@ -177,10 +204,19 @@ def _audit_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     for name, text in (("show", "one run's trail: facts → rules → responses, with citations"),
                        ("replay", "re-evaluate a run's recorded pack and facts; identical or how it differs")):
         actions.add_parser(name, parents=[store], help=text).add_argument("run", help="a run id or its unique prefix")
-    actions.add_parser("verify", parents=[store], help="check the hash chain; name the first bad record")
+    verify = actions.add_parser("verify", parents=[store], help="check the hash chain; name the first bad record")
+    verify.add_argument("--checkpoint", type=Path, help="and prove the store still extends this signed checkpoint")
+    verify.add_argument("--public-key", metavar="PUB", help="the key the checkpoint must be signed with (as `audit "
+                        "keygen` printed it, or a file holding it)")
     export = actions.add_parser("export", parents=[store], help="one run's whole record")
     export.add_argument("run", help="a run id or its unique prefix")
     export.add_argument("--format", choices=("json", "markdown"), default="json")
+    point = actions.add_parser("checkpoint", parents=[store], help="sign the store's head, to keep outside it")
+    point.add_argument("--key", type=Path, required=True, help="your private key (from `audit keygen`)")
+    point.add_argument("--out", type=Path, help="write the checkpoint to this new file (default: print it)")
+    point.add_argument("--signer", help="who signs (default: your user name)")
+    actions.add_parser("keygen", help="make a key to sign checkpoints with, kept outside the store").add_argument(
+        "--out", type=Path, required=True, help="the new private key file (readable by you only)")
 
 
 # Each command's parser, in the order `commitments --help` lists them.
@@ -198,10 +234,11 @@ def _inputs(rules: Path, paths: list[Path]) -> tuple[Pack, list[Fact]]:
 def _evaluate(args: argparse.Namespace) -> int:
     pack, facts = _inputs(args.rules, args.paths)
     evaluation = evaluate(pack, facts, args.as_of or dt.date.today())
+    done = "the run was not recorded (--no-audit)"
     if not args.no_audit:
         with audit.AuditStore.open(audit.audit_path(args.audit_db)) as store:
-            store.append(entry_for(evaluation, pack, facts))
-    print(RENDERERS[args.format](evaluation, pack))
+            done = f"the run was recorded as {store.append(entry_for(evaluation, pack, facts)).run_id}"
+    _deliver(RENDERERS[args.format](evaluation, pack), done)
     return EXIT_OK if evaluation.ok else EXIT_GUARDRAIL
 
 
@@ -334,27 +371,80 @@ def _schema(args: argparse.Namespace) -> int:
 def _audit(args: argparse.Namespace) -> int:
     from engine import replay, trail
 
+    if args.action == "keygen":
+        return _keygen(args)
+    if args.action == "verify" and args.public_key and not args.checkpoint:
+        raise InputError.one("usage", "--public-key checks a --checkpoint; give both", Location("--public-key"))
     with audit.AuditStore.open(audit.audit_path(args.audit_db), create=False) as store:
         if args.action == "list":
             where = AuditFilter(recorded_from=args.recorded_from, recorded_to=args.recorded_to,
                                 response=args.response, rule=args.rule)
             found = store.find(where)
-            print(trail.list_json(found) if args.format == "json" else trail.render_list(found, len(store.find())))
+            _deliver(trail.list_json(found) if args.format == "json" else trail.render_list(found, len(store.find())))
             return EXIT_OK
-        if args.action == "verify":
-            verification = store.verify()
-            print(trail.render_verification(verification))
-            return EXIT_OK if verification.ok else EXIT_GUARDRAIL
+        if args.action in ("verify", "checkpoint"):
+            return _verify(args, store)
         record = store.get(args.run)
+        try:
+            pack, facts = replay.restore(record)
+        except ValueError:
+            raise store.tampered(record.seq) from None
     if args.action == "show":
-        print(trail.render_show(record))
+        _deliver(trail.render_show(record, pack))
         return EXIT_OK
     if args.action == "export":
-        print(trail.export_json(record) if args.format == "json" else trail.export_markdown(record), end="")
+        _deliver(trail.export_json(record) if args.format == "json" else trail.export_markdown(record, pack), end="")
         return EXIT_OK
-    replayed = replay.replay(record)
-    print(trail.render_replay(replayed))
+    replayed = replay.replay(record, (pack, facts))
+    _deliver(trail.render_replay(replayed))
     return EXIT_OK if replayed.identical else EXIT_GUARDRAIL
+
+
+def _verify(args: argparse.Namespace, store: audit.AuditStore) -> int:
+    """`audit verify` (against a checkpoint too, if given) and `audit checkpoint`, which signs only a sound chain."""
+    from engine import checkpoint, trail
+    from engine.record import current_user
+
+    given = checkpoint.read(args.checkpoint) if args.action == "verify" and args.checkpoint else None
+    trusted = checkpoint.trusted_key(args.public_key) if given and args.public_key else None
+    key = checkpoint.load_key(args.key) if args.action == "checkpoint" else None
+    verification = store.verify()
+    lines = [trail.render_verification(verification)]
+    ok = verification.ok
+    if given:
+        proof = checkpoint.check(given, verification, store.hash_at, trusted)
+        lines.append(trail.render_checkpoint_check(proof))
+        ok = proof.ok
+    if key and ok:
+        signed = checkpoint.sign(key, verification, args.signer or current_user())
+        if args.out is None:
+            lines = [checkpoint.render(signed).rstrip("\n")]
+        else:
+            _write_new(args.out, checkpoint.render(signed))
+            lines.append(f"wrote {args.out}: checkpoint of {signed.records} records signed by {signed.signer}")
+    _deliver("\n".join(lines))
+    return EXIT_OK if ok else EXIT_GUARDRAIL
+
+
+def _keygen(args: argparse.Namespace) -> int:
+    from engine import checkpoint
+
+    public = checkpoint.keygen(args.out)
+    _deliver(f"wrote {args.out} (your private key: keep it outside the audit store's folder, and private)\n"
+             f"public key: {public}")
+    return EXIT_OK
+
+
+def _write_new(path: Path, text: str) -> None:
+    """A new file, never over an old one (an old checkpoint is evidence)."""
+    try:
+        with path.open("x", encoding="utf-8") as handle:
+            handle.write(text)
+    except FileExistsError:
+        raise InputError.one("file-exists", "a file is already here; checkpoints are kept, not overwritten",
+                             Location(str(path))) from None
+    except OSError as error:
+        raise InputError.one("file-unwritable", error.strerror or str(error), Location(str(path))) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -363,7 +453,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parser(arguments[0] if arguments and arguments[0] in _DECLARE else None).parse_args(arguments)
         commands = {"evaluate": _evaluate, "check": _check, "audit": _audit, "explain": _explain,
                     "whatif": _whatif, "timeline": _timeline, "facts": _facts, "schema": _schema}
-        return commands[args.command](args)
+        code = commands[args.command](args)
+        _deliver()
+        return code
+    except OutputLost as lost:
+        print(f"commitments: could not write the output ({lost}){'; ' + lost.done if lost.done else ''}",
+              file=sys.stderr)
+        if sys.stdout is not None:  # what is still buffered goes nowhere, rather than fail again at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_INTERNAL
     except EngineError as error:
         for line in error.lines():
             print(printable(line), file=sys.stderr)

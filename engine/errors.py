@@ -81,6 +81,12 @@ class StoreError(EngineError):
     exit_code = EXIT_INTERNAL
 
 
+class TamperedError(EngineError):
+    """An audit record no longer reads as it was sealed: exit 1, as `audit verify` exits on a broken chain."""
+
+    exit_code = EXIT_GUARDRAIL
+
+
 class Problems:
     """Collects problems while a stage goes on, then raises them together."""
 

@@ -101,6 +101,18 @@ def canonical(data: Any) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def parse_body(body: object) -> dict[str, Any] | None:
+    """A stored body as data, or None when it is not the JSON object text that is sealed (a blob, bad JSON,
+    nesting past the parser's depth): then it was tampered with, and that is all a reader needs to know."""
+    if not isinstance(body, str):
+        return None
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def chain_hash(prev_hash: str, body: str) -> str:
     return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
 

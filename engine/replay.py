@@ -11,10 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import ValidationError
-
 from engine import __version__
-from engine.errors import StoreError
 from engine.evaluate import evaluate, facts_digest
 from engine.model import (
     AllOf,
@@ -104,14 +101,19 @@ class Replay(Frozen):
     differences: tuple[str, ...] = ()
 
 
-def replay(record: AuditRecord) -> Replay:
-    """Re-evaluate a record's pack and facts snapshot as of its date, and compare the result digests."""
+def restore(record: AuditRecord) -> tuple[Pack, list[Fact]]:
+    """The pack and facts a record was evaluated with. They were rebuilt from the same data when it was
+    sealed, so a snapshot that no longer can be (ValueError) was edited since."""
     try:
         pack = restore_pack(record.pack_snapshot)
-        facts = restore_facts(record.facts_snapshot, pack)
-    except ValidationError as error:
-        raise StoreError.one("audit-damaged", f"record #{record.seq}: its snapshot cannot be rebuilt: "
-                             f"{error.error_count()} problems, first: {error.errors()[0]['msg']}") from None
+        return pack, restore_facts(record.facts_snapshot, pack)
+    except RecursionError:
+        raise ValueError(f"record #{record.seq}: its snapshot is nested too deep to rebuild") from None
+
+
+def replay(record: AuditRecord, restored: tuple[Pack, list[Fact]] | None = None) -> Replay:
+    """Re-evaluate a record's pack and facts snapshot as of its date, and compare the result digests."""
+    pack, facts = restored or restore(record)
     replayed = evaluate(pack, facts, record.as_of, run_id=record.run_id)
     digest_now = result_digest(replayed)
     differences: list[str] = []

@@ -8,12 +8,15 @@ here reads the store or evaluates: the trail is rebuilt from what was recorded, 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.model import Pack
 from engine.record import AuditRecord, AuditSummary, Verification
 from engine.render import printable, render_markdown, render_text, view
-from engine.replay import Replay, restore_pack
+from engine.replay import Replay
+
+if TYPE_CHECKING:  # cryptography is loaded only by the commands that sign or check a checkpoint
+    from engine.checkpoint import CheckpointCheck
 
 
 def render_list(summaries: list[AuditSummary], total: int) -> str:
@@ -38,6 +41,15 @@ def render_verification(result: Verification) -> str:
     if result.ok:
         return f"ok: {result.records} records, chain intact (head {result.head})"
     return printable(f"TAMPERED: record #{result.bad_seq}: {result.problem} ({result.records} records in the store)")
+
+
+def render_checkpoint_check(result: CheckpointCheck) -> str:
+    point = result.checkpoint
+    signed = f"the checkpoint signed by {point.signer} at {point.signed_at} (#{point.records}, head {point.head[:12]}…)"
+    if not result.ok:
+        return printable(f"TAMPERED: {signed}: {result.problem}")
+    key = "your key" if result.trusted else "its own key only: give --public-key to check that it is yours"
+    return printable(f"ok: the store extends {signed}; signature valid ({key})")
 
 
 def render_replay(result: Replay) -> str:
@@ -78,8 +90,7 @@ def _firings(record: AuditRecord, pack: Pack, branch: str) -> list[tuple[str, st
     return out
 
 
-def render_show(record: AuditRecord) -> str:
-    pack = restore_pack(record.pack_snapshot)
+def render_show(record: AuditRecord, pack: Pack) -> str:
     seal = "content intact" if record.intact() else "CONTENT DOES NOT MATCH ITS HASH: run `commitments audit verify`"
     counting = len(record.result.counted)
     lines = [f"Audit record #{record.seq} · run {record.run_id}",
@@ -112,8 +123,7 @@ def _cell(value: object) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ")
 
 
-def export_markdown(record: AuditRecord) -> str:
-    pack = restore_pack(record.pack_snapshot)
+def export_markdown(record: AuditRecord, pack: Pack) -> str:
     lines = [f"# Audit record #{record.seq}: run `{record.run_id}`", "",
              "| | |", "|---|---|",
              f"| Recorded | {record.recorded_at} by {_cell(record.user)} |",

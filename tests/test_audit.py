@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from conftest import AFTER_SCENARIOS, BASELINE, RULES, SCENARIOS, STRINGS_FREE, scenario_facts
 
-from engine.audit import DEFAULT_PATH, ENV_VAR, SCHEMA_VERSION, AuditStore
+from engine.audit import APPLICATION_ID, DEFAULT_PATH, ENV_VAR, SCHEMA_VERSION, AuditStore
 from engine.cli import main
 from engine.errors import InputError, StoreError
 from engine.evaluate import evaluate
@@ -212,6 +212,71 @@ def test_an_edit_resealed_with_its_own_hash_is_still_detected(seq: int, old: str
     db.execute("UPDATE records SET body = ?, hash = ? WHERE seq = ?", (forged, chain_hash(prev, forged), seq))
     ok, bad, problem = verdict(store_copy)
     assert not ok and bad == seq and why in problem, problem
+
+
+# A body no reader can take as a record: bytes instead of text, text that is not JSON, JSON nested past any
+# parser's depth (once with its hash left, once re-sealed so that only reading it can tell).
+DEEP = "[" * 100_000 + "]" * 100_000
+UNREADABLE_BODIES: dict[str, Callable[[str], object]] = {
+    "a blob of its own bytes": lambda body: body.encode(),
+    "a blob of garbage": lambda body: b"\x00\xff" * 50,
+    "invalid JSON": lambda body: body[:-1],
+    "JSON nested 100k deep": lambda body: DEEP,
+    "JSON nested 100k deep, re-sealed": lambda body: DEEP,
+}
+
+
+def _unreadable(store_copy: Path, raw: Callable[[Path], sqlite3.Connection], damage: str) -> str:
+    """Record #2's body replaced; gives record #2's run id."""
+    db = raw(store_copy)
+    run_id, prev, body = db.execute("SELECT run_id, prev_hash, body FROM records WHERE seq = 2").fetchone()
+    forged = UNREADABLE_BODIES[damage](body)
+    db.execute("UPDATE records SET body = ? WHERE seq = 2", (forged,))
+    if damage.endswith("re-sealed"):
+        db.execute("UPDATE records SET hash = ? WHERE seq = 2", (chain_hash(prev, str(forged)),))
+    return str(run_id)
+
+
+@pytest.mark.parametrize("damage", sorted(UNREADABLE_BODIES))
+def test_an_unreadable_body_is_tampering_for_every_command(damage: str, store_copy: Path,
+                                                          raw: Callable[[Path], sqlite3.Connection],
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    run_id = _unreadable(store_copy, raw, damage)
+    code, out, err = run(capsys, "audit", "verify", "--audit-db", str(store_copy))
+    assert code == 1 and out.startswith("TAMPERED: record #2: ") and err == "", (out, err)
+    for command in (["show", run_id], ["replay", run_id], ["export", run_id], ["export", run_id, "--format", "markdown"]):
+        code, out, err = run(capsys, "audit", *command, "--audit-db", str(store_copy))
+        assert (code, out) == (1, ""), (command, code, err)
+        assert err.splitlines() == [f"{store_copy}: audit-tampered: record #2 cannot be read as it was sealed: "
+                                    "run `commitments audit verify`"], command
+    code, out, _ = run(capsys, "audit", "list", "--audit-db", str(store_copy))
+    assert code == 0 and out.splitlines()[-1] == "5 records"  # the indexed columns still list it
+
+
+@pytest.mark.parametrize("column", ["responses = 'not JSON'", "rules = '7'", "as_of = 'yesterday'"])
+def test_an_unreadable_column_is_tampering_for_list(column: str, store_copy: Path,
+                                                    raw: Callable[[Path], sqlite3.Connection],
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    raw(store_copy).execute(f"UPDATE records SET {column} WHERE seq = 3")
+    code, out, err = run(capsys, "audit", "list", "--audit-db", str(store_copy))
+    assert (code, out) == (1, "") and err.startswith(f"{store_copy}: audit-tampered: record #3 cannot be read")
+
+
+@pytest.mark.parametrize("snapshot", [{"name": "no such pack"}, json.loads("[" * 900 + "]" * 900)])
+def test_a_resealed_snapshot_that_cannot_be_rebuilt_is_tampering(snapshot: object, store_copy: Path,
+                                                                 raw: Callable[[Path], sqlite3.Connection],
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """The last record, re-sealed with its head: the chain holds, but its pack snapshot is not a pack."""
+    db = raw(store_copy)
+    run_id, prev, body = db.execute("SELECT run_id, prev_hash, body FROM records WHERE seq = 5").fetchone()
+    forged = canonical({**json.loads(body), "pack_snapshot": {"rules": snapshot}})
+    db.execute("UPDATE records SET body = ?, hash = ? WHERE seq = 5", (forged, chain_hash(prev, forged)))
+    db.execute("UPDATE head SET hash = ?", (chain_hash(prev, forged),))
+    for command in ("show", "replay", "export"):
+        code, out, err = run(capsys, "audit", command, run_id, "--format", "markdown", "--audit-db", str(store_copy)) \
+            if command == "export" else run(capsys, "audit", command, run_id, "--audit-db", str(store_copy))
+        assert (code, out) == (1, "") and err.splitlines() == [
+            f"{store_copy}: audit-tampered: record #5 cannot be read as it was sealed: run `commitments audit verify`"]
 
 
 def test_a_consistent_forgery_breaks_the_link_to_the_next_record(store_copy: Path,
@@ -460,12 +525,13 @@ def test_an_unusable_store_is_one_line_exit_3_and_nothing_reported(damage: str, 
     assert len(err.splitlines()) == 1 and err.startswith(f"{db}: audit-store: ") and "Traceback" not in err
 
 
-def test_a_store_without_schema_is_migrated(tmp_path: Path, pack: Pack, baseline: list[Fact]) -> None:
+def test_an_empty_file_becomes_a_store(tmp_path: Path, pack: Pack, baseline: list[Fact]) -> None:
     db = tmp_path / "audit.sqlite"
-    sqlite3.connect(db).execute("CREATE TABLE unrelated (x)").connection.close()  # a SQLite file at version 0
+    db.touch()  # an empty file is a SQLite database with nothing in it yet
     record(db, pack, baseline)
     connection = sqlite3.connect(db)
     assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert connection.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
     assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     connection.close()
     assert verdict(db)[0]
@@ -571,3 +637,11 @@ def test_run_ids_and_missing_stores_are_clear_input_errors(tmp_path: Path, pack:
     assert code == 2 and "unknown-run" in err
     code, _, err = run(capsys, "audit", "list", "--audit-db", str(tmp_path / "none.sqlite"))
     assert code == 2 and "no-audit-store" in err and not (tmp_path / "none.sqlite").exists()
+
+
+@pytest.mark.parametrize("bound", ["--from", "--to"])
+def test_list_takes_the_last_day_of_the_calendar(bound: str, five_records: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "audit", "list", bound, "9999-12-31", "--format", "json", "--audit-db", str(five_records))
+    assert code == 0 and err == ""
+    assert [item["seq"] for item in json.loads(out)] == ([] if bound == "--from" else [1, 2, 3, 4, 5])

@@ -5,13 +5,16 @@ and verifiable."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from conftest import BASELINE, RULES
 
-from engine.audit import AuditStore
+from engine.audit import APPLICATION_ID, AuditStore
 from engine.cli import main
 from engine.errors import StoreError
 from engine.evaluate import evaluate
@@ -90,3 +93,94 @@ def test_a_damaged_file_is_one_clear_error(tmp_path: Path, pack: Pack, baseline:
     assert code in (1, 3), (code, out, err)
     assert "Traceback" not in out + err
     assert (code == 1 and "TAMPERED" in out) or (code == 3 and len(err.splitlines()) == 1 and "damaged" in err)
+
+
+def test_a_store_in_memory_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """It would exit 0 having kept nothing: the run would be unrecorded without anyone knowing."""
+    monkeypatch.chdir(tmp_path)
+    expected = [":memory:: audit-store: an audit store in memory would be gone when the command ends; name a file, "
+                "or use --no-audit"]
+    for argv in (["evaluate", str(BASELINE), "--rules", str(RULES), "--audit-db", ":memory:"],
+                 ["audit", "list", "--audit-db", ":memory:"]):
+        assert main(argv) == 3, argv
+        out, err = capsys.readouterr()
+        assert out == "" and err.splitlines() == expected
+    monkeypatch.setenv("COMMITMENTS_AUDIT_DB", ":memory:")
+    assert main(["evaluate", str(BASELINE), "--rules", str(RULES)]) == 3
+    assert capsys.readouterr().err.splitlines() == expected
+    assert list(tmp_path.iterdir()) == []
+
+
+FOREIGN = {  # SQLite files of other applications, as statements that make them
+    "a table of its own": ["CREATE TABLE notes (body TEXT)", "INSERT INTO notes VALUES ('mine')"],
+    "another application id": ["PRAGMA application_id = 252006673"],  # Fossil's, with no table yet
+    "our table names among others": ["CREATE TABLE records (x)", "CREATE TABLE settings (y)"],
+    "our table names, never a store": ["CREATE TABLE records (x)", "CREATE TABLE head (y)"],
+}
+
+
+@pytest.mark.parametrize("kind", sorted(FOREIGN))
+def test_another_applications_database_is_refused_and_left_byte_for_byte(kind: str, tmp_path: Path,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "their.sqlite"
+    connection = sqlite3.connect(db, isolation_level=None)
+    for statement in FOREIGN[kind]:
+        connection.execute(statement)
+    connection.close()
+    before = db.read_bytes()
+    for argv in (["evaluate", str(BASELINE), "--rules", str(RULES)], ["audit", "verify"], ["audit", "list"]):
+        assert main([*argv, "--audit-db", str(db)]) == 3, argv
+        out, err = capsys.readouterr()
+        assert out == "" and len(err.splitlines()) == 1
+        assert err.startswith(f"{db}: audit-store: another application's SQLite file, left untouched: "), err
+    assert db.read_bytes() == before and sorted(tmp_path.iterdir()) == [db]  # no table, no WAL, no journal left
+
+
+def test_a_store_from_before_the_application_id_still_opens(tmp_path: Path, pack: Pack, baseline: list[Fact]) -> None:
+    db = filled(tmp_path, pack, baseline, runs=2)
+    connection = sqlite3.connect(db, isolation_level=None)
+    connection.execute("PRAGMA application_id = 0")  # as every store was written until the id was set
+    connection.close()
+    with AuditStore.open(db) as store:
+        store.append(entry_for(evaluate(pack, baseline, DAY), pack, baseline))
+    intact(db, 3)
+    connection = sqlite3.connect(db)
+    assert connection.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    connection.close()
+
+
+LOST = re.compile(r"commitments: could not write the output \((?P<why>[^)]+)\); the run was recorded as (?P<run>\w+)")
+
+
+@pytest.mark.parametrize("stdout", ["closed", "/dev/full"])
+def test_output_that_cannot_be_written_says_which_run_was_recorded(stdout: str, tmp_path: Path) -> None:
+    """The run is recorded before its output is written; when the output is lost, stderr says so and names
+    the run (exit 3), so that the recommendation can still be read with `audit show`."""
+    db = tmp_path / "audit.sqlite"
+    command = [sys.executable, "-m", "engine", "evaluate", str(BASELINE), "--rules", str(RULES), "--as-of",
+               "2021-02-12", "--audit-db", str(db)]
+    if stdout == "closed":
+        done = subprocess.run(["sh", "-c", 'exec "$@" >&-', "sh", *command], stderr=subprocess.PIPE, text=True,
+                              timeout=120)
+    else:
+        with open("/dev/full", "w") as full:
+            done = subprocess.run(command, stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert done.returncode == 3, done.stderr
+    (line,) = done.stderr.splitlines()
+    lost = LOST.fullmatch(line)
+    assert lost, line
+    assert lost["why"] == ("standard output is closed" if stdout == "closed" else "No space left on device")
+    with AuditStore.open(db, create=False) as store:
+        assert [s.run_id for s in store.find()] == [lost["run"]]
+    intact(db, 1)
+
+
+def test_an_audit_view_that_cannot_be_written_is_exit_3(tmp_path: Path, pack: Pack, baseline: list[Fact]) -> None:
+    db = filled(tmp_path, pack, baseline, runs=1)
+    for action in ("list", "verify"):
+        with open("/dev/full", "w") as full:
+            done = subprocess.run([sys.executable, "-m", "engine", "audit", action, "--audit-db", str(db)],
+                                  stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+        assert done.returncode == 3 and done.stderr == "commitments: could not write the output (No space left on " \
+                                                       "device)\n", done.stderr
