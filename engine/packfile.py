@@ -58,6 +58,9 @@ PACK_KEYS = {"pack", "sources", "evidence", "vocabulary", "patterns", "guardrail
 RULE_FILE_KEYS = {"rules", "responses"}
 RULE_KEYS = {"id", "title", "cites", "when", "then", "else", "priority"}
 HEAD_KEYS = {"name", "version", "title"}
+PATTERN_KEYS = {"fact", "subject", "where", "as"}
+MATCH_KEYS = {"match", "as"}
+CONDITION_KEYS = ("all", "any", "not", "none", "match", "fact")
 RESERVED_FIELDS = ("id", "kind", "subject", "sid", "observed", "source")
 GRAMMARS = {NAME: "lower_snake_case", ID: "letters, digits and . _ : - (at most 128)"}
 # Values of a join that can be compared: a ref to a date is never a number.
@@ -145,17 +148,15 @@ class _Builder:
         return data
 
     def kind(self, name: str, raw: Any, path: Path_) -> None:
-        self.name(name, path, "kind names")
+        """Register the kind; a misnamed kind, subject or field is left out, so that no later message
+        quotes it unescaped."""
+        named = self.name(name, path, "kind names")
         spec = as_model(self.problems, self.doc, path, KindSpec, raw, f"kind {name!r}", strict=True)
         if spec is None:
             return
-        for i, subject in enumerate(spec.subjects):
-            self.name(subject, (*path, "subjects", i), "subjects")
+        subjects = tuple(s for i, s in enumerate(spec.subjects) if self.name(s, (*path, "subjects", i), "subjects"))
+        fields = {f: fs for f, fs in spec.fields.items() if self.field_name(f, (*path, "fields", f))}
         for field, fspec in spec.fields.items():
-            if field in RESERVED_FIELDS:
-                self.bad((*path, "fields", field), "bad-name", f"{field!r} cannot be a field name")
-            else:
-                self.name(field, (*path, "fields", field), "field names")
             if fspec.type == "enum" and not fspec.values:
                 self.bad((*path, "fields", field), "schema", "an enum field needs 'values'")
         if len(spec.fields) + ENGINE_PROPERTIES > MAX_FACT_PROPERTIES:
@@ -163,18 +164,25 @@ class _Builder:
                      f"{MAX_FACT_PROPERTIES - ENGINE_PROPERTIES} per fact")
         if not spec.subjects:
             self.bad(path, "schema", "a kind needs at least one subject")
-        self.vocabulary[name] = spec
+        if named and subjects:
+            self.vocabulary[name] = spec.model_copy(update={"subjects": subjects, "fields": fields})
+
+    def field_name(self, field: str, path: Path_) -> bool:
+        if field in RESERVED_FIELDS:
+            self.bad(path, "bad-name", f"{field!r} cannot be a field name")
+            return False
+        return self.name(field, path, "field names")
 
     # --- conditions -------------------------------------------------------------------------------------
 
     def pattern(self, raw: Any, path: Path_, aliases: Aliases) -> Pattern | None:
         data = self.mapping(raw, path, "a pattern")
         if "match" in data:
-            self.keys(data, path, {"match", "as"}, "a named-pattern match")
+            self.keys(data, path, MATCH_KEYS, "a named-pattern match")
             if not self.known(data["match"], self.patterns, (*path, "match"), "unknown-pattern", "pattern"):
                 return None
-            return self.alias(self.patterns[data["match"]], data.get("as"), path, aliases)
-        self.keys(data, path, {"fact", "subject", "where", "as"}, "a pattern")
+            return self.alias(self.patterns[data["match"]], data, path, aliases)
+        self.keys(data, path, PATTERN_KEYS, "a pattern")
         kind_name = data.get("fact")
         kind = self.vocabulary.get(kind_name) if isinstance(kind_name, str) else None
         if kind is None:
@@ -191,10 +199,11 @@ class _Builder:
         if any(t is None for t in tests):
             return None
         pattern = Pattern(kind=kind_name, subject=subject, tests=tuple(t for t in tests if t is not None))
-        return self.alias(pattern, data.get("as"), path, aliases)
+        return self.alias(pattern, data, path, aliases)
 
-    def alias(self, pattern: Pattern, alias: Any, path: Path_, aliases: Aliases) -> Pattern:
-        if alias is None or not self.name(alias, (*path, "as"), "aliases"):
+    def alias(self, pattern: Pattern, data: dict[str, Any], path: Path_, aliases: Aliases) -> Pattern:
+        alias = data.get("as")
+        if "as" not in data or not self.name(alias, (*path, "as"), "aliases"):
             return pattern
         if alias in aliases:
             self.bad((*path, "as"), "duplicate-alias", f"alias {alias!r} is already used in this rule")
@@ -277,7 +286,7 @@ class _Builder:
             pattern = self.pattern(inner, (*path, key), aliases)
             return None if pattern is None else NoneOf(none=pattern)
         self.bad((*path, key), "bad-condition", f"unknown condition {key!r}"
-                 + suggest(key, ["all", "any", "not", "none", "match", "fact"]))
+                 + suggest(key, CONDITION_KEYS))
         return None
 
     # --- rules and responses ----------------------------------------------------------------------------
@@ -333,7 +342,8 @@ class _Builder:
             spec: FieldSpec | None = kind.fields.get(field)
             why = f"no field {field!r}" if spec is None else check_value(spec, value)
             if why:
-                self.bad((*path, field), "bad-value", f"{kind_name}.{field}: {why}")
+                self.bad((*path, field), "bad-value", f"{kind_name}: {why}" if spec is None
+                         else f"{kind_name}.{field}: {why}")
                 ok = False
         missing = [f for f, s in kind.fields.items() if not s.optional and f not in data]
         if missing:
