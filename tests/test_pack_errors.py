@@ -21,6 +21,7 @@ from typing import Any, get_args
 
 import pytest
 import yaml
+from test_bad_inputs import AS_OF, EXPECTED, LINE, MORE, prepare
 
 from engine.cli import main
 from engine.guardrails import READS
@@ -36,11 +37,11 @@ from engine.packfile import (
     RULE_FILE_KEYS,
     RULE_KEYS,
 )
-from test_bad_inputs import AS_OF, EXPECTED, LINE, MORE, prepare
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = ROOT / "tests" / "packs" / "every_key"
-WRONG: dict[str, Any] = {"list": ["x"], "mapping": {"a": 1}, "string": "x", "number": 7, "null": None}
+# "1" and 1: what a lax reading would take for a number or a boolean.
+WRONG: dict[str, Any] = {"list": ["x"], "mapping": {"a": 1}, "string": "1", "number": 1, "null": None}
 KEY = "<key>"  # in an identifier's place: the mapping key itself is the identifier
 ANY = "*"
 IDENTIFIERS = {
@@ -129,6 +130,65 @@ def identifier_cases() -> list[Any]:
     return cases
 
 
+def targeted(name: str, file: str, path: Path_, value: Any, code: str, has: str) -> Any:
+    return pytest.param(file, path, value, code, has, id=name)
+
+
+JOIN = ("rules", 0, "when", "all", 1, "where", "temp")
+TARGETED = [
+    targeted("ref-to-unknown-field", "rules.yaml", (*JOIN, "lte", "ref"), "here.warmth", "bad-ref",
+             "here is a weather, which has no field 'warmth'"),
+    targeted("ref-to-unknown-alias", "rules.yaml", (*JOIN, "lte", "ref"), "there.temp", "bad-ref",
+             "must name an earlier alias"),
+    targeted("ref-of-another-type", "rules.yaml", (*JOIN, "lte", "ref"), "here.sky", "bad-ref",
+             "weather.temp is number but weather.sky is enum"),
+    targeted("ref-in-in", "rules.yaml", JOIN, {"in": {"ref": "here.temp"}}, "bad-ref", "'in' takes a list"),
+    targeted("ref-a-list", "rules.yaml", (*JOIN, "lte", "ref"), ["here", "temp"], "bad-ref", "earlier alias"),
+    targeted("guardrail-unknown-pattern", "pack.yaml", ("guardrails", 2, "pattern"), "rainy_day",
+             "unknown-pattern", "no pattern 'rainy_day'"),
+    targeted("guardrail-unknown-kind", "pack.yaml", ("guardrails", 1, "kind"), "moods", "unknown-kind",
+             "did you mean 'mood'?"),
+    targeted("guardrail-unknown-kinds", "pack.yaml", ("guardrails", 3, "kinds", 0), "events", "unknown-kind",
+             "no kind 'events'"),
+    targeted("guardrail-unknown-response", "pack.yaml", ("guardrails", 0, "responses", 1), "stay_out",
+             "unknown-response", "no response 'stay_out'"),
+    targeted("guardrail-unknown-except", "pack.yaml", ("guardrails", 3, "except_", 0), "umbrella.take",
+             "unknown-response", "no response 'umbrella.take'"),
+    targeted("guardrail-unknown-category", "pack.yaml", ("guardrails", 2, "categories", 0), "offers",
+             "bad-value", "no category 'offers'"),
+    targeted("guardrail-prefix-of-nothing", "pack.yaml", ("guardrails", 3, "prefix"), "umbrela.",
+             "unknown-response", "no response id starts with 'umbrela.'"),
+    targeted("guardrail-exclusive-alone", "pack.yaml", ("guardrails", 0, "responses"), ["picnic"], "bad-value",
+             "at least two responses"),
+    targeted("guardrail-only-with-stated-kind", "pack.yaml", ("guardrails", 1, "kind"), "weather", "bad-value",
+             "only_with reads a derived kind"),
+    targeted("guardrail-only-with-impossible-value", "pack.yaml", ("guardrails", 1, "values", 0), "great",
+             "bad-value", "mood.value: expected one of good, bad"),
+    targeted("guardrail-without-what-it-reads", "pack.yaml", ("guardrails", 2),
+             {"id": "offers_need_sun", "rule": "requires_fact", "text": "t", "categories": ["offer"]},
+             "missing-field", "a requires_fact guardrail needs 'pattern'"),
+    targeted("guardrail-with-what-it-does-not-read", "pack.yaml", ("guardrails", 0),
+             {"id": "not_both", "rule": "exclusive", "text": "t", "responses": ["picnic", "stay_in"], "kind": "mood"},
+             "unknown-key", "exclusive guardrail does not read 'kind'"),
+    targeted("guardrail-duplicate-id", "pack.yaml", ("guardrails", 1, "id"), "not_both", "duplicate-id",
+             "guardrail 'not_both' is already defined at"),
+    targeted("guardrail-engine-id", "pack.yaml", ("guardrails", 1, "id"), "single_derived_state", "duplicate-id",
+             "the engine's own guardrail"),
+    targeted("response-with-an-id-key", "rules.yaml", ("responses", "stay_in"),
+             {"id": "stay_out", "category": "consequence", "text": "Stay in."}, "unknown-key", "its key"),
+    targeted("derive-about-another-subject", "rules.yaml", ("rules", 0, "then", 0, "derive", "subject"), "town",
+             "bad-subject", "mood is about one of city; found the string 'town'"),
+    targeted("pack-header-unknown-key", "pack.yaml", ("pack",), {"name": "n", "version": "1", "author": "a"},
+             "unknown-key", "unknown key 'author' in 'pack'"),
+    targeted("numeral-for-a-paragraph", "rules.yaml", ("rules", 0, "cites", 0, "para"), "1", "schema",
+             "valid integer"),
+    targeted("yes-for-a-boolean", "pack.yaml", ("vocabulary", "weather", "fields", "days", "optional"), "yes",
+             "schema", "valid boolean"),
+    targeted("one-for-a-boolean", "pack.yaml", ("vocabulary", "weather", "state"), 1, "schema", "valid boolean"),
+    targeted("text-for-a-date", "pack.yaml", ("sources", "s", "date"), "2021-02-12", "schema", "valid date"),
+]
+
+
 # --- running a broken pack -------------------------------------------------------------------------------
 
 def write_pack(folder: Path, file: str, path: Path_, value: Any, rename: bool = False) -> Path:
@@ -161,7 +221,7 @@ def run(command: str, rules: Path, tmp: Path) -> tuple[int, str, str]:
 
 
 def refusal(command: str, rules: Path, tmp: Path, named: Path, lines: set[int] | None,
-            code_wanted: str | None = None) -> list[str]:
+            code_wanted: str | None = None, has: str = "") -> list[str]:
     """Everything wrong with how `command` refused the pack; empty when it refused it as it should."""
     code, out, err = run(command, rules, tmp)
     wrong = [] if code == 2 else [f"exit {code}, not 2"]
@@ -171,9 +231,9 @@ def refusal(command: str, rules: Path, tmp: Path, named: Path, lines: set[int] |
               if not (LINE.match(line) or MORE.match(line))]
     found = [m for line in err.splitlines() if (m := LINE.match(line)) and m["file"] == str(named)
              and (lines is None or (m["line"] and int(m["line"]) in lines))
-             and (code_wanted is None or m["code"] == code_wanted)]
+             and (code_wanted is None or m["code"] == code_wanted) and has in m["message"]]
     if not found:
-        wrong.append(f"no {code_wanted or 'problem'} at {named}:{sorted(lines or [])}")
+        wrong.append(f"no {code_wanted or 'problem'} {has!r} at {named}:{sorted(lines or [])}")
     if (tmp / "audit.sqlite").exists():
         wrong.append("an audit store was written")
     return [f"{command}: {w}" for w in wrong] + ([f"stderr:\n{err[:3000]}"] if wrong else [])
@@ -218,6 +278,15 @@ def test_identifier_with_trailing_newline_is_refused(file: str, path: Path_, val
     line = load_yaml(named).locations[(*path[:-1], value) if rename else path].line
     wrong = [w for command in ("check", "evaluate")
              for w in refusal(command, named.parent, tmp_path / command, named, {line}, "bad-name")]
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize(("file", "path", "value", "code", "has"), TARGETED)
+def test_targeted_mistake_is_refused(file: str, path: Path_, value: Any, code: str, has: str, tmp_path: Path) -> None:
+    named = write_pack(tmp_path / "rules", file, path, value)
+    lines = around(named, path)
+    wrong = [w for command in ("check", "evaluate")
+             for w in refusal(command, named.parent, tmp_path / command, named, lines, code, has)]
     assert not wrong, "\n".join(wrong)
 
 
