@@ -205,6 +205,7 @@ class _Builder:
         alias = data.get("as")
         if "as" not in data or not self.name(alias, (*path, "as"), "aliases"):
             return pattern
+        assert isinstance(alias, str)  # for mypy: `name` checked it
         if alias in aliases:
             self.bad((*path, "as"), "duplicate-alias", f"alias {alias!r} is already used in this rule")
         aliases[alias] = pattern.kind
