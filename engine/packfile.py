@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, get_args
+from typing import Any, TypeGuard, get_args
 
 from engine.errors import Problems
 from engine.guardrails import READS, SINGLE_STATE
@@ -99,7 +99,7 @@ class _Builder:
         self.bad((*path, key), "schema", f"{key} is a string; found {type_name(value)}")
         return default
 
-    def name(self, value: Any, path: Path_, what: str, grammar: re.Pattern[str] = NAME) -> bool:
+    def name(self, value: Any, path: Path_, what: str, grammar: re.Pattern[str] = NAME) -> TypeGuard[str]:
         """Whether `value` is an identifier of `grammar`; says why not at `path` when it is not."""
         if identifier(value, grammar):
             return True
@@ -205,7 +205,6 @@ class _Builder:
         alias = data.get("as")
         if "as" not in data or not self.name(alias, (*path, "as"), "aliases"):
             return pattern
-        assert isinstance(alias, str)  # for mypy: `name` checked it
         if alias in aliases:
             self.bad((*path, "as"), "duplicate-alias", f"alias {alias!r} is already used in this rule")
         aliases[alias] = pattern.kind
