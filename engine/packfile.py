@@ -376,6 +376,8 @@ class _Builder:
                     origin=str(self.doc.where(path)))
 
     def priority(self, value: Any, path: Path_) -> int:
+        """A whole number. SPEC §4 lists it, so it stays in the language, though it orders nothing today:
+        every rule that holds contributes, and the guardrails keep exclusive responses apart."""
         if isinstance(value, int) and not isinstance(value, bool):
             return value
         self.bad((*path, "priority"), "bad-value", f"priority is a whole number; found {type_name(value)}")
@@ -414,8 +416,8 @@ class _Builder:
         return tuple(kept)
 
     def guardrail_reads(self, guard: Guardrail, path: Path_) -> bool:
-        """Whether the guardrail gives what its rule reads, and every response, kind, pattern and category
-        it names exists: a misspelt name would make it hold vacuously, and `check` call it proved."""
+        """Whether the guardrail gives what its rule reads and nothing else, naming only things that exist:
+        a misspelt name would make it hold vacuously, and `check` call it proved."""
         before = len(self.problems.items)
         required, optional = READS[guard.rule]
         for key in sorted(guard.model_fields_set - {"id", "rule", "text"} - required - optional):
@@ -423,12 +425,21 @@ class _Builder:
                      f"{', '.join(sorted(required | optional))}")
         for key in sorted(k for k in required if not getattr(guard, k)):
             self.bad(path, "missing-field", f"a {guard.rule} guardrail needs {key!r}")
+        if guard.rule == "exclusive" and len(guard.responses) == 1:
+            self.bad((*path, "responses"), "bad-value", "an exclusive guardrail names at least two responses")
+        self.guardrail_names(guard, path)
+        if guard.rule == "only_with" and len(self.problems.items) == before:
+            self.derived_values(guard, path)
+        return len(self.problems.items) == before
+
+    def guardrail_names(self, guard: Guardrail, path: Path_) -> None:
         for key in ("responses", "except_"):
             for j, rid in enumerate(getattr(guard, key)):
                 self.known(rid, self.responses, (*path, key, j), "unknown-response", "response")
-        for j, kind in enumerate((guard.kind,) if guard.kind else guard.kinds):
-            self.known(kind, self.vocabulary, (*path, "kind") if guard.kind else (*path, "kinds", j),
-                       "unknown-kind", "kind")
+        if guard.kind is not None:
+            self.known(guard.kind, self.vocabulary, (*path, "kind"), "unknown-kind", "kind")
+        for j, kind in enumerate(guard.kinds):
+            self.known(kind, self.vocabulary, (*path, "kinds", j), "unknown-kind", "kind")
         for j, category in enumerate(guard.categories):
             self.known(category, dict.fromkeys(get_args(Category)), (*path, "categories", j), "bad-value",
                        "category")
@@ -436,11 +447,6 @@ class _Builder:
             self.known(guard.pattern, self.patterns, (*path, "pattern"), "unknown-pattern", "pattern")
         if guard.prefix and not any(rid.startswith(guard.prefix) for rid in self.responses):
             self.bad((*path, "prefix"), "unknown-response", f"no response id starts with {guard.prefix!r}")
-        if guard.rule == "exclusive" and len(guard.responses) == 1:
-            self.bad((*path, "responses"), "bad-value", "an exclusive guardrail names at least two responses")
-        if guard.rule == "only_with" and len(self.problems.items) == before:
-            self.derived_values(guard, path)
-        return len(self.problems.items) == before
 
     def derived_values(self, guard: Guardrail, path: Path_) -> None:
         """only_with reads the value of a derived kind: its values must be ones the kind can take."""
