@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,7 +52,9 @@ IDENTIFIERS = {
 }
 
 
+@functools.cache
 def documents() -> dict[str, Any]:
+    """The base pack's files as data (never changed: `replaced` copies what it changes)."""
     return {path.name: yaml.safe_load(path.read_text(encoding="utf-8")) for path in sorted(BASE.glob("*.yaml"))}
 
 
