@@ -1,13 +1,14 @@
 """A pack broken at any one place is refused as bad input by `check` and by `evaluate`: exit 2, never 3.
 
 The cases are generated from `tests/packs/every_key/`, a valid pack that uses every key of the language
-(`test_base_pack_uses_every_key` holds it to the pack models and the loader's key sets, so a new field
-is covered as soon as the base pack uses it). Each node in turn is replaced by a list, a mapping, a
-string, a number and null — those of another type than its own — and each identifier by itself with a
-trailing newline. A broken pack must give exit 2; on stderr only `file:line:col: code: message` lines,
-one of them at the broken node (or a key enclosing it, or inside it); nothing on stdout; no traceback;
-nothing in the audit store. The rules/ cases of the hostile corpus (tests/bad_inputs/), which
-test_bad_inputs.py runs through `evaluate`, run through `check` here.
+(`test_base_pack_uses_every_key` holds it to the pack models and the loader's key sets, so a new field is
+covered as soon as the base pack uses it). Each node in turn is replaced by a list, a mapping, a string,
+a number and null — those of another type than its own; the whole document too — and each identifier by
+itself with a trailing newline. A broken pack must give exit 2; on stderr only `file:line:col: code:
+message` lines, one of them at the broken node (or a key enclosing it, or inside it); nothing on stdout;
+no traceback; nothing in the audit store. TARGETED adds, with code and message, the mistakes of the
+right type that the loader also refuses (unknown names in guardrails, refs, lax coercions). The rules/ cases of the hostile corpus (tests/bad_inputs/),
+which test_bad_inputs.py runs through `evaluate`, run through `check` here.
 """
 
 from __future__ import annotations
@@ -110,7 +111,7 @@ FIELD_TYPES = {field: spec["type"] for kind in documents()["pack.yaml"]["vocabul
 def wrong_type_cases() -> list[Any]:
     cases = []
     for file, data in documents().items():
-        for path, value in nodes(data):
+        for path, value in [((), data), *nodes(data)]:
             for name, wrong in WRONG.items():
                 if name != type_of(value) and not accepts(file, path, wrong):
                     cases.append(pytest.param(file, path, wrong, id=f"{file}:{'.'.join(map(str, path))}={name}"))
@@ -207,7 +208,7 @@ def around(file: Path, path: Path_) -> set[int]:
     """Lines of the node at `path`, of the keys enclosing it, and of the nodes inside it."""
     located = load_yaml(file).locations
     return {where.line for at, where in located.items()
-            if at and (at == path[:len(at)] or path == at[:len(path)])}
+            if (at or not path) and (at == path[:len(at)] or path == at[:len(path)])}
 
 
 def run(command: str, rules: Path, tmp: Path) -> tuple[int, str, str]:
