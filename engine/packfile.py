@@ -249,7 +249,7 @@ class _Builder:
         kind = aliases[alias]
         target = self.vocabulary[kind].fields.get(other)
         if target is None:
-            self.bad(path, "bad-ref", f"ref {ref!r}: {alias} is a {kind}, which has no field {other!r}"
+            self.bad(path, "bad-ref", f"ref {ref!r}: {alias} is a {kind} fact, which has no field {other!r}"
                      + suggest(other, self.vocabulary[kind].fields))
             return None
         if op == "in":

@@ -141,7 +141,7 @@ def targeted(name: str, file: str, path: Path_, value: Any, code: str, has: str)
 JOIN = ("rules", 0, "when", "all", 1, "where", "temp")
 TARGETED = [
     targeted("ref-to-unknown-field", "rules.yaml", (*JOIN, "lte", "ref"), "here.warmth", "bad-ref",
-             "here is a weather, which has no field 'warmth'"),
+             "here is a weather fact, which has no field 'warmth'"),
     targeted("ref-to-unknown-alias", "rules.yaml", (*JOIN, "lte", "ref"), "there.temp", "bad-ref",
              "must name an earlier alias"),
     targeted("ref-of-another-type", "rules.yaml", (*JOIN, "lte", "ref"), "here.sky", "bad-ref",
