@@ -11,6 +11,16 @@ from __future__ import annotations
 from engine.compiler import PROBE
 from engine.model import DerivedFact, Fact, Guardrail, GuardrailResult, Pack, Response
 
+SINGLE_STATE = "single_derived_state"  # the engine's own guardrail: a derived state has one value
+# What each rule of guardrail reads (required, optional): the pack loader refuses anything else.
+READS: dict[str, tuple[set[str], set[str]]] = {
+    "exclusive": ({"responses"}, set()),
+    "only_with": ({"responses", "kind", "values"}, set()),
+    "requires_fact": ({"categories", "pattern"}, set()),
+    "independent_of": ({"prefix", "kinds"}, {"except_"}),
+    "protects": ({"interests"}, set()),
+}
+
 
 def _check(guard: Guardrail, pack: Pack, responses: dict[str, Response], derived: tuple[DerivedFact, ...],
            facts: dict[str, Fact], probes: dict[str, set[str]]) -> str | None:
@@ -58,6 +68,6 @@ def check_guardrails(pack: Pack, responses: tuple[Response, ...], derived: tuple
             states.setdefault((d.kind, d.subject), []).append(str(d.value))
     clashes = [f"{kind} for {subject}: {', '.join(values)}" for (kind, subject), values in sorted(states.items())
                if len(values) > 1]
-    results.append(GuardrailResult(id="single_derived_state", ok=not clashes,
+    results.append(GuardrailResult(id=SINGLE_STATE, ok=not clashes,
                                    detail="; ".join(clashes) or "each derived state has exactly one value"))
     return tuple(results)

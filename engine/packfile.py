@@ -7,13 +7,17 @@ union so that each mistake is reported at its own YAML node, in the analyst's te
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from collections.abc import Mapping
+from typing import Any, TypeGuard, get_args
 
 from engine.errors import Problems
+from engine.guardrails import READS, SINGLE_STATE
 from engine.loader import Document, Path_
 from engine.model import (
     AllOf,
     AnyOf,
+    Category,
     Citation,
     Condition,
     Derive,
@@ -35,21 +39,33 @@ from engine.model import (
 )
 from engine.validate import (
     ENGINE_PROPERTIES,
+    ID,
     MAX_FACT_PROPERTIES,
     NAME,
     as_model,
     check_value,
     digest,
+    identifier,
     suggest,
     type_name,
 )
 
+Aliases = dict[str, str]  # a rule's aliases so far → the kind each names
 OPS = ("eq", "ne", "lt", "lte", "gt", "gte", "in")
 ORDERED = ("number", "integer", "date")
 MAX_QUOTE_WORDS = 30
 PACK_KEYS = {"pack", "sources", "evidence", "vocabulary", "patterns", "guardrails"}
 RULE_FILE_KEYS = {"rules", "responses"}
 RULE_KEYS = {"id", "title", "cites", "when", "then", "else", "priority"}
+HEAD_KEYS = {"name", "version", "title"}
+PATTERN_KEYS = {"fact", "subject", "where", "as"}
+MATCH_KEYS = {"match", "as"}
+CONDITION_KEYS = ("all", "any", "not", "none", "match", "fact")
+RESERVED_FIELDS = ("id", "kind", "subject", "sid", "observed", "source")
+GRAMMARS = {NAME: "lower_snake_case", ID: "letters, digits and . _ : - (at most 128)"}
+# Values of a join that can be compared: a ref to a date is never a number.
+COMPARABLE = {"number": "number", "integer": "number", "string": "text", "enum": "text", "boolean": "boolean",
+              "date": "date"}
 
 
 class _Builder:
@@ -70,6 +86,37 @@ class _Builder:
         self.bad(path, "schema", f"{what} is a mapping; found {type_name(value)}")
         return {}
 
+    def listing(self, value: Any, path: Path_, what: str) -> list[Any]:
+        if isinstance(value, list):
+            return value
+        self.bad(path, "schema", f"{what} is a list; found {type_name(value)}")
+        return []
+
+    def text(self, data: dict[str, Any], key: str, path: Path_, default: str) -> str:
+        value = data.get(key, default)
+        if isinstance(value, str):
+            return value
+        self.bad((*path, key), "schema", f"{key} is a string; found {type_name(value)}")
+        return default
+
+    def name(self, value: Any, path: Path_, what: str, grammar: re.Pattern[str] = NAME) -> TypeGuard[str]:
+        """Whether `value` is an identifier of `grammar`; says why not at `path` when it is not."""
+        if identifier(value, grammar):
+            return True
+        found = repr(value) if isinstance(value, str) else type_name(value)
+        self.bad(path, "bad-name", f"{what} are {GRAMMARS[grammar]}; found {found}")
+        return False
+
+    def known(self, value: Any, table: Mapping[str, Any], path: Path_, code: str, what: str) -> bool:
+        """Whether `value` names an entry of `table`: a list or a mapping there is a mistake, not a crash."""
+        if isinstance(value, str) and value in table:
+            return True
+        if isinstance(value, str):
+            self.bad(path, code, f"no {what} {value!r}" + suggest(value, table))
+        else:
+            self.bad(path, code, f"expected the name of a {what}; found {type_name(value)}")
+        return False
+
     def keys(self, value: dict[str, Any], path: Path_, allowed: set[str], what: str) -> None:
         for key in value:
             if key not in allowed:
@@ -83,28 +130,33 @@ class _Builder:
         data = self.mapping(doc.data, (), "pack.yaml")
         self.keys(data, (), PACK_KEYS, "pack.yaml")
         head = self.mapping(data.get("pack"), ("pack",), "'pack'")
+        self.keys(head, ("pack",), HEAD_KEYS, "'pack'")
         for key in ("name", "version"):
             if not isinstance(head.get(key), str):
                 self.bad(("pack", key), "schema", f"pack.{key} must be a string")
+        self.text(head, "title", ("pack",), "")
         for sid, raw in self.mapping(data.get("sources", {}), ("sources",), "'sources'").items():
-            if (source := as_model(self.problems, doc, ("sources", sid), Source, raw, "a source")) is not None:
+            source = as_model(self.problems, doc, ("sources", sid), Source, raw, "a source", strict=True)
+            if self.name(sid, ("sources", sid), "source ids", ID) and source is not None:
                 self.sources[sid] = source
         for name, raw in self.mapping(data.get("vocabulary"), ("vocabulary",), "'vocabulary'").items():
             self.kind(name, raw, ("vocabulary", name))
         for name, raw in self.mapping(data.get("patterns", {}), ("patterns",), "'patterns'").items():
-            if (pattern := self.pattern(raw, ("patterns", name), set())) is not None:
+            self.name(name, ("patterns", name), "pattern names")
+            if (pattern := self.pattern(raw, ("patterns", name), {})) is not None:
                 self.patterns[name] = pattern.model_copy(update={"name": name})
         return data
 
     def kind(self, name: str, raw: Any, path: Path_) -> None:
-        if not NAME.match(name):
-            self.bad(path, "bad-name", f"kind names are lower_snake_case; found {name!r}")
-        spec = as_model(self.problems, self.doc, path, KindSpec, raw, f"kind {name!r}")
+        """Register the kind; a misnamed kind, subject or field is left out, so that no later message
+        quotes it unescaped."""
+        named = self.name(name, path, "kind names")
+        spec = as_model(self.problems, self.doc, path, KindSpec, raw, f"kind {name!r}", strict=True)
         if spec is None:
             return
+        subjects = tuple(s for i, s in enumerate(spec.subjects) if self.name(s, (*path, "subjects", i), "subjects"))
+        fields = {f: fs for f, fs in spec.fields.items() if self.field_name(f, (*path, "fields", f))}
         for field, fspec in spec.fields.items():
-            if not NAME.match(field) or field in ("id", "kind", "subject", "sid", "observed", "source"):
-                self.bad((*path, "fields", field), "bad-name", f"{field!r} cannot be a field name")
             if fspec.type == "enum" and not fspec.values:
                 self.bad((*path, "fields", field), "schema", "an enum field needs 'values'")
         if len(spec.fields) + ENGINE_PROPERTIES > MAX_FACT_PROPERTIES:
@@ -112,21 +164,25 @@ class _Builder:
                      f"{MAX_FACT_PROPERTIES - ENGINE_PROPERTIES} per fact")
         if not spec.subjects:
             self.bad(path, "schema", "a kind needs at least one subject")
-        self.vocabulary[name] = spec
+        if named and subjects:
+            self.vocabulary[name] = spec.model_copy(update={"subjects": subjects, "fields": fields})
+
+    def field_name(self, field: str, path: Path_) -> bool:
+        if field in RESERVED_FIELDS:
+            self.bad(path, "bad-name", f"{field!r} cannot be a field name")
+            return False
+        return self.name(field, path, "field names")
 
     # --- conditions -------------------------------------------------------------------------------------
 
-    def pattern(self, raw: Any, path: Path_, aliases: set[str]) -> Pattern | None:
+    def pattern(self, raw: Any, path: Path_, aliases: Aliases) -> Pattern | None:
         data = self.mapping(raw, path, "a pattern")
         if "match" in data:
-            self.keys(data, path, {"match", "as"}, "a named-pattern match")
-            named = self.patterns.get(data["match"])
-            if named is None:
-                self.bad((*path, "match"), "unknown-pattern", f"no pattern named {data['match']!r}"
-                         + suggest(data["match"], self.patterns))
+            self.keys(data, path, MATCH_KEYS, "a named-pattern match")
+            if not self.known(data["match"], self.patterns, (*path, "match"), "unknown-pattern", "pattern"):
                 return None
-            return self.alias(named, data.get("as"), path, aliases)
-        self.keys(data, path, {"fact", "subject", "where", "as"}, "a pattern")
+            return self.alias(self.patterns[data["match"]], data, path, aliases)
+        self.keys(data, path, PATTERN_KEYS, "a pattern")
         kind_name = data.get("fact")
         kind = self.vocabulary.get(kind_name) if isinstance(kind_name, str) else None
         if kind is None:
@@ -143,20 +199,19 @@ class _Builder:
         if any(t is None for t in tests):
             return None
         pattern = Pattern(kind=kind_name, subject=subject, tests=tuple(t for t in tests if t is not None))
-        return self.alias(pattern, data.get("as"), path, aliases)
+        return self.alias(pattern, data, path, aliases)
 
-    def alias(self, pattern: Pattern, alias: Any, path: Path_, aliases: set[str]) -> Pattern:
-        if alias is None:
+    def alias(self, pattern: Pattern, data: dict[str, Any], path: Path_, aliases: Aliases) -> Pattern:
+        alias = data.get("as")
+        if "as" not in data or not self.name(alias, (*path, "as"), "aliases"):
             return pattern
-        if not isinstance(alias, str) or not NAME.match(alias):
-            self.bad((*path, "as"), "bad-name", f"an alias is lower_snake_case; found {alias!r}")
-        elif alias in aliases:
+        if alias in aliases:
             self.bad((*path, "as"), "duplicate-alias", f"alias {alias!r} is already used in this rule")
-        aliases.add(str(alias))
+        aliases[alias] = pattern.kind
         return pattern.model_copy(update={"alias": alias})
 
     def test(self, kind_name: str, kind: KindSpec, field: str, raw: Any, path: Path_,
-             aliases: set[str]) -> Test | None:
+             aliases: Aliases) -> Test | None:
         spec = kind.fields.get(field)
         if spec is None:
             self.bad(path, "unknown-field", f"kind {kind_name!r} has no field {field!r}"
@@ -173,12 +228,7 @@ class _Builder:
             self.bad(path, "bad-operator", f"{op} compares numbers or dates; {field} is {spec.type}")
             return None
         if isinstance(value, dict) and set(value) == {"ref"}:
-            target = str(value["ref"]).partition(".")
-            if target[0] not in aliases or not target[2]:
-                self.bad(path, "bad-ref", f"ref {value['ref']!r} must name an earlier alias and its field, "
-                         "as alias.field")
-                return None
-            return Test(field=field, op=op, value=Ref(alias=target[0], field=target[2]))
+            return self.join(f"{kind_name}.{field}", spec, op, value["ref"], path, aliases)
         values = value if op == "in" else [value]
         if op == "in" and not (isinstance(value, list) and value):
             self.bad(path, "bad-value", f"'in' takes a non-empty list; found {type_name(value)}")
@@ -189,7 +239,29 @@ class _Builder:
                 return None
         return Test(field=field, op=op, value=tuple(values) if op == "in" else value)
 
-    def condition(self, raw: Any, path: Path_, aliases: set[str]) -> Condition | None:
+    def join(self, field: str, spec: FieldSpec, op: str, ref: Any, path: Path_, aliases: Aliases) -> Test | None:
+        """A test against a field of an earlier alias, which must exist and hold the same type of value:
+        otherwise the join could never hold, and the rule would stay silent rather than wrong."""
+        alias, _, other = ref.partition(".") if isinstance(ref, str) else ("", "", "")
+        if alias not in aliases or not other:
+            self.bad(path, "bad-ref", f"ref {ref!r} must name an earlier alias and its field, as alias.field")
+            return None
+        kind = aliases[alias]
+        target = self.vocabulary[kind].fields.get(other)
+        if target is None:
+            self.bad(path, "bad-ref", f"ref {ref!r}: {alias} is a {kind} fact, which has no field {other!r}"
+                     + suggest(other, self.vocabulary[kind].fields))
+            return None
+        if op == "in":
+            self.bad(path, "bad-ref", f"ref {ref!r}: 'in' takes a list of values, not a ref")
+            return None
+        if COMPARABLE[target.type] != COMPARABLE[spec.type]:
+            self.bad(path, "bad-ref", f"ref {ref!r}: {field} is {spec.type} but {kind}.{other} is {target.type}; "
+                     "they cannot be compared")
+            return None
+        return Test(field=field.partition(".")[2], op=op, value=Ref(alias=alias, field=other))
+
+    def condition(self, raw: Any, path: Path_, aliases: Aliases) -> Condition | None:
         data = self.mapping(raw, path, "a condition")
         if "fact" in data or "match" in data:
             return self.pattern(data, path, aliases)
@@ -214,15 +286,18 @@ class _Builder:
             pattern = self.pattern(inner, (*path, key), aliases)
             return None if pattern is None else NoneOf(none=pattern)
         self.bad((*path, key), "bad-condition", f"unknown condition {key!r}"
-                 + suggest(key, ["all", "any", "not", "none", "match", "fact"]))
+                 + suggest(key, CONDITION_KEYS))
         return None
 
     # --- rules and responses ----------------------------------------------------------------------------
 
     def response(self, rid: str, raw: Any, path: Path_) -> None:
-        spec = as_model(self.problems, self.doc, path, ResponseSpec, {"id": rid, **self.mapping(raw, path,
-                        "a response")}, f"response {rid!r}")
-        if spec is not None:
+        data = self.mapping(raw, path, "a response")
+        if "id" in data:
+            self.bad((*path, "id"), "unknown-key", "a response's id is its key; it takes no 'id:'")
+        spec = as_model(self.problems, self.doc, path, ResponseSpec, {**data, "id": rid}, f"response {rid!r}",
+                        strict=True)
+        if self.name(rid, path, "response ids", ID) and spec is not None:
             if rid in self.responses:
                 self.bad(path, "duplicate-id", f"response {rid!r} is defined twice")
             self.responses[rid] = spec
@@ -236,9 +311,9 @@ class _Builder:
             here = (*path, i)
             data = self.mapping(item, here, "an effect")
             if "respond" in data and set(data) <= {"respond", "cite"}:
-                if data["respond"] not in self.responses:
-                    self.bad((*here, "respond"), "unknown-response", f"no response {data['respond']!r}"
-                             + suggest(data["respond"], self.responses))
+                if not self.known(data["respond"], self.responses, (*here, "respond"), "unknown-response",
+                                  "response"):
+                    continue
                 cite = data.get("cite", 0)
                 if not isinstance(cite, int) or isinstance(cite, bool) or cite < 0:
                     self.bad((*here, "cite"), "bad-value", "cite is the number of one of the rule's cites")
@@ -260,11 +335,15 @@ class _Builder:
             return None
         subject = data.pop("subject", kind.subjects[0])
         ok = subject in kind.subjects
+        if not ok:
+            self.bad((*path, "subject"), "bad-subject", f"{kind_name} is about one of {', '.join(kind.subjects)}; "
+                     f"found {type_name(subject)}")
         for field, value in data.items():
             spec: FieldSpec | None = kind.fields.get(field)
             why = f"no field {field!r}" if spec is None else check_value(spec, value)
             if why:
-                self.bad((*path, field), "bad-value", f"{kind_name}.{field}: {why}")
+                self.bad((*path, field), "bad-value", f"{kind_name}: {why}" if spec is None
+                         else f"{kind_name}.{field}: {why}")
                 ok = False
         missing = [f for f, s in kind.fields.items() if not s.optional and f not in data]
         if missing:
@@ -275,25 +354,37 @@ class _Builder:
         data = self.mapping(raw, path, "a rule")
         self.keys(data, path, RULE_KEYS, "a rule")
         rid = data.get("id")
-        if not isinstance(rid, str) or not rid:
+        if rid is None or rid == "":
             self.bad(path, "schema", "a rule needs an 'id'")
             return None
-        cites = tuple(c for i, raw in enumerate(data.get("cites") or []) if (c := self.cite(raw, (*path, "cites", i))))
+        if not self.name(rid, (*path, "id"), "rule ids", ID):
+            return None
+        cites = tuple(c for i, raw in enumerate(self.listing(data.get("cites") or [], (*path, "cites"), "cites"))
+                      if (c := self.cite(raw, (*path, "cites", i))))
         if not cites:
             self.bad(path, "uncited", f"rule {rid!r} cites no source; every rule says where it comes from")
-        when = self.condition(data["when"], (*path, "when"), set()) if "when" in data else AllOf(all=())
+        when = self.condition(data["when"], (*path, "when"), {}) if "when" in data else AllOf(all=())
         then = self.effects(data.get("then", []), (*path, "then"))
         otherwise = self.effects(data["else"], (*path, "else")) if "else" in data else ()
         for i, effect in enumerate((*then, *otherwise)):
             if isinstance(effect, Respond) and effect.cite > len(cites):
                 self.bad((*path, "then", i), "bad-cite", f"cite {effect.cite} but the rule has {len(cites)} cites")
+        title, priority = self.text(data, "title", path, rid), self.priority(data.get("priority", 0), path)
         if when is None:
             return None
-        return Rule(id=rid, title=str(data.get("title", rid)), cites=cites, when=when, then=then,
-                    else_=otherwise, priority=int(data.get("priority", 0)), origin=str(self.doc.where(path)))
+        return Rule(id=rid, title=title, cites=cites, when=when, then=then, else_=otherwise, priority=priority,
+                    origin=str(self.doc.where(path)))
+
+    def priority(self, value: Any, path: Path_) -> int:
+        """A whole number. SPEC §4 lists it, so it stays in the language, though it orders nothing today:
+        every rule that holds contributes, and the guardrails keep exclusive responses apart."""
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        self.bad((*path, "priority"), "bad-value", f"priority is a whole number; found {type_name(value)}")
+        return 0
 
     def cite(self, raw: Any, path: Path_) -> Citation | None:
-        cite = as_model(self.problems, self.doc, path, Citation, raw, "a citation")
+        cite = as_model(self.problems, self.doc, path, Citation, raw, "a citation", strict=True)
         if cite is None:
             return None
         if cite.source not in self.sources:
@@ -303,6 +394,70 @@ class _Builder:
             self.bad((*path, "quote"), "quote-too-long", f"quotes are at most {MAX_QUOTE_WORDS} words; this "
                      f"one has {len(cite.quote.split())}")
         return cite
+
+    # --- guardrails -------------------------------------------------------------------------------------
+
+    def guardrails(self, raw: Any) -> tuple[Guardrail, ...]:
+        kept: list[Guardrail] = []
+        seen: dict[str, str] = {}
+        for i, item in enumerate(self.listing(raw, ("guardrails",), "'guardrails'")):
+            path = ("guardrails", i)
+            guard = as_model(self.problems, self.doc, path, Guardrail, item, "a guardrail", strict=True)
+            if guard is None or not self.name(guard.id, (*path, "id"), "guardrail ids", ID):
+                continue
+            if guard.id == SINGLE_STATE:
+                self.bad((*path, "id"), "duplicate-id", f"{SINGLE_STATE!r} is the engine's own guardrail")
+            elif guard.id in seen:
+                self.bad((*path, "id"), "duplicate-id", f"guardrail {guard.id!r} is already defined at "
+                         f"{seen[guard.id]}")
+            seen.setdefault(guard.id, str(self.doc.where(path)))
+            if self.guardrail_reads(guard, path):
+                kept.append(guard)
+        return tuple(kept)
+
+    def guardrail_reads(self, guard: Guardrail, path: Path_) -> bool:
+        """Whether the guardrail gives what its rule reads and nothing else, naming only things that exist:
+        a misspelt name would make it hold vacuously, and `check` call it proved."""
+        before = len(self.problems.items)
+        required, optional = READS[guard.rule]
+        for key in sorted(guard.model_fields_set - {"id", "rule", "text"} - required - optional):
+            self.bad((*path, key), "unknown-key", f"a {guard.rule} guardrail does not read {key!r}; it reads "
+                     f"{', '.join(sorted(required | optional))}")
+        for key in sorted(k for k in required if not getattr(guard, k)):
+            self.bad(path, "missing-field", f"a {guard.rule} guardrail needs {key!r}")
+        if guard.rule == "exclusive" and len(guard.responses) == 1:
+            self.bad((*path, "responses"), "bad-value", "an exclusive guardrail names at least two responses")
+        self.guardrail_names(guard, path)
+        if guard.rule == "only_with" and len(self.problems.items) == before:
+            self.derived_values(guard, path)
+        return len(self.problems.items) == before
+
+    def guardrail_names(self, guard: Guardrail, path: Path_) -> None:
+        for key in ("responses", "except_"):
+            for j, rid in enumerate(getattr(guard, key)):
+                self.known(rid, self.responses, (*path, key, j), "unknown-response", "response")
+        if guard.kind is not None:
+            self.known(guard.kind, self.vocabulary, (*path, "kind"), "unknown-kind", "kind")
+        for j, kind in enumerate(guard.kinds):
+            self.known(kind, self.vocabulary, (*path, "kinds", j), "unknown-kind", "kind")
+        for j, category in enumerate(guard.categories):
+            self.known(category, dict.fromkeys(get_args(Category)), (*path, "categories", j), "bad-value",
+                       "category")
+        if guard.pattern is not None:
+            self.known(guard.pattern, self.patterns, (*path, "pattern"), "unknown-pattern", "pattern")
+        if guard.prefix and not any(rid.startswith(guard.prefix) for rid in self.responses):
+            self.bad((*path, "prefix"), "unknown-response", f"no response id starts with {guard.prefix!r}")
+
+    def derived_values(self, guard: Guardrail, path: Path_) -> None:
+        """only_with reads the value of a derived kind: its values must be ones the kind can take."""
+        kind = self.vocabulary[str(guard.kind)]
+        if not kind.derived:
+            self.bad((*path, "kind"), "bad-value", f"only_with reads a derived kind; {guard.kind} is entered as facts")
+            return
+        spec = kind.fields.get("value")
+        for j, value in enumerate(guard.values):
+            if spec is not None and (why := check_value(spec, value)) is not None:
+                self.bad((*path, "values", j), "bad-value", f"{guard.kind}.value: {why}")
 
 
 def pack_from_documents(docs: list[Document]) -> Pack:
@@ -335,15 +490,13 @@ def pack_from_documents(docs: list[Document]) -> Pack:
             seen[rule.id] = rule.origin
             rules.append(rule)
     builder.doc = docs[0]
-    guardrails = tuple(g for i, raw in enumerate(header.get("guardrails") or [])
-                       if (g := as_model(builder.problems, docs[0], ("guardrails", i), Guardrail, raw,
-                                         "a guardrail")) is not None)
+    guardrails = builder.guardrails(header.get("guardrails", []))
     evidence = as_model(builder.problems, docs[0], ("evidence",), Evidence, header.get("evidence", {}),
-                        "'evidence'")
+                        "'evidence'", strict=True)
     builder.problems.raise_if_any()
     head = header["pack"]
     snapshot = [{"file": doc.file.rsplit("/", 1)[-1], "data": doc.data} for doc in docs]
-    return Pack(name=head["name"], version=head["version"], title=str(head.get("title", "")),
+    return Pack(name=head["name"], version=head["version"], title=head.get("title", ""),
                 sources=builder.sources, evidence=evidence, vocabulary=builder.vocabulary,
                 patterns=builder.patterns, responses=builder.responses, rules=tuple(rules),
                 guardrails=guardrails, digest=digest(snapshot))

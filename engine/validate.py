@@ -34,7 +34,9 @@ FACT_META = ("id", "kind", "subject", "observed", "valid_until", "recorded", "so
 # durable_rules stores at most 255 properties per fact; the engine adds sid, id, kind, subject and dates.
 MAX_FACT_PROPERTIES = 255
 ENGINE_PROPERTIES = 8
-NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+# Identifiers are checked with `identifier` (fullmatch): `$` also matches before a trailing newline.
+NAME = re.compile(r"[a-z][a-z0-9_]*")  # kinds, fields, subjects, aliases, pattern names
+ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")  # rule, response, guardrail and source ids
 FACT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 
 
@@ -44,6 +46,11 @@ def suggest(word: object, choices: Iterable[str]) -> str:
 
     close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def identifier(value: object, grammar: re.Pattern[str] = NAME) -> bool:
+    """Whether `value` is a string that is wholly an identifier of `grammar`, with nothing after it."""
+    return isinstance(value, str) and grammar.fullmatch(value) is not None
 
 
 def type_name(value: object) -> str:
@@ -60,7 +67,7 @@ def type_name(value: object) -> str:
         return f"the string {shown!r}" + (f" ({len(value)} characters)" if len(value) > 40 else "")
     if value is None:
         return "nothing (null)"
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return "a list"
     if isinstance(value, dict):
         return "a mapping"
@@ -123,11 +130,21 @@ def pydantic_problems(problems: Problems, doc: Document, base: Path_, error: Val
 
 def as_model(problems: Problems, doc: Document, base: Path_, model: type[BaseModel], data: Any,
              what: str, strict: bool = False) -> Any:
+    """The model, or None after reporting why not. Strict: no "3" for 3, no 1 for true (YAML's lists are
+    made tuples first, since strict pydantic takes only a tuple for a tuple field)."""
     try:
-        return model.model_validate(data, strict=strict)
+        return model.model_validate(_tuples(data) if strict else data, strict=strict)
     except ValidationError as error:
         pydantic_problems(problems, doc, base, error, what)
         return None
+
+
+def _tuples(data: Any) -> Any:
+    if isinstance(data, list):
+        return tuple(_tuples(item) for item in data)
+    if isinstance(data, dict):
+        return {key: _tuples(value) for key, value in data.items()}
+    return data
 
 
 def canonical_json(data: Any) -> str:

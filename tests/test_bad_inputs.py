@@ -157,6 +157,20 @@ EXPECTED: dict[str, Expect] = {
     "rules/25-pack-python-tag": E("yaml-tag", "python/object/apply:os.getcwd", 2, "pack.yaml"),
     "rules/26-pack-is-a-list": E("schema", "pack.yaml is a mapping; found a list", 2, "pack.yaml"),
     "rules/27-reserved-field-name": E("bad-name", "'id' cannot be a field name", 11, "pack.yaml"),
+    "rules/40-priority-a-word": E("bad-value", "priority is a whole number; found the string 'high'", 7, "rules.yaml"),
+    "rules/41-priority-a-list": E("bad-value", "priority is a whole number; found a list", 7, "rules.yaml"),
+    "rules/42-respond-a-list": E("unknown-response", "the name of a response; found a list", 8, "rules.yaml"),
+    "rules/43-match-a-list": E("unknown-pattern", "the name of a pattern; found a list", 7, "rules.yaml"),
+    "rules/44-match-a-mapping": E("unknown-pattern", "the name of a pattern; found a mapping", 7, "rules.yaml"),
+    "rules/45-guardrail-unknown-pattern": E("unknown-pattern", "did you mean 'sunny_day'?", 30, "pack.yaml"),
+    "rules/46-guardrail-unknown-kind": E("unknown-kind", "no kind 'moood'", 28, "pack.yaml"),
+    "rules/47-guardrail-unknown-response": E("unknown-response", "no response 'stay_home'", 27, "pack.yaml"),
+    "rules/48-duplicate-guardrail-id": E("duplicate-id", "'not_both' is already defined at tests/bad_inputs/rules/"
+                                         "48-duplicate-guardrail-id/pack.yaml:24:5", 28, "pack.yaml"),
+    "rules/49-ref-unknown-field": E("bad-ref", "which has no field 'humidity'", 10, "rules.yaml"),
+    "rules/50-ref-date-to-number": E("bad-ref", "weather.temp is number but forecast.issued is date", 10, "rules.yaml"),
+    "rules/51-rule-id-trailing-newline": E("bad-name", "found 'sunny\\n'", 5, "rules.yaml"),
+    "rules/52-kind-name-trailing-newline": E("bad-name", "found 'plan\\n'", 17, "pack.yaml"),
     # --- pairs/: fact files wrong only together ----------------------------------------------------------
     "pairs/01-duplicate-id-across-files": E("duplicate-id", "already used at tests/bad_inputs/pairs/"
                                             "01-duplicate-id-across-files/a.yaml:3:5", 11, "b.yaml"),
