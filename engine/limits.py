@@ -1,0 +1,178 @@
+"""durable_rules' size limits, and compiled rules laid out to stay within them.
+
+Takes the compiled rules of a stratum (durable_rules definitions), gives them split into as few rulesets
+as fit; takes a pack's large `in:` tests, gives them as membership properties computed when a fact is
+posted. Measured on durable_rules 2.0.28, each shown raw in tests/test_runtime.py: durable_rules turns the
+patterns of a ruleset into a tree of test nodes (equal tests shared; an `$or` is one branch per
+alternative, joined again below them) and walks it with each fact asserted, and
+- the walk keeps the tests still to visit on a 64-slot stack: a fact that satisfies 65 tests below one
+  node (65 rules `level >= i`, or a rule `= i` and its else `!= i` on a state kind, 65 times) gets error
+  303, and the process crashes when the state is deleted (SIGSEGV raw, SIGABRT through our runtime);
+- a node keeps the tests below it in a 512-slot hash table: with 512 the walk spins forever on every
+  fact (an `in:` of 512 values is 512 tests below one node), with 513 registering the ruleset spins;
+- a node lists the rules it feeds in 256 slots, read past their end: 256 rules ending on one pattern
+  crash, 257 fail with error 108. Every compiled rule starts with a gate, so this bounds a ruleset.
+The tree is modelled here (`_Tree`) with the worst case assumed wherever a test might match; a stratum
+whose rules do not fit is split into consecutive rulesets (engine.compiler), derivers before readers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from engine.runtime import END_RULE, SINK_RULE
+
+MAX_PENDING = 64  # tests one fact may have pending in the walk (the 65th push fails)
+MAX_TESTS_PER_NODE = 500  # below one node; 512 spin (some slack: the table is probed from a hash)
+MAX_RULES_PER_NODE = 250  # ending on one node; 256 crash
+MAX_IN_VALUES = 64  # an `in:` with more values becomes a membership property
+
+
+class TooLarge(Exception):
+    """One compiled rule alone exceeds a limit: no split can help."""
+
+
+@dataclass
+class _Node:
+    tests: dict[str, _Node] = field(default_factory=dict)  # one child per distinct test below this node
+    forwards: list[_Node] = field(default_factory=list)  # where an `$or`'s alternatives meet again
+    rules: int = 0  # rules whose pattern ends here
+    height: int | None = None  # memo: the most tests pending at once while walking below here
+
+
+class _Tree:
+    """The test nodes durable_rules builds for a ruleset, as far as its limits are concerned."""
+
+    def __init__(self) -> None:
+        self.root = _Node()
+        self.nodes: list[_Node] = [self.root]
+
+    def add(self, definition: dict[str, Any]) -> None:
+        for item in definition["all"]:
+            (expression,) = item.values()
+            self._walk(self.root, expression).rules += 1
+
+    def _walk(self, node: _Node, expression: dict[str, Any]) -> _Node:
+        if "$and" in expression:
+            for term in expression["$and"]:
+                node = self._walk(node, term)
+            return node
+        if "$or" in expression:
+            meet = self._new()
+            for alternative in expression["$or"]:
+                self._walk(node, alternative).forwards.append(meet)
+            return meet
+        key = json.dumps(expression, sort_keys=True)
+        if _is_join(expression):
+            key += f"\0{len(self.nodes)}"  # a test against another fact is never shared (measured: 64 rules)
+        if key not in node.tests:
+            node.tests[key] = self._new()
+        return node.tests[key]
+
+    def _new(self) -> _Node:
+        self.nodes.append(_Node())
+        return self.nodes[-1]
+
+    def problem(self) -> str | None:
+        """Which limit this ruleset would exceed, if any."""
+        for node in self.nodes:
+            node.height = None
+        if any(len(n.tests) > MAX_TESTS_PER_NODE for n in self.nodes):
+            return f"more than {MAX_TESTS_PER_NODE} tests below one node"
+        if any(n.rules > MAX_RULES_PER_NODE for n in self.nodes):
+            return f"more than {MAX_RULES_PER_NODE} rules on one pattern"
+        if _height(self.root) > MAX_PENDING:
+            return f"a fact could satisfy more than {MAX_PENDING} tests at once"
+        return None
+
+
+def _height(node: _Node) -> int:
+    """The most tests pending while walking below `node`: its matching children, then the worst child
+    walked first with its siblings still waiting. Equality tests on one field match one at a time."""
+    if node.height is None:
+        children = [*node.tests.values(), *node.forwards]
+        node.height = 0
+        if children:
+            matching = len(node.forwards) + len(_matching_tests(node))
+            node.height = max(matching, matching - 1 + max(_height(c) for c in children))
+    return node.height
+
+
+def _matching_tests(node: _Node) -> set[str]:
+    """One key per test that may match together with the others: a field's equalities count once."""
+    keys = set()
+    for key in node.tests:
+        (name, value), = json.loads(key.split("\0")[0]).items()
+        keys.add(f"= {name}" if not name.startswith("$") and not isinstance(value, dict) else key)
+    return keys
+
+
+def _is_join(expression: dict[str, Any]) -> bool:
+    """A test whose operand is another fact's field ({alias: field}), with or without an operator."""
+    (name, value), = expression.items()
+    if name.startswith("$") and isinstance(value, dict):
+        (name, value), = value.items()
+    return isinstance(value, dict)
+
+
+Item = TypeVar("Item")
+
+
+def split(items: Sequence[Item], definition: Callable[[Item], dict[str, Any]]) -> list[list[Item]]:
+    """Consecutive groups of `items`, each one ruleset within the limits (with the sink and end rules the
+    runtime adds); one group when they all fit. Raises TooLarge(item, reason) for an item alone too large."""
+    groups: list[list[Item]] = [[]]
+    tree = _base()
+    for item in items:
+        tree.add(definition(item))
+        if tree.problem() is None:
+            groups[-1].append(item)
+            continue
+        tree = _base()
+        tree.add(definition(item))
+        reason = tree.problem()
+        if reason is not None:
+            raise TooLarge(item, reason)
+        groups.append([item])
+    return [group for group in groups if group]
+
+
+def _base() -> _Tree:
+    tree = _Tree()
+    tree.add(SINK_RULE)
+    tree.add(END_RULE)
+    return tree
+
+
+@dataclass(frozen=True)
+class Membership:
+    """A large `in:` test, decided when a fact is posted: `name` is true when `field` is among `values`."""
+
+    name: str
+    kind: str
+    field: str
+    values: frozenset[tuple[bool, Any]]
+
+    @classmethod
+    def of(cls, kind: str, field: str, values: Sequence[Any]) -> Membership:
+        keys = frozenset(_key(v) for v in values)
+        digest = hashlib.sha256(json.dumps([kind, field, sorted(map(repr, keys))]).encode()).hexdigest()
+        return cls(f"$in.{field}.{digest[:12]}", kind, field, keys)
+
+
+def _key(value: Any) -> tuple[bool, Any]:
+    """Booleans apart from numbers (True == 1 in Python, not in durable_rules)."""
+    return isinstance(value, bool), value
+
+
+def with_memberships(record: dict[str, Any], memberships: dict[str, list[Membership]]) -> dict[str, Any]:
+    """The fact as posted: its membership properties added (none when the field is absent, as a test
+    on an absent field never matches)."""
+    found = memberships.get(record["kind"])
+    if not found:
+        return record
+    return {**record, **{m.name: _key(record[m.field]) in m.values for m in found if m.field in record}}
