@@ -11,7 +11,8 @@ alternative, joined again below them) and walks it with each fact asserted, and
 - a node keeps the tests below it in a 512-slot hash table: with 512 the walk spins forever on every
   fact (an `in:` of 512 values is 512 tests below one node), with 513 registering the ruleset spins;
 - a node lists the rules it feeds in 256 slots, read past their end: 256 rules ending on one pattern
-  crash, 257 fail with error 108. Every compiled rule starts with a gate, so this bounds a ruleset.
+  crash, 257 fail with error 108. Every compiled rule starts with a gate, so this bounds a ruleset;
+- a ruleset holds at most 4,096 rules: the 4,097th fails with error 106.
 The tree is modelled here (`_Tree`) with the worst case assumed wherever a test might match; a stratum
 whose rules do not fit is split into consecutive rulesets (engine.compiler), derivers before readers.
 """
@@ -29,6 +30,7 @@ from engine.runtime import END_RULE, SINK_RULE
 MAX_PENDING = 64  # tests one fact may have pending in the walk (the 65th push fails)
 MAX_TESTS_PER_NODE = 500  # below one node; 512 spin (some slack: the table is probed from a hash)
 MAX_RULES_PER_NODE = 250  # ending on one node; 256 crash
+MAX_RULES = 4_000  # in one ruleset; 4,097 fail
 MAX_IN_VALUES = 64  # an `in:` with more values becomes a membership property
 
 
@@ -50,13 +52,18 @@ class _Tree:
     def __init__(self) -> None:
         self.root = _Node()
         self.nodes: list[_Node] = [self.root]
+        self.rules = 0
+        self.touched: list[_Node] = []  # by the last rule added: only their counts and heights changed
 
     def add(self, definition: dict[str, Any]) -> None:
+        self.rules += 1
+        self.touched = [self.root]
         for item in definition["all"]:
             (expression,) = item.values()
             self._walk(self.root, expression).rules += 1
 
     def _walk(self, node: _Node, expression: dict[str, Any]) -> _Node:
+        self.touched.append(node)
         if "$and" in expression:
             for term in expression["$and"]:
                 node = self._walk(node, term)
@@ -65,12 +72,14 @@ class _Tree:
             meet = self._new()
             for alternative in expression["$or"]:
                 self._walk(node, alternative).forwards.append(meet)
+            self.touched.append(meet)
             return meet
         key = json.dumps(expression, sort_keys=True)
         if _is_join(expression):
             key += f"\0{len(self.nodes)}"  # a test against another fact is never shared (measured: 64 rules)
         if key not in node.tests:
             node.tests[key] = self._new()
+        self.touched.append(node.tests[key])
         return node.tests[key]
 
     def _new(self) -> _Node:
@@ -78,12 +87,15 @@ class _Tree:
         return self.nodes[-1]
 
     def problem(self) -> str | None:
-        """Which limit this ruleset would exceed, if any."""
-        for node in self.nodes:
+        """Which limit this ruleset exceeds, if any (checked after each rule added, so only what the last
+        one touched can have changed: the nodes on its paths and, through them, the root's height)."""
+        for node in self.touched:
             node.height = None
-        if any(len(n.tests) > MAX_TESTS_PER_NODE for n in self.nodes):
+        if self.rules > MAX_RULES:
+            return f"more than {MAX_RULES} rules"
+        if any(len(n.tests) > MAX_TESTS_PER_NODE for n in self.touched):
             return f"more than {MAX_TESTS_PER_NODE} tests below one node"
-        if any(n.rules > MAX_RULES_PER_NODE for n in self.nodes):
+        if any(n.rules > MAX_RULES_PER_NODE for n in self.touched):
             return f"more than {MAX_RULES_PER_NODE} rules on one pattern"
         if _height(self.root) > MAX_PENDING:
             return f"a fact could satisfy more than {MAX_PENDING} tests at once"

@@ -11,6 +11,7 @@ import datetime as dt
 import operator
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,7 +20,9 @@ import pytest
 from engine.compiler import compile_pack
 from engine.errors import InputError
 from engine.evaluate import evaluate
+from engine.limits import MAX_IN_VALUES, TooLarge, split
 from engine.model import Fact, FactSource, Pack
+from engine.runtime import GATE, Runtime
 from engine.validate import load_pack
 
 AS_OF = dt.date(2021, 6, 1)
@@ -183,3 +186,40 @@ def test_a_split_pack_derives_across_its_rulesets_and_steps_like_from_scratch(tm
             level = {1: 40, 3: 120, 5: 7}[as_of.month]
             assert ("marked" in stepped.response_ids()) == (level >= 100)
             assert {f"r{level}"} <= set(stepped.response_ids())
+
+
+def _rule(kind: str, test: dict[str, object]) -> dict[str, object]:
+    return {"all": [GATE, {"m": {"$and": [{"kind": kind}, test]}}]}
+
+
+# Rulesets past each limit measured in tests/test_runtime.py, the fact that hits it, and how many rules it fires.
+PAST_LIMITS = {
+    "65 tests one fact satisfies": ([_rule("x", {"$gte": {"v": i}}) for i in range(65)], {"kind": "x", "v": 100}, 65),
+    "512 tests below one node": ([_rule("x", {"v": i}) for i in range(512)], {"kind": "x", "v": 7}, 1),
+    "258 rules on the gate": ([_rule("x", {"v": i % 2}) for i in range(258)], {"kind": "x", "v": 1}, 129),
+    "4,097 rules": ([{"all": [{"m": {"$and": [{"kind": f"k{i // 100}"}, {"v": i % 100}]}}]} for i in range(4097)],
+                    {"kind": "k3", "v": 5}, 1),
+}
+
+
+@pytest.mark.parametrize("name", PAST_LIMITS)
+def test_the_model_splits_rulesets_where_durable_rules_fails(name: str) -> None:
+    """engine.limits against durable_rules itself: each group it makes registers, and the fact that
+    would have hit the limit fires every rule it should across the groups."""
+    definitions, fact, fires = PAST_LIMITS[name]
+    groups = split(definitions, lambda d: d)
+    assert len(groups) > 1
+    fired: list[str] = []
+    ours = Runtime()
+    for group in groups:
+        ruleset = f"limits-{uuid.uuid4().hex[:8]}"
+        ours.ensure(ruleset, {f"r{n}": d for n, d in enumerate(group)})
+        ours.run(ruleset, [{"id": "f", **fact}], lambda rule, matched: fired.append(rule) or [])
+    assert len(fired) == fires
+
+
+def test_an_in_of_512_values_is_too_large_for_any_ruleset_so_it_never_reaches_durable_rules() -> None:
+    """Past MAX_IN_VALUES the compiler posts a membership instead (tests above); the $or would not fit."""
+    with pytest.raises(TooLarge):
+        split([_rule("x", {"$or": [{"v": i} for i in range(512)]})], lambda d: d)
+    assert MAX_IN_VALUES < 512

@@ -233,6 +233,8 @@ shape, n, v = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 def pattern(i):
     if shape == "shared":  # n rules whose pattern is the same test
         return {"$and": [{"kind": "x"}, {"v": 0}]}
+    if shape == "kinds":  # n rules, 100 to a kind
+        return {"$and": [{"kind": f"k{i // 100}"}, {"v": i % 100}]}
     if shape == "in":  # one rule, one test: v in n values
         return {"$and": [{"kind": "x"}, {"$or": [{"v": value} for value in range(n)]}]}
     test = {"v": i} if shape == "eq" else {"$" + shape: {"v": i}}
@@ -245,7 +247,7 @@ except Exception as error:
     sys.exit(f"error {error}")
 print("registered", flush=True)
 try:
-    h.assert_fact("g", {"sid": "1", "id": "x", "kind": "x", "v": v})
+    h.assert_fact("g", {"sid": "1", "id": "x", "kind": "k0" if shape == "kinds" else "x", "v": v})
     print("asserted", flush=True)
 except Exception as error:
     print("error", error, flush=True)
@@ -298,3 +300,38 @@ def test_at_most_255_rules_share_one_pattern_in_raw_durable() -> None:
     assert _raw_limit("shared", 255, 0) == (0, "registered\nasserted\ndeleted\n")
     assert _raw_limit("shared", 256, 0) == (-11, "registered\n")
     assert _raw_limit("shared", 257, 0) == (1, "error Could not create ruleset, error code: 108\n")
+
+
+def test_a_ruleset_holds_at_most_4096_rules_in_raw_durable() -> None:
+    assert _raw_limit("kinds", 4096, 0) == (0, "registered\nasserted\ndeleted\n")
+    assert _raw_limit("kinds", 4097, 0) == (1, "error Could not create ruleset, error code: 106\n")
+
+
+OURS_AT_THE_LIMIT = """
+from engine.errors import RuntimeFault
+from engine.runtime import GATE, Runtime
+ours = Runtime()
+ours.ensure("g", {f"r{i}": {"all": [GATE, {"m": {"$and": [{"kind": "x"}, {"$gte": {"v": i}}]}}]} for i in range(65)})
+for attempt in range(2):
+    try:
+        ours.run("g", [{"id": "x", "kind": "x", "v": 100}], lambda rule, m: [])
+    except RuntimeFault as fault:
+        print(fault.problems[0].code, "error code: 303" in str(fault), flush=True)
+try:
+    # with the sink and end rules the runtime adds, 4,097 rules
+    ours.ensure("big", {f"r{i}": {"all": [{"m": {"$and": [{"kind": f"k{i // 100}"}, {"v": i % 100}]}}]}
+                        for i in range(4095)})
+except RuntimeFault as fault:
+    print(fault.problems[0].code, "error code: 106" in str(fault), flush=True)
+print("survived")
+"""
+
+
+def test_past_a_limit_ours_fails_the_run_and_survives() -> None:
+    """Should a ruleset exceed a limit after all (the compiler splits them: tests/test_limits.py), the run
+    fails with RuntimeFault and the state is not deleted, which would crash the process."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", OURS_AT_THE_LIMIT], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (0, "engine-failed True\n" * 3 + "survived\n"), done.stderr
