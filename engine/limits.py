@@ -41,6 +41,7 @@ class TooLarge(Exception):
 @dataclass
 class _Node:
     tests: dict[str, _Node] = field(default_factory=dict)  # one child per distinct test below this node
+    matching: set[str] = field(default_factory=set)  # tests that may match together: a field's equalities once
     forwards: list[_Node] = field(default_factory=list)  # where an `$or`'s alternatives meet again
     rules: int = 0  # rules whose pattern ends here
     height: int | None = None  # memo: the most tests pending at once while walking below here
@@ -74,11 +75,13 @@ class _Tree:
                 self._walk(node, alternative).forwards.append(meet)
             self.touched.append(meet)
             return meet
-        key = json.dumps(expression, sort_keys=True)
-        if _is_join(expression):
-            key += f"\0{len(self.nodes)}"  # a test against another fact is never shared (measured: 64 rules)
+        key = repr(expression)  # one operator or field each, so one spelling per test
+        (name, value), = expression.items()
+        if _is_join(name, value):
+            key += f"#{len(self.nodes)}"  # a test against another fact is never shared (measured: 64 rules)
         if key not in node.tests:
             node.tests[key] = self._new()
+            node.matching.add(f"= {name}" if not name.startswith("$") and not isinstance(value, dict) else key)
         self.touched.append(node.tests[key])
         return node.tests[key]
 
@@ -109,23 +112,13 @@ def _height(node: _Node) -> int:
         children = [*node.tests.values(), *node.forwards]
         node.height = 0
         if children:
-            matching = len(node.forwards) + len(_matching_tests(node))
+            matching = len(node.forwards) + len(node.matching)
             node.height = max(matching, matching - 1 + max(_height(c) for c in children))
     return node.height
 
 
-def _matching_tests(node: _Node) -> set[str]:
-    """One key per test that may match together with the others: a field's equalities count once."""
-    keys = set()
-    for key in node.tests:
-        (name, value), = json.loads(key.split("\0")[0]).items()
-        keys.add(f"= {name}" if not name.startswith("$") and not isinstance(value, dict) else key)
-    return keys
-
-
-def _is_join(expression: dict[str, Any]) -> bool:
+def _is_join(name: str, value: Any) -> bool:
     """A test whose operand is another fact's field ({alias: field}), with or without an operator."""
-    (name, value), = expression.items()
     if name.startswith("$") and isinstance(value, dict):
         (name, value), = value.items()
     return isinstance(value, dict)
@@ -137,6 +130,12 @@ Item = TypeVar("Item")
 def split(items: Sequence[Item], definition: Callable[[Item], dict[str, Any]]) -> list[list[Item]]:
     """Consecutive groups of `items`, each one ruleset within the limits (with the sink and end rules the
     runtime adds); one group when they all fit. Raises TooLarge(item, reason) for an item alone too large."""
+    tree = _base()
+    for item in items:
+        tree.add(definition(item))
+    tree.touched = tree.nodes
+    if tree.problem() is None:  # the usual case, settled in one pass
+        return [list(items)] if items else []
     groups: list[list[Item]] = [[]]
     tree = _base()
     for item in items:
