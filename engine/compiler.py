@@ -41,7 +41,7 @@ from engine.model import (
     Scalar,
     Test,
 )
-from engine.validate import scalar_json
+from engine.validate import ENGINE_PROPERTIES, MAX_FACT_PROPERTIES, scalar_json
 
 PROBE = "$guardrail."
 WATCH = "$watch."  # a rule matching one negated pattern, in a stratum's watch ruleset (engine.network)
@@ -286,7 +286,7 @@ def compile_pack(pack: Pack) -> CompiledPack:
     joined: set[str] = set()
     needs: dict[str, list[tuple[str, str]]] = {}
     memberships: dict[str, list[Membership]] = {}
-    for rule in _with_memberships(pack.rules, memberships):
+    for rule in _with_memberships(pack, memberships):
         aliases = {p.alias: p for p in patterns_of(rule.when) if p.alias}
         if any(_refs(p) for p in patterns_of(rule.when)):
             joined.add(rule.id)
@@ -402,11 +402,21 @@ def _rule(pack: Pack, rule_id: str) -> Rule:
     return next(r for r in pack.rules if r.id == rule_id)
 
 
-def _with_memberships(rules: tuple[Rule, ...], memberships: dict[str, list[Membership]]) -> list[Rule]:
+def _with_memberships(pack: Pack, memberships: dict[str, list[Membership]]) -> list[Rule]:
     """The rules with each `in:` of more than MAX_IN_VALUES values turned into a test of a membership
     property, which engine.network computes as each fact is posted (engine.limits: durable_rules spins
-    on 512 values below one node); `memberships` collects them by kind."""
-    return [rule.model_copy(update={"when": _member_condition(rule.when, memberships)}) for rule in rules]
+    on 512 values below one node); `memberships` collects them by kind. They count towards the 255
+    properties durable_rules stores per fact."""
+    rules = []
+    for rule in pack.rules:
+        rules.append(rule.model_copy(update={"when": _member_condition(rule.when, memberships)}))
+        for kind, found in memberships.items():
+            if len(pack.vocabulary[kind].fields) + ENGINE_PROPERTIES + len(found) > MAX_FACT_PROPERTIES:
+                raise InputError.one("too-many-properties", f"{len(found)} different large in: tests on {kind} "
+                                     f"facts (more than {MAX_IN_VALUES} values each) and its "
+                                     f"{len(pack.vocabulary[kind].fields)} fields are more than durable_rules stores "
+                                     f"per fact ({MAX_FACT_PROPERTIES - ENGINE_PROPERTIES})", _origin(rule))
+    return rules
 
 
 def _member_condition(cond: Condition, memberships: dict[str, list[Membership]]) -> Condition:

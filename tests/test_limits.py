@@ -35,9 +35,11 @@ def by_any(op: str) -> Fires:
     return lambda levels, i: any(OPS[op](level, i) for level in levels)
 
 
-def write_pack(folder: Path, conditions: list[str], state: bool, extra: str = "") -> Path:
+def write_pack(folder: Path, conditions: list[str], state: bool, extra: str = "", fields: int = 1) -> Path:
     """A pack whose rule r{i} responds r{i} when conditions[i] holds of a `signal` fact's `level`; `extra`
-    holds more rules, ahead of those (and a derived kind `mark` and a response `marked` to use there)."""
+    holds more rules, ahead of those (and a derived kind `mark` and a response `marked` to use there);
+    `signal` has `fields` fields in all."""
+    more = "".join(f"\n      f{i}: {{type: integer, optional: true}}" for i in range(fields - 1))
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "pack.yaml").write_text(f"""
 pack: {{name: limits, version: "1"}}
@@ -47,7 +49,7 @@ vocabulary:
     subjects: [alpha]
     state: {str(state).lower()}
     fields:
-      level: {{type: integer}}
+      level: {{type: integer}}{more}
   mark:
     subjects: [alpha]
     state: true
@@ -223,3 +225,17 @@ def test_an_in_of_512_values_is_too_large_for_any_ruleset_so_it_never_reaches_du
     with pytest.raises(TooLarge):
         split([_rule("x", {"$or": [{"v": i} for i in range(512)]})], lambda d: d)
     assert MAX_IN_VALUES < 512
+
+
+def test_large_in_tests_count_towards_the_properties_of_a_fact(tmp_path: Path) -> None:
+    """Each distinct large `in:` set is one more property on the facts of its kind (at most 255 in all)."""
+    conditions = [f"{{fact: signal, subject: alpha, where: {{level: {{in: {list(range(i, i + 100))}}}}}}}"
+                  for i in range(8)]
+    pack = load_pack(write_pack(tmp_path / "fits", conditions[:7], state=True, fields=240))
+    compared(pack, [signal("s", 3)], lambda levels, i: levels[0] in range(i, i + 100), 7)
+    folder = write_pack(tmp_path / "over", conditions, state=True, fields=240)
+    with pytest.raises(InputError) as caught:
+        compile_pack(load_pack(folder))
+    (problem,) = caught.value.problems
+    assert problem.code == "too-many-properties" and problem.message.startswith("8 different large in: tests")
+    assert (problem.location.file, problem.location.line) == (str(folder / "rules.yaml"), 3 + 5 * 7)
