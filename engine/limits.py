@@ -12,7 +12,10 @@ alternative, joined again below them) and walks it with each fact asserted, and
   fact (an `in:` of 512 values is 512 tests below one node), with 513 registering the ruleset spins;
 - a node lists the rules it feeds in 256 slots, read past their end: 256 rules ending on one pattern
   crash, 257 fail with error 108. Every compiled rule starts with a gate, so this bounds a ruleset;
-- a ruleset holds at most 4,096 rules: the 4,097th fails with error 106.
+- a ruleset holds at most 4,096 rules: the 4,097th fails with error 106;
+- a pattern is evaluated as a sequence of at most 31 operations (each `$and` and `$or` takes two, each
+  join one): the 32nd fails with error 113 — a pattern with 15 `in:` tests, or the falsity of one
+  with 14. No split helps: the rule is refused.
 The tree is modelled here (`_Tree`) with the worst case assumed wherever a test might match; a stratum
 whose rules do not fit is split into consecutive rulesets (engine.compiler), derivers before readers.
 """
@@ -32,6 +35,7 @@ MAX_TESTS_PER_NODE = 500  # below one node; 512 spin (some slack: the table is p
 MAX_RULES_PER_NODE = 250  # ending on one node; 256 crash
 MAX_RULES = 4_000  # in one ruleset; 4,097 fail
 MAX_IN_VALUES = 64  # an `in:` with more values becomes a membership property
+MAX_OPERATIONS = 31  # in one pattern
 
 
 class TooLarge(Exception):
@@ -54,6 +58,7 @@ class _Tree:
         self.root = _Node()
         self.nodes: list[_Node] = [self.root]
         self.rules = 0
+        self.operations = 0  # the most in one pattern
         self.touched: list[_Node] = []  # by the last rule added: only their counts and heights changed
 
     def add(self, definition: dict[str, Any]) -> None:
@@ -62,6 +67,7 @@ class _Tree:
         for item in definition["all"]:
             (expression,) = item.values()
             self._walk(self.root, expression).rules += 1
+            self.operations = max(self.operations, _operations(expression))
 
     def _walk(self, node: _Node, expression: dict[str, Any]) -> _Node:
         self.touched.append(node)
@@ -94,6 +100,8 @@ class _Tree:
         one touched can have changed: the nodes on its paths and, through them, the root's height)."""
         for node in self.touched:
             node.height = None
+        if self.operations > MAX_OPERATIONS:
+            return f"a pattern of more than {MAX_OPERATIONS} operations"
         if self.rules > MAX_RULES:
             return f"more than {MAX_RULES} rules"
         if any(len(n.tests) > MAX_TESTS_PER_NODE for n in self.touched):
@@ -115,6 +123,14 @@ def _height(node: _Node) -> int:
             matching = len(node.forwards) + len(node.matching)
             node.height = max(matching, matching - 1 + max(_height(c) for c in children))
     return node.height
+
+
+def _operations(expression: dict[str, Any]) -> int:
+    """How long durable_rules' sequence for a pattern is: two per `$and` or `$or`, one per join."""
+    (name, value), = expression.items()
+    if name in ("$and", "$or"):
+        return 2 + sum(_operations(term) for term in value)
+    return 1 if _is_join(name, value) else 0
 
 
 def _is_join(name: str, value: Any) -> bool:

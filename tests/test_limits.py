@@ -239,3 +239,20 @@ def test_large_in_tests_count_towards_the_properties_of_a_fact(tmp_path: Path) -
     (problem,) = caught.value.problems
     assert problem.code == "too-many-properties" and problem.message.startswith("8 different large in: tests")
     assert (problem.location.file, problem.location.line) == (str(folder / "rules.yaml"), 3 + 5 * 7)
+
+
+def test_a_pattern_with_too_many_in_tests_is_refused_where_it_is_written(tmp_path: Path) -> None:
+    """An `in:` is a disjunction, two of the 31 operations durable_rules evaluates a pattern with: an event
+    pattern takes 14 (its falsity is the same pattern, negated), not 15."""
+    def pack_with(tests: int) -> Path:
+        where = ", ".join(f"f{j}: {{in: [1, 2]}}" for j in range(tests))
+        return write_pack(tmp_path / f"in-{tests}", [f"{{fact: signal, subject: alpha, where: {{{where}}}}}"],
+                          state=False, fields=16)
+    evaluation = evaluate(load_pack(pack_with(14)), [signal("s", 1)], AS_OF)
+    assert [o.status for o in evaluation.rules] == ["else"]
+    folder = pack_with(15)
+    with pytest.raises(InputError) as caught:
+        compile_pack(load_pack(folder))
+    (problem,) = caught.value.problems
+    assert problem.code == "too-large" and "a pattern of more than 31 operations" in problem.message
+    assert (problem.location.file, problem.location.line) == (str(folder / "rules.yaml"), 3)

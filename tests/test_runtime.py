@@ -233,13 +233,15 @@ shape, n, v = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 def pattern(i):
     if shape == "shared":  # n rules whose pattern is the same test
         return {"$and": [{"kind": "x"}, {"v": 0}]}
+    if shape == "ors":  # one rule: kind x and n disjunctions, each true of the fact
+        return {"$and": [{"kind": "x"}, *({"$or": [{"kind": "x"}, {"v": -j}]} for j in range(n))]}
     if shape == "kinds":  # n rules, 100 to a kind
         return {"$and": [{"kind": f"k{i // 100}"}, {"v": i % 100}]}
     if shape == "in":  # one rule, one test: v in n values
         return {"$and": [{"kind": "x"}, {"$or": [{"v": value} for value in range(n)]}]}
     test = {"v": i} if shape == "eq" else {"$" + shape: {"v": i}}
     return {"$and": [{"kind": "x"}, test]}
-count = 1 if shape == "in" else n
+count = 1 if shape in ("in", "ors") else n
 h = Q()
 try:
     h.register_rulesets({"g": {f"r{i}": {"all": [{"m": pattern(i)}], "run": lambda c: None} for i in range(count)}})
@@ -335,3 +337,10 @@ def test_past_a_limit_ours_fails_the_run_and_survives() -> None:
 
     done = subprocess.run([sys.executable, "-c", OURS_AT_THE_LIMIT], capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stdout) == (0, "engine-failed True\n" * 3 + "survived\n"), done.stderr
+
+
+def test_a_pattern_is_at_most_31_operations_in_raw_durable() -> None:
+    """Each $and and $or takes two places in a pattern's sequence of 32, and the 32nd fails: the $and of
+    14 disjunctions is 30 places, of 15 it is 32."""
+    assert _raw_limit("ors", 14, 0) == (0, "registered\nasserted\ndeleted\n")
+    assert _raw_limit("ors", 15, 0) == (1, "error Could not create ruleset, error code: 113\n")
