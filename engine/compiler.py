@@ -85,7 +85,6 @@ class CompiledRule:
     rule: str
     branch: str  # "then" or "else"
     definition: dict[str, Any]
-    join_kinds: frozenset[str] = frozenset()
     gate: str = GATE_KIND  # the kind of the gate fact it waits for
     made: tuple[Made, ...] = ()
     negated: tuple[Pattern, ...] = ()  # its negated patterns, joins left out (they match at least as much)
@@ -266,9 +265,7 @@ def _made(rule: Rule, branch: str) -> tuple[Made, ...]:
 def _compiled_rule(name: str, rule: Rule, branch: str, conj: Conjunction, aliases: dict[str, Pattern]) -> CompiledRule:
     negated = tuple(_without_joins(lit.pattern) for lit in conj if not lit.positive)
     gate = f"{GATE_KIND}|{name}" if negated else GATE_KIND
-    return CompiledRule(name, rule.id, branch, _definition(conj, aliases, gate),
-                        frozenset(lit.pattern.kind for lit in conj if _refs(lit.pattern)), gate,
-                        _made(rule, branch), negated)
+    return CompiledRule(name, rule.id, branch, _definition(conj, aliases, gate), gate, _made(rule, branch), negated)
 
 
 def _without_joins(pattern: Pattern) -> Pattern:
@@ -454,9 +451,11 @@ def _fit(pack: Pack, strata: list[Stratum], reads: dict[str, set[str]]) -> list[
                 groups = split(_derivers_first(pack, stratum.rules, reads), lambda r: r.definition)
         except TooLarge as error:
             item, reason = error.args
-            where = Location("pack.yaml") if item.rule.startswith(PROBE) else _origin(_rule(pack, item.rule))
-            raise InputError.one("too-large", f"rule {item.rule!r} alone is more than durable_rules holds in one "
-                                 f"ruleset ({reason}); split it into smaller rules", where) from None
+            probe = item.rule.startswith(PROBE)  # guardrails carry no origin of their own
+            what = f"guardrail {item.rule[len(PROBE):]!r}'s pattern" if probe else f"rule {item.rule!r}"
+            where = Location("pack.yaml") if probe else _origin(_rule(pack, item.rule))
+            raise InputError.one("too-large", f"{what} alone is more than durable_rules holds in one ruleset "
+                                 f"({reason}); split it into smaller rules", where) from None
         fitted += [Stratum(len(fitted) + n, group) for n, group in enumerate(groups)]
     return fitted
 

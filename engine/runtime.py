@@ -24,8 +24,9 @@ edges, each measured on durable_rules 2.0.28 and each shown by a test in tests/t
 - size limits (engine.limits has the measurements): a fact satisfying 65 tests below one node fails
   with error 303 (65 rules `level >= i`, or 65 joins on one kind), a node with 512 tests below it (an
   `in:` of 512 values) spins forever, 256 rules on one pattern crash and 257 fail with error 108, 4,097
-  rules in a ruleset fail with error 106: the compiler splits a stratum into rulesets within them and
-  turns large `in:` sets into membership properties posted with each fact; should durable_rules fail
+  rules in a ruleset fail with error 106, a pattern of 32 operations (15 `in:` tests) fails with error
+  113: the compiler splits a stratum into rulesets within them, turns large `in:` sets into membership
+  properties posted with each fact, and refuses a rule too large alone; should durable_rules fail
   all the same, the run fails with `RuntimeFault` and its state is left alone (deleting a state after
   error 303 crashes the process);
 - a `not` join fires on whichever fact arrived first: every compiled rule waits for a gate fact
