@@ -114,8 +114,9 @@ NOTES = [
     "tests/test_runtime.py). The engine retracts a changed fact before asserting its new content, and a retry "
     "after a false \"already observed\" uses a salted id.",
     "durable_rules 2.0.28 fails once more than 64 rules of one ruleset join (`{ref: alias.field}`) on the "
-    "same fact kind (error 303; the process can abort): the compiler refuses such a pack (`too-many-joins`), "
-    "and the W2 pack spreads its signals over two kinds to stay under the limit.",
+    "same fact kind (error 303; the process can abort): the compiler splits such a stratum into rulesets "
+    "within the limit (engine/limits.py), and the W2 pack spreads its signals over two kinds so that each of "
+    "its strata stays one ruleset.",
     "Without a gate fact asserted last, durable_rules fires a `not` join on whichever fact arrived first; "
     "with one gate per rule that negates, an incremental step re-opens only the rules a changed fact can "
     "affect (engine/network.py).",

@@ -24,6 +24,7 @@ from itertools import product
 from typing import Any
 
 from engine.errors import InputError, Location, Problem
+from engine.limits import MAX_IN_VALUES, Membership, TooLarge, split
 from engine.model import (
     AllOf,
     AnyOf,
@@ -40,14 +41,11 @@ from engine.model import (
     Scalar,
     Test,
 )
-from engine.validate import scalar_json
+from engine.validate import ENGINE_PROPERTIES, MAX_FACT_PROPERTIES, scalar_json
 
 PROBE = "$guardrail."
 WATCH = "$watch."  # a rule matching one negated pattern, in a stratum's watch ruleset (engine.network)
 GATE_KIND = "$go"
-# Measured on durable_rules 2.0.28: a 65th rule in one ruleset joining ({ref: …}) on the same kind makes
-# durable_rules fail with error 303, and the process can then abort. Refused at compile time instead.
-MAX_JOINS_PER_KIND = 64
 GATE_ALIAS = "gate"
 MAX_CONJUNCTIONS = 256
 _NEGATED_OP = {"eq": "ne", "ne": "eq", "lt": "gte", "lte": "gt", "gt": "lte", "gte": "lt"}
@@ -87,7 +85,6 @@ class CompiledRule:
     rule: str
     branch: str  # "then" or "else"
     definition: dict[str, Any]
-    join_kinds: frozenset[str] = frozenset()
     gate: str = GATE_KIND  # the kind of the gate fact it waits for
     made: tuple[Made, ...] = ()
     negated: tuple[Pattern, ...] = ()  # its negated patterns, joins left out (they match at least as much)
@@ -133,6 +130,7 @@ class CompiledPack:
     joined: set[str] = field(default_factory=set)  # rules with a join: no compiled else form
     # (rule id, branch) → what that branch recommends: each response with the citations it carries
     responds: dict[tuple[str, str], tuple[tuple[str, tuple[Citation, ...]], ...]] = field(default_factory=dict)
+    memberships: dict[str, list[Membership]] = field(default_factory=dict)  # kind → its large `in:` tests
 
 
 def derived_id(kind: str, subject: str, fields: dict[str, Scalar]) -> str:
@@ -267,9 +265,7 @@ def _made(rule: Rule, branch: str) -> tuple[Made, ...]:
 def _compiled_rule(name: str, rule: Rule, branch: str, conj: Conjunction, aliases: dict[str, Pattern]) -> CompiledRule:
     negated = tuple(_without_joins(lit.pattern) for lit in conj if not lit.positive)
     gate = f"{GATE_KIND}|{name}" if negated else GATE_KIND
-    return CompiledRule(name, rule.id, branch, _definition(conj, aliases, gate),
-                        frozenset(lit.pattern.kind for lit in conj if _refs(lit.pattern)), gate,
-                        _made(rule, branch), negated)
+    return CompiledRule(name, rule.id, branch, _definition(conj, aliases, gate), gate, _made(rule, branch), negated)
 
 
 def _without_joins(pattern: Pattern) -> Pattern:
@@ -286,7 +282,8 @@ def compile_pack(pack: Pack) -> CompiledPack:
     problems: list[Problem] = []
     joined: set[str] = set()
     needs: dict[str, list[tuple[str, str]]] = {}
-    for rule in pack.rules:
+    memberships: dict[str, list[Membership]] = {}
+    for rule in _with_memberships(pack, memberships):
         aliases = {p.alias: p for p in patterns_of(rule.when) if p.alias}
         if any(_refs(p) for p in patterns_of(rule.when)):
             joined.add(rule.id)
@@ -317,19 +314,20 @@ def compile_pack(pack: Pack) -> CompiledPack:
         if guard.pattern:
             # A guardrail probe: Rete decides which counting facts match the guardrail's pattern.
             probe = f"{PROBE}{guard.id}"
+            pattern = _member_pattern(pack.patterns[guard.pattern], memberships)
             compiled.append(CompiledRule(f"{probe}|then|0", probe, "then",
-                                         _definition((Literal(pack.patterns[guard.pattern]),), {}, GATE_KIND)))
+                                         _definition((Literal(pattern),), {}, GATE_KIND)))
     strata_of = _stratify(pack, reads, reads_negated)
     strata = [Stratum(i) for i in range(max(strata_of.values(), default=0) + 1)]
     for item in compiled:
         strata[strata_of.get(item.rule, 0)].rules.append(item)
+    strata = _fit(pack, strata, reads)
     for stratum in strata:
         stratum.watch()
-    _check_join_counts(pack, strata)
     responds = {(rule.id, branch): tuple((e.respond, (rule.cites[e.cite - 1],) if e.cite else tuple(rule.cites))
                                          for e in effects if isinstance(e, Respond))
                 for rule in pack.rules for branch, effects in (("then", rule.then), ("else", rule.else_))}
-    return CompiledPack(pack, strata, {c.name: c for c in compiled}, needs, joined, responds)
+    return CompiledPack(pack, strata, {c.name: c for c in compiled}, needs, joined, responds, memberships)
 
 
 def _join_limits(rule: Rule) -> list[Problem]:
@@ -354,20 +352,6 @@ def _join_limits(rule: Rule) -> list[Problem]:
         problems.append(Problem("not-on-join", f"rule {rule.id!r} puts a join under not:; use none: for "
                                 "'no matching fact'", _origin(rule)))
     return problems
-
-
-def _check_join_counts(pack: Pack, strata: list[Stratum]) -> None:
-    for stratum in strata:
-        counts: dict[str, list[str]] = {}
-        for item in stratum.rules:
-            for kind in item.join_kinds:
-                counts.setdefault(kind, []).append(item.rule)
-        for kind, rules in sorted(counts.items()):
-            if len(rules) > MAX_JOINS_PER_KIND:
-                raise InputError.one("too-many-joins", f"{len(rules)} compiled rules join on kind {kind!r} in one "
-                                     f"ruleset; durable_rules supports at most {MAX_JOINS_PER_KIND} — join fewer "
-                                     f"rules on it (rules {', '.join(sorted(set(rules))[:5])}, …)",
-                                     _origin(_rule(pack, rules[0])))
 
 
 def _origin(rule: Rule) -> Location:
@@ -413,3 +397,82 @@ def _stratify(pack: Pack, reads: dict[str, set[str]], negated: dict[str, set[str
 
 def _rule(pack: Pack, rule_id: str) -> Rule:
     return next(r for r in pack.rules if r.id == rule_id)
+
+
+def _with_memberships(pack: Pack, memberships: dict[str, list[Membership]]) -> list[Rule]:
+    """The rules with each `in:` of more than MAX_IN_VALUES values turned into a test of a membership
+    property, which engine.network computes as each fact is posted (engine.limits: durable_rules spins
+    on 512 values below one node); `memberships` collects them by kind. They count towards the 255
+    properties durable_rules stores per fact."""
+    rules = []
+    for rule in pack.rules:
+        rules.append(rule.model_copy(update={"when": _member_condition(rule.when, memberships)}))
+        for kind, found in memberships.items():
+            if len(pack.vocabulary[kind].fields) + ENGINE_PROPERTIES + len(found) > MAX_FACT_PROPERTIES:
+                raise InputError.one("too-many-properties", f"{len(found)} different large in: tests on {kind} "
+                                     f"facts (more than {MAX_IN_VALUES} values each) and its "
+                                     f"{len(pack.vocabulary[kind].fields)} fields are more than durable_rules stores "
+                                     f"per fact ({MAX_FACT_PROPERTIES - ENGINE_PROPERTIES})", _origin(rule))
+    return rules
+
+
+def _member_condition(cond: Condition, memberships: dict[str, list[Membership]]) -> Condition:
+    if isinstance(cond, Pattern):
+        return _member_pattern(cond, memberships)
+    if isinstance(cond, NoneOf):
+        return cond.model_copy(update={"none": _member_pattern(cond.none, memberships)})
+    if isinstance(cond, Not):
+        return cond.model_copy(update={"not_": _member_condition(cond.not_, memberships)})
+    if isinstance(cond, AllOf):
+        return cond.model_copy(update={"all": tuple(_member_condition(c, memberships) for c in cond.all)})
+    return cond.model_copy(update={"any": tuple(_member_condition(c, memberships) for c in cond.any)})
+
+
+def _member_pattern(pattern: Pattern, memberships: dict[str, list[Membership]]) -> Pattern:
+    tests = []
+    for test in pattern.tests:
+        if test.op == "in" and isinstance(test.value, tuple) and len(test.value) > MAX_IN_VALUES:
+            member = Membership.of(pattern.kind, test.field, [durable_value(v) for v in test.value])
+            if member not in memberships.setdefault(pattern.kind, []):
+                memberships[pattern.kind].append(member)
+            test = Test(field=member.name, op="eq", value=True)
+        tests.append(test)
+    return pattern.model_copy(update={"tests": tuple(tests)})
+
+
+def _fit(pack: Pack, strata: list[Stratum], reads: dict[str, set[str]]) -> list[Stratum]:
+    """Each stratum split into consecutive rulesets that durable_rules can hold (engine.limits), the
+    rules deriving a kind before the rules of the stratum that read it; unchanged when it fits."""
+    fitted: list[Stratum] = []
+    for stratum in strata:
+        try:
+            groups = split(stratum.rules, lambda r: r.definition)
+            if len(groups) > 1:
+                groups = split(_derivers_first(pack, stratum.rules, reads), lambda r: r.definition)
+        except TooLarge as error:
+            item, reason = error.args
+            probe = item.rule.startswith(PROBE)  # guardrails carry no origin of their own
+            what = f"guardrail {item.rule[len(PROBE):]!r}'s pattern" if probe else f"rule {item.rule!r}"
+            where = Location("pack.yaml") if probe else _origin(_rule(pack, item.rule))
+            raise InputError.one("too-large", f"{what} alone is more than durable_rules holds in one ruleset "
+                                 f"({reason}); split it into smaller rules", where) from None
+        fitted += [Stratum(len(fitted) + n, group) for n, group in enumerate(groups)]
+    return fitted
+
+
+def _derivers_first(pack: Pack, rules: list[CompiledRule], reads: dict[str, set[str]]) -> list[CompiledRule]:
+    """The rules of one stratum ordered so that a rule comes after those deriving what it reads."""
+    derivers: dict[str, set[str]] = {}
+    for item in rules:
+        for made in item.made:
+            derivers.setdefault(made.kind, set()).add(item.rule)
+    depth: dict[str, int] = {}
+
+    def visit(rule: str) -> int:
+        if rule not in depth:
+            depth[rule] = 0  # within a stratum derivations do not cycle (engine.compiler._stratify)
+            depth[rule] = max([visit(d) + 1 for k in reads.get(rule, ()) for d in derivers.get(k, ()) if d != rule]
+                              + [0])
+        return depth[rule]
+
+    return sorted(rules, key=lambda item: visit(item.rule))

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.compiler import GATE_ALIAS, GATE_KIND, PROBE, CompiledPack, CompiledRule, Made, Stratum
+from engine.limits import with_memberships
 from engine.model import Firing
 from engine.runtime import Runtime, fact_id, runtime
 
@@ -79,15 +80,22 @@ class Network:
         If durable_rules fails part-way, what it holds is no longer known: the states are dropped and
         the next update starts from empty ones.
         """
-        wanted = dict(facts)
+        wanted = {fid: self._posted(fact) for fid, fact in facts.items()} if self.compiled.memberships else facts
         try:
             for state in self.states:
                 self._step(state, wanted)
-                wanted = {**wanted, **{did: made.durable() for did, made in state.derived.items()}}
+                wanted = {**wanted, **{did: self._made(made) for did, made in state.derived.items()}}
         except BaseException:
             self.close()
             self.states = [_State(stratum, name) for stratum, name in self._layout]
             raise
+
+    def _posted(self, fact: dict[str, Any]) -> dict[str, Any]:
+        """A fact as durable_rules gets it: with the memberships of large `in:` tests (engine.limits)."""
+        return with_memberships(fact, self.compiled.memberships)
+
+    def _made(self, made: Made) -> dict[str, Any]:
+        return self._posted(made.durable())
 
     def activations(self) -> list[Activation]:
         return [a for state in self.states for a in state.activations.values()]
@@ -178,7 +186,7 @@ class Network:
             state.derived[made.id] = made
             if made.id not in state.stored and made.id not in pending:
                 pending.add(made.id)
-                new.append(made.durable())
+                new.append(self._made(made))
         return new
 
     def _drop(self, state: _State, keys: set[Key], retract: list[dict[str, Any]]) -> None:

@@ -21,8 +21,14 @@ edges, each measured on durable_rules 2.0.28 and each shown by a test in tests/t
 - facts are limited to 255 properties: enforced at validation, before anything reaches the engine;
 - its JSON reader crashes the process on a float in exponent notation (1e-05): floats are written out
   in full (`_PlainNumbers`);
-- a 65th rule in one ruleset joining ({ref: …}) on the same kind fails with error 303 and can abort
-  the process: the compiler refuses such a pack (`MAX_JOINS_PER_KIND`);
+- size limits (engine.limits has the measurements): a fact satisfying 65 tests below one node fails
+  with error 303 (65 rules `level >= i`, or 65 joins on one kind), a node with 512 tests below it (an
+  `in:` of 512 values) spins forever, 256 rules on one pattern crash and 257 fail with error 108, 4,097
+  rules in a ruleset fail with error 106, a pattern of 32 operations (15 `in:` tests) fails with error
+  113: the compiler splits a stratum into rulesets within them, turns large `in:` sets into membership
+  properties posted with each fact, and refuses a rule too large alone; should durable_rules fail
+  all the same, the run fails with `RuntimeFault` and its state is left alone (deleting a state after
+  error 303 crashes the process);
 - a `not` join fires on whichever fact arrived first: every compiled rule waits for a gate fact
   asserted after all others (compiler, `Runtime.update`).
 """
@@ -104,6 +110,7 @@ class Runtime:
         self._errors: list[str] = []
         self._made: list[dict[str, Any]] = []
         self.salted = 0
+        self._failed: set[tuple[str, str]] = set()  # states durable_rules failed in: never deleted
 
     def ensure(self, name: str, rules: dict[str, dict[str, Any]]) -> None:
         """Register a ruleset once; its consequents all route to `_action`."""
@@ -114,7 +121,10 @@ class Runtime:
             # durable_rules deletes `run` from the dicts it is given: hand it copies.
             definition = {key: {**json.loads(json.dumps(value)), "run": self._action(key)}
                           for key, value in rules.items()}
-            self.host.register_rulesets({name: definition})
+            try:
+                self.host.register_rulesets({name: definition})
+            except durable_rules_engine.error as error:
+                raise RuntimeFault.one("engine-failed", f"durable_rules refused ruleset {name!r}: {error}") from None
 
     def _action(self, rule_name: str) -> Callable[[Any], None]:
         def act(c: Any) -> None:
@@ -173,6 +183,9 @@ class Runtime:
                               gates=opened)
             except durable.MessageNotHandledException as error:
                 raise RuntimeFault.one("not-handled", str(error.message)[:300]) from None
+            except durable_rules_engine.error as error:
+                self._failed.add((name, sid))
+                raise RuntimeFault.one("engine-failed", f"durable_rules failed in ruleset {name!r}: {error}") from None
             finally:
                 self._fire = None
 
@@ -187,6 +200,8 @@ class Runtime:
 
     def drop(self, name: str, sid: str) -> None:
         """Delete a state (every run fired the end rule, so durable_rules can delete it safely)."""
+        if (name, sid) in self._failed:
+            return  # deleting it would crash the process (measured after error 303): leaked instead
         with self.lock, contextlib.suppress(Exception):  # nothing was stored for this sid
             self.host.delete_state(name, sid)
 

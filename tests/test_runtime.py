@@ -220,3 +220,130 @@ def test_exponent_floats_crash_raw_durable_but_are_written_out_in_full_for_ours(
     seen: list[str] = []
     ours.run(name, [{"id": "x", "kind": "k", "v": 1e-05}], lambda r, m: seen.append(m["a"]["id"]) or [])
     assert seen == ["x"]
+
+
+# durable_rules' size limits (measured on 2.0.28; engine.limits says where each comes from). One script,
+# run in a subprocess because the edges crash or hang the process: SHAPE, N, the fact's value of v.
+RAW_LIMITS = """
+import sys
+from durable import engine as e
+class Q(e.Host):
+    def _run(self): pass
+shape, n, v = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+def pattern(i):
+    if shape == "shared":  # n rules whose pattern is the same test
+        return {"$and": [{"kind": "x"}, {"v": 0}]}
+    if shape == "ors":  # one rule: kind x and n disjunctions, each true of the fact
+        return {"$and": [{"kind": "x"}, *({"$or": [{"kind": "x"}, {"v": -j}]} for j in range(n))]}
+    if shape == "kinds":  # n rules, 100 to a kind
+        return {"$and": [{"kind": f"k{i // 100}"}, {"v": i % 100}]}
+    if shape == "in":  # one rule, one test: v in n values
+        return {"$and": [{"kind": "x"}, {"$or": [{"v": value} for value in range(n)]}]}
+    test = {"v": i} if shape == "eq" else {"$" + shape: {"v": i}}
+    return {"$and": [{"kind": "x"}, test]}
+count = 1 if shape in ("in", "ors") else n
+h = Q()
+try:
+    h.register_rulesets({"g": {f"r{i}": {"all": [{"m": pattern(i)}], "run": lambda c: None} for i in range(count)}})
+except Exception as error:
+    sys.exit(f"error {error}")
+print("registered", flush=True)
+try:
+    h.assert_fact("g", {"sid": "1", "id": "x", "kind": "k0" if shape == "kinds" else "x", "v": v})
+    print("asserted", flush=True)
+except Exception as error:
+    print("error", error, flush=True)
+h.delete_state("g", "1")
+print("deleted", flush=True)
+"""
+
+
+def _raw_limit(shape: str, n: int, value: int, timeout: float = 2.0) -> tuple[int | None, str]:
+    """Run the raw script: its exit code (None when still running at `timeout`) and its output."""
+    import subprocess
+    import sys
+
+    try:
+        done = subprocess.run([sys.executable, "-c", RAW_LIMITS, shape, str(n), str(value)],
+                              capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as spinning:
+        out = spinning.stdout or b""
+        return None, out.decode() if isinstance(out, bytes) else out
+    return done.returncode, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(("shape", "value"), [("gte", 100), ("lt", -1), ("neq", -1), ("gt", 100), ("lte", -1)])
+def test_a_fact_may_satisfy_at_most_64_tests_below_one_node_in_raw_durable(shape: str, value: int) -> None:
+    """64 rules `v OP i` that all match one fact work; a 65th overflows the alpha stack: error 303, and
+    deleting the state then crashes the process (measured: SIGSEGV; through a Host's cleanup, SIGABRT)."""
+    assert _raw_limit(shape, 64, value) == (0, "registered\nasserted\ndeleted\n")
+    code, out = _raw_limit(shape, 65, value)
+    assert "error code: 303" in out and "deleted" not in out and code != 0
+
+
+def test_one_node_holds_at_most_511_tests_in_raw_durable() -> None:
+    """Equality on one field: 511 values work (one matches); 512 fill the node's 512-slot hash table and
+    asserting any fact spins forever."""
+    assert _raw_limit("eq", 511, 7) == (0, "registered\nasserted\ndeleted\n")
+    assert _raw_limit("eq", 512, 7) == (None, "registered\n")
+
+
+def test_a_513th_test_below_one_node_spins_at_registration_in_raw_durable() -> None:
+    assert _raw_limit("eq", 513, 7) == (None, "")
+
+
+def test_an_in_test_of_512_values_spins_in_raw_durable() -> None:
+    """`in:` compiles to $or, one test per value below the same node: the same 511 limit."""
+    assert _raw_limit("in", 511, 7) == (0, "registered\nasserted\ndeleted\n")
+    assert _raw_limit("in", 512, 7) == (None, "registered\n")
+
+
+def test_at_most_255_rules_share_one_pattern_in_raw_durable() -> None:
+    """A test node lists the rules it feeds in 256 slots, read past their end when full: 255 rules with
+    the same pattern work, 256 crash the process when a fact is asserted (SIGSEGV), 257 fail with error 108
+    when the ruleset is registered. In our rulesets the shared pattern is the gate."""
+    assert _raw_limit("shared", 255, 0) == (0, "registered\nasserted\ndeleted\n")
+    assert _raw_limit("shared", 256, 0) == (-11, "registered\n")
+    assert _raw_limit("shared", 257, 0) == (1, "error Could not create ruleset, error code: 108\n")
+
+
+def test_a_ruleset_holds_at_most_4096_rules_in_raw_durable() -> None:
+    assert _raw_limit("kinds", 4096, 0) == (0, "registered\nasserted\ndeleted\n")
+    assert _raw_limit("kinds", 4097, 0) == (1, "error Could not create ruleset, error code: 106\n")
+
+
+OURS_AT_THE_LIMIT = """
+from engine.errors import RuntimeFault
+from engine.runtime import GATE, Runtime
+ours = Runtime()
+ours.ensure("g", {f"r{i}": {"all": [GATE, {"m": {"$and": [{"kind": "x"}, {"$gte": {"v": i}}]}}]} for i in range(65)})
+for attempt in range(2):
+    try:
+        ours.run("g", [{"id": "x", "kind": "x", "v": 100}], lambda rule, m: [])
+    except RuntimeFault as fault:
+        print(fault.problems[0].code, "error code: 303" in str(fault), flush=True)
+try:
+    # with the sink and end rules the runtime adds, 4,097 rules
+    ours.ensure("big", {f"r{i}": {"all": [{"m": {"$and": [{"kind": f"k{i // 100}"}, {"v": i % 100}]}}]}
+                        for i in range(4095)})
+except RuntimeFault as fault:
+    print(fault.problems[0].code, "error code: 106" in str(fault), flush=True)
+print("survived")
+"""
+
+
+def test_past_a_limit_ours_fails_the_run_and_survives() -> None:
+    """Should a ruleset exceed a limit after all (the compiler splits them: tests/test_limits.py), the run
+    fails with RuntimeFault and the state is not deleted, which would crash the process."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", OURS_AT_THE_LIMIT], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (0, "engine-failed True\n" * 3 + "survived\n"), done.stderr
+
+
+def test_a_pattern_is_at_most_31_operations_in_raw_durable() -> None:
+    """Each $and and $or takes two places in a pattern's sequence of 32, and the 32nd fails: the $and of
+    14 disjunctions is 30 places, of 15 it is 32."""
+    assert _raw_limit("ors", 14, 0) == (0, "registered\nasserted\ndeleted\n")
+    assert _raw_limit("ors", 15, 0) == (1, "error Could not create ruleset, error code: 113\n")
