@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from engine.errors import InputError, Location, Problems
+from engine.errors import InputError, Location, Problems, shown
 from engine.loader import Document, Path_, load_yaml
 from engine.model import (
     Fact,
@@ -52,12 +52,11 @@ def type_name(value: object) -> str:
     if isinstance(value, int):
         return "an integer"
     if isinstance(value, float):
-        return "a number"
+        return "a number" if math.isfinite(value) else f"{_yaml_float(value)} (not a finite number)"
     if isinstance(value, dt.date):
         return "a date"
     if isinstance(value, str):
-        shown = value if len(value) <= 40 else value[:40] + "…"
-        return f"the string {shown!r}" + (f" ({len(value)} characters)" if len(value) > 40 else "")
+        return f"the string {shown(value, 40)}"
     if value is None:
         return "nothing (null)"
     if isinstance(value, list):
@@ -65,6 +64,11 @@ def type_name(value: object) -> str:
     if isinstance(value, dict):
         return "a mapping"
     return type(value).__name__
+
+
+def _yaml_float(value: float) -> str:
+    """A float that is not a number as YAML writes it (.nan, .inf, -.inf)."""
+    return ".nan" if math.isnan(value) else ("-.inf" if value < 0 else ".inf")
 
 
 def shape(value: object) -> str:

@@ -488,3 +488,41 @@ def test_bundled_facts_pass_check(capsys: pytest.CaptureFixture[str]) -> None:
     assert out.startswith("ok:"), out
     assert not err
     assert "Traceback" not in out + err
+
+
+# --- command-line arguments: a found value is echoed shortened -------------------------------------------
+
+JUNK = "x" * 100_000
+JUNK_ARGS = {
+    "as-of": ["evaluate", "--as-of", JUNK],
+    "format-choice": ["evaluate", "--format", JUNK],
+    "unknown-option": ["evaluate", "--no-audit", f"--{JUNK}"],
+    "explain-target": ["explain", JUNK, "--as-of", AS_OF],
+    "check-source": ["check", "--source", JUNK],
+    "whatif-drop": ["whatif", "--as-of", AS_OF, "--drop", JUNK],
+    "whatif-set": ["whatif", "--as-of", AS_OF, "--set", JUNK],
+    "timeline-step": ["timeline", "--from", "2021-01-01", "--to", "2021-02-01", "--step", JUNK],
+}
+
+
+@pytest.mark.parametrize("argv", list(JUNK_ARGS.values()), ids=list(JUNK_ARGS))
+def test_a_long_argument_is_not_echoed_whole(argv: list[str], capsys: pytest.CaptureFixture[str],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    code = main(argv)
+    _, err = capsys.readouterr()
+    assert code == 2, err[:500]
+    assert err.count("\n") == 1, err[:500]
+    assert len(err) < 400, f"{len(err)} characters: {err[:300]}"
+    assert re.search(r"x{70,80}…' \(10000\d characters\)", err), err
+
+
+@pytest.mark.parametrize("value", [".nan", "-.inf", ".inf"])
+def test_a_value_that_is_not_a_finite_number_is_named(value: str, capsys: pytest.CaptureFixture[str],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not "expected a number; found a number": .nan is a float, but no number a rule can compare."""
+    monkeypatch.chdir(ROOT)
+    code = main(["whatif", "--as-of", AS_OF, "--set", f"violence_trend.change_pct={value}"])
+    _, err = capsys.readouterr()
+    assert code == 2, err
+    assert f"expected a number; found {value} (not a finite number)" in err, err
