@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from engine.errors import InputError, Location, Problems, shown
 from engine.loader import Document, Path_, load_yaml
 from engine.model import (
+    DERIVED_ID_PREFIX,
     Fact,
     FactHeader,
     FieldSpec,
@@ -35,7 +36,7 @@ FACT_META = ("id", "kind", "subject", "observed", "valid_until", "recorded", "so
 MAX_FACT_PROPERTIES = 255
 ENGINE_PROPERTIES = 8
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-FACT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+FACT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")  # the whole id: fullmatch, not match
 
 
 def suggest(word: object, choices: Iterable[str]) -> str:
@@ -183,9 +184,8 @@ def _fact(problems: Problems, doc: Document, index: int, raw: Any, pack: Pack) -
                      f"{MAX_FACT_PROPERTIES - ENGINE_PROPERTIES} per fact", here)
     if parsed is None or len(problems.items) > before:
         return None
-    if not FACT_ID.match(parsed.id):
-        problems.add("bad-id", f"fact id {parsed.id!r}: use letters, digits and . _ : - (at most 128)",
-                     doc.where((*base, "id")))
+    if (why := _bad_id(parsed.id)) is not None:
+        problems.add("bad-id", f"fact id {shown(parsed.id)}: {why}", doc.where((*base, "id")))
     if parsed.subject not in kind.subjects:
         problems.add("bad-subject", f"a {kind_name} fact is about {', '.join(kind.subjects)}; found "
                      f"{parsed.subject!r}" + suggest(parsed.subject, kind.subjects), doc.where((*base, "subject")))
@@ -195,6 +195,15 @@ def _fact(problems: Problems, doc: Document, index: int, raw: Any, pack: Pack) -
     if len(problems.items) > before:
         return None
     return Fact(**parsed.model_dump(), fields=fields, origin=str(here))
+
+
+def _bad_id(fact_id: str) -> str | None:
+    """Why `fact_id` cannot name an analyst's fact, or None when it can."""
+    if not FACT_ID.fullmatch(fact_id):
+        return "use letters, digits and . _ : - (at most 128)"
+    if fact_id.startswith(DERIVED_ID_PREFIX):
+        return f"ids starting {DERIVED_ID_PREFIX!r} are the rules' own, for the facts they derive"
+    return None
 
 
 def facts_from_document(doc: Document, pack: Pack, problems: Problems) -> list[Fact]:

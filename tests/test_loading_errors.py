@@ -526,3 +526,78 @@ def test_a_value_that_is_not_a_finite_number_is_named(value: str, capsys: pytest
     _, err = capsys.readouterr()
     assert code == 2, err
     assert f"expected a number; found {value} (not a finite number)" in err, err
+
+
+# --- fact ids: the rules' own ids are reserved -----------------------------------------------------------
+
+ALARM_PACK = {
+    "pack.yaml": """\
+pack: {name: alarm, version: "1"}
+sources: {s: {title: A source}}
+vocabulary:
+  weather:
+    subjects: [city]
+    state: false
+    fields:
+      sky: {type: enum, values: [sunny, rainy]}
+  alarm:
+    subjects: [city]
+    state: true
+    derived: true
+    fields: {}
+""",
+    "rules.yaml": """\
+responses:
+  stay_home: {category: messaging, text: Stay home.}
+  go_out: {category: messaging, text: Go out.}
+rules:
+  - id: rain_alarm
+    cites: [{source: s, para: 1, quote: q}]
+    when: {fact: weather, where: {sky: rainy}}
+    then: [{derive: {kind: alarm, subject: city}}]
+  - id: home
+    cites: [{source: s, para: 1, quote: q}]
+    when: {fact: alarm}
+    then: [{respond: stay_home}]
+    else: [{respond: go_out}]
+""",
+}
+WEATHER = """\
+  - id: {id}
+    kind: weather
+    subject: city
+    observed: 2021-01-0{day}
+    sky: {sky}
+    source: {{title: "R", ref: "https://example.org/", date: 2021-01-05}}
+    reliability: B
+    credibility: 2
+"""
+
+
+def test_a_fact_cannot_take_a_derived_facts_id(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A fact named like the alarm the rules derive would stand in for it in durable_rules and change the
+    recommendation (here from stay_home to undetermined); it is refused instead."""
+    from engine.compiler import derived_id
+
+    for name, text in ALARM_PACK.items():
+        write(tmp_path / "rules" / name, text)
+    rain = write(tmp_path / "rain.yaml", "facts:\n" + WEATHER.format(id="rain", day=5, sky="rainy"))
+    options = ["--rules", str(tmp_path / "rules"), "--as-of", AS_OF, "--no-audit", "--format", "json"]
+    assert main(["evaluate", str(rain), *options]) == 0
+    assert '"stay_home"' in capsys.readouterr().out
+    impostor = derived_id("alarm", "city", {})
+    text = "facts:\n" + WEATHER.format(id=f'"{impostor}"', day=4, sky="sunny")
+    other = write(tmp_path / "impostor.yaml", text)
+    code = main(["evaluate", str(rain), str(other), *options])
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, ""), err
+    assert err == f"{other}:2:5: bad-id: fact id {impostor!r}: ids starting 'derived:' are the rules' own, " \
+                  "for the facts they derive\n"
+
+
+def test_a_fact_id_with_a_trailing_newline_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path / "facts.yaml", facts_file(fact('"f-1\\n"')))
+    code = main(evaluate_argv(path) + ["--no-audit"])
+    _, err = capsys.readouterr()
+    assert code == 2, err
+    assert err == f"{path}:2:5: bad-id: fact id 'f-1\\n': use letters, digits and . _ : - (at most 128)\n"
