@@ -35,6 +35,7 @@ from engine.errors import (
     shown,
 )
 from engine.evaluate import evaluate
+from engine.loader import one_run
 from engine.model import Fact, Pack
 from engine.record import AuditFilter, entry_for
 from engine.render import RENDERERS, render_check, render_diff, render_explanation, render_timeline
@@ -362,7 +363,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parser(arguments[0] if arguments and arguments[0] in _DECLARE else None).parse_args(arguments)
         commands = {"evaluate": _evaluate, "check": _check, "audit": _audit, "explain": _explain,
                     "whatif": _whatif, "timeline": _timeline, "facts": _facts, "schema": _schema}
-        return commands[args.command](args)
+        with one_run():
+            return commands[args.command](args)
     except EngineError as error:
         for line in error.lines():
             print(line, file=sys.stderr)

@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from engine.errors import InputError, Location, Problems, shown
-from engine.loader import Document, Path_, load_yaml
+from engine.loader import Document, Path_, load_yaml, yaml_files
 from engine.model import (
     DERIVED_ID_PREFIX,
     Fact,
@@ -222,7 +222,7 @@ def fact_files(paths: Iterable[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()))
+            files.extend(yaml_files(path))
         elif path.exists():
             files.append(path)
         else:
@@ -267,11 +267,13 @@ def load_pack(rules_dir: Path) -> Pack:
     """The pack in `rules_dir`: pack.yaml plus every other *.yaml there."""
     from engine.packfile import pack_from_documents
 
-    if not (rules_dir / "pack.yaml").is_file():
+    pack_file = rules_dir / "pack.yaml"
+    files = yaml_files(rules_dir, (".yaml",)) if rules_dir.is_dir() else []
+    if pack_file not in files:
         raise InputError.one("pack-missing", "a rules folder needs a pack.yaml", Location(str(rules_dir)))
     problems = Problems()
     docs: list[Document] = []
-    for file in [rules_dir / "pack.yaml", *sorted(p for p in rules_dir.glob("*.yaml") if p.name != "pack.yaml")]:
+    for file in [pack_file, *(p for p in files if p != pack_file)]:
         try:
             docs.append(load_yaml(file))
         except InputError as error:
