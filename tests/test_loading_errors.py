@@ -7,15 +7,19 @@ a meaningful part of the message. Expected line numbers are computed from the te
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from engine import loader
 from engine.cli import main
+from engine.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "rules"
@@ -601,3 +605,65 @@ def test_a_fact_id_with_a_trailing_newline_is_refused(tmp_path: Path, capsys: py
     _, err = capsys.readouterr()
     assert code == 2, err
     assert err == f"{path}:2:5: bad-id: fact id 'f-1\\n': use letters, digits and . _ : - (at most 128)\n"
+
+
+# --- folders that cannot be listed, files that would block ---------------------------------------------------
+
+def _folders(tmp: Path) -> dict[str, tuple[Path, list[str]]]:
+    """A facts folder and a rules folder, each with the evaluate arguments that read it."""
+    facts = tmp / "facts"
+    write(facts / "a.yaml", facts_file(fact("f-1")))
+    rules = tmp / "rules"
+    shutil.copytree(RULES, rules)
+    return {"facts": (facts, evaluate_argv(facts)), "rules": (rules, evaluate_argv(BASELINE, rules=rules))}
+
+
+@pytest.mark.parametrize("which", ["facts", "rules"])
+def test_a_folder_that_cannot_be_listed_is_refused(which: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """As root, permissions cannot be taken away; the listing is made to fail as it would for anyone else."""
+    folder, argv = _folders(tmp_path)[which]
+    listing = Path.iterdir
+
+    def denied(path: Path) -> object:
+        if path == folder:
+            raise PermissionError(13, "Permission denied", str(path))
+        return listing(path)
+
+    monkeypatch.setattr(Path, "iterdir", denied)
+    code = main([*argv, "--no-audit"])
+    _, err = capsys.readouterr()
+    assert (code, err) == (2, f"{folder}: folder-unreadable: cannot list this folder: Permission denied\n")
+
+
+@pytest.mark.parametrize("which", ["facts", "rules"])
+def test_a_folder_without_read_permission_is_refused(which: str, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    folder, argv = _folders(tmp_path)[which]
+    folder.chmod(0)
+    try:
+        if os.access(folder, os.R_OK):
+            pytest.skip("permission cannot be taken away here (root); the test above covers the code path")
+        code = main([*argv, "--no-audit"])
+    finally:
+        folder.chmod(0o755)
+    _, err = capsys.readouterr()
+    assert (code, err) == (2, f"{folder}: folder-unreadable: cannot list this folder: Permission denied\n")
+
+
+def test_a_file_that_would_wait_for_data_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Like /proc/kmsg, regular to stat but waiting on read: played by a pipe with an idle writer, taken for a
+    regular file. The read must fail at once, not hang (an alarm ends the test if it does)."""
+    pipe = tmp_path / "kmsg.yaml"
+    os.mkfifo(pipe)
+    writer = os.open(pipe, os.O_RDWR)  # a writer that never writes: a blocking read would wait forever
+    monkeypatch.setattr(loader, "_refuse_irregular", lambda status, file: None)
+    signal.signal(signal.SIGALRM, lambda *_: pytest.fail("the read waited"))
+    signal.alarm(5)
+    try:
+        with pytest.raises(InputError) as refused:
+            loader.read_text(pipe)
+    finally:
+        signal.alarm(0)
+        os.close(writer)
+    assert str(refused.value) == f"{pipe}: file-unreadable: reading it would wait for data (a device or kernel file?)"
