@@ -11,6 +11,8 @@ import os
 import re
 import shutil
 import signal
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -667,3 +669,27 @@ def test_a_file_that_would_wait_for_data_is_refused(tmp_path: Path, monkeypatch:
         signal.alarm(0)
         os.close(writer)
     assert str(refused.value) == f"{pipe}: file-unreadable: reading it would wait for data (a device or kernel file?)"
+
+
+PIPE_READERS = {
+    "evaluate": ["evaluate", "{pipe}", "--as-of", AS_OF, "--no-audit"],
+    "check --source": ["check", "--source", "weinstein-2021={pipe}"],
+    "whatif --add": ["whatif", "--as-of", AS_OF, "--add", "{pipe}"],
+    "facts add --file": ["facts", "add", "--file", "{pipe}", "--kind", "violence_trend", "--no-input",
+                         *(f"--value={answer}" for answer in (
+                             "id=f-9", "observed=2021-01-05", "change_pct=-10", "window_days=90", "metric=attacks",
+                             "source.title=R", "source.ref=https://example.org/", "source.date=2021-01-05",
+                             "reliability=B", "credibility=2"))],
+}
+
+
+@pytest.mark.parametrize("argv", list(PIPE_READERS.values()), ids=list(PIPE_READERS))
+def test_every_command_refuses_a_pipe(argv: list[str], tmp_path: Path) -> None:
+    """Wherever a file is read, a named pipe nobody writes to is refused by name, never waited on (each
+    command runs in a child process with a timeout)."""
+    pipe = tmp_path / "pipe.yaml"
+    os.mkfifo(pipe)
+    done = subprocess.run([sys.executable, "-m", "engine", *(a.format(pipe=pipe) for a in argv)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=20)
+    assert done.returncode == 2, done.stderr
+    assert f"{pipe}: file-unreadable: not a regular file (a device, pipe or socket?)" in done.stderr.splitlines()
