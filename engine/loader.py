@@ -184,10 +184,9 @@ def _surprising_number(text: str, value: float) -> str | None:
     """Why YAML 1.1's reading of a number is not what its writer meant, or None when it is."""
     if _SEXAGESIMAL.fullmatch(text):
         return f"found {text}, a sexagesimal number (YAML 1.1 reads it as {value:g}); write {value:g} or quote it"
-    if _OCTAL.fullmatch(text) and value != int(text.replace("_", "")):
-        decimal = int(text.replace("_", ""), 10)
-        return f"found {text}, an octal number (YAML 1.1 reads it as {value}); write {value}, or {decimal} without " \
-               "the leading zero"
+    if _OCTAL.fullmatch(text) and value != (decimal := int(text.replace("_", ""), 10)):
+        return (f"found {text}, an octal number (YAML 1.1 reads it as {value}); write {value}, or {decimal} "
+                "without the leading zero")
     return None
 
 
@@ -336,33 +335,28 @@ def _document(file: str, root: Node | None) -> Document:
     return composer.doc
 
 
-class _Intake:
-    """What one command has read so far: bytes of files, plus the text their aliases repeat."""
-
-    def __init__(self) -> None:
-        self.taken = 0
-
-
-_INTAKE: ContextVar[_Intake | None] = ContextVar("intake", default=None)
+# What the command being run has read so far (bytes of files, plus the text their aliases repeat);
+# None outside `one_run`.
+_TAKEN: ContextVar[int | None] = ContextVar("taken", default=None)
 
 
 @contextmanager
 def one_run() -> Iterator[None]:
     """Within, everything read counts against MAX_RUN_BYTES: a run of many files, each under its own
     bounds, still cannot add up to an audit record of hundreds of megabytes."""
-    token = _INTAKE.set(_Intake())
+    token = _TAKEN.set(0)
     try:
         yield
     finally:
-        _INTAKE.reset(token)
+        _TAKEN.reset(token)
 
 
 def _take(amount: int, where: Location) -> None:
-    intake = _INTAKE.get()
-    if intake is None:
+    taken = _TAKEN.get()
+    if taken is None:
         return
-    intake.taken += amount
-    if intake.taken > MAX_RUN_BYTES:
+    _TAKEN.set(taken + amount)
+    if taken + amount > MAX_RUN_BYTES:
         raise InputError.one("input-too-large", f"with this file the input of one run passes {MAX_RUN_BYTES} "
                              "bytes (MAX_RUN_BYTES: files read, plus text their aliases repeat)", where)
 

@@ -118,7 +118,7 @@ def pydantic_problems(problems: Problems, doc: Document, base: Path_, error: Val
         loc = tuple(part for part in item["loc"] if isinstance(part, str | int))
         field = ".".join(str(part) for part in loc) or what
         if item["type"] == "extra_forbidden":
-            message = f"unknown key {loc[-1]!r} in {what}"
+            message = f"unknown key {shown(str(loc[-1]))} in {what}"
         elif item["type"] == "missing":
             message = f"{what} needs {field!r}"
         else:
@@ -157,7 +157,7 @@ def _fact(problems: Problems, doc: Document, index: int, raw: Any, pack: Pack) -
     kind = pack.vocabulary.get(kind_name) if isinstance(kind_name, str) else None
     if kind is None:
         known = [k for k, spec in pack.vocabulary.items() if not spec.derived]
-        problems.add("unknown-kind", f"unknown kind {kind_name!r}; expected one of {', '.join(known)}"
+        problems.add("unknown-kind", f"unknown kind {shown(str(kind_name))}; expected one of {', '.join(known)}"
                      + suggest(kind_name, known), doc.where((*base, "kind")))
         return None
     if kind.derived:
@@ -172,7 +172,7 @@ def _fact(problems: Problems, doc: Document, index: int, raw: Any, pack: Pack) -
         spec = kind.fields.get(name)
         if spec is None:
             allowed = list(kind.fields) + list(FACT_META)
-            problems.add("unknown-field", f"kind {kind_name!r} has no field {name!r}; its fields are "
+            problems.add("unknown-field", f"kind {kind_name!r} has no field {shown(name)}; its fields are "
                          f"{', '.join(kind.fields)}" + suggest(name, allowed), doc.where((*base, name)))
         elif (why := check_value(spec, value)) is not None:
             problems.add("bad-value", f"{kind_name}.{name}: {why}", doc.where((*base, name)))

@@ -139,6 +139,7 @@ EXPECTED: dict[str, Expect] = {
     "facts/64-reserved-derived-id": E("bad-id", "ids starting 'derived:' are the rules' own", 3),
     "facts/65-id-with-trailing-newline": E("bad-id", "fact id 'bad-65\\n': use letters", 3),
     "facts/66-two-byte-order-marks": E("file-encoding", "starts with two byte order marks", 1),
+    "facts/67-long-field-name": E("unknown-field", "xxxx…' (1000 characters); its fields are", 8),
     # --- rules/: a small pack broken in one way, with no facts -------------------------------------------
     "rules/01-self-cycle": E("derivation-cycle", "cheerful → cheerful", 3, "rules.yaml"),
     "rules/02-two-rule-cycle": E("derivation-cycle", "enjoy → go-out → enjoy", 7, "rules.yaml"),
