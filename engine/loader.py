@@ -72,6 +72,8 @@ _PLAIN_TAGS = {
 _SCALAR_WORDS = {"int": "integer", "float": "number", "bool": "boolean", "null": "null", "timestamp": "date"}
 _SCALAR_TEXT = {tag: pattern for resolvers in yaml.SafeLoader.yaml_implicit_resolvers.values()
                 for tag, pattern in resolvers if tag.rpartition(":")[2] in _SCALAR_WORDS}
+_FLOAT, _INT = "tag:yaml.org,2002:float", "tag:yaml.org,2002:int"
+_SCALAR_TEXT[_FLOAT] = re.compile(f"{_SCALAR_TEXT[_FLOAT].pattern}|{_SCALAR_TEXT[_INT].pattern}", re.X)  # !!float 1
 # YAML 1.1 numbers a reader takes for something else: `1:30` (sexagesimal, 90) and `010` (octal, 8).
 _SEXAGESIMAL = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?")
 _OCTAL = re.compile(r"[-+]?0[0-7_]+")

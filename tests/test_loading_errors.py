@@ -693,3 +693,12 @@ def test_every_command_refuses_a_pipe(argv: list[str], tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=20)
     assert done.returncode == 2, done.stderr
     assert f"{pipe}: file-unreadable: not a regular file (a device, pipe or socket?)" in done.stderr.splitlines()
+
+
+@pytest.mark.parametrize(("text", "value"), [("!!int 12", 12), ("!!float 1", 1.0), ("!!float -2.5", -2.5),
+                                             ("!!bool yes", True), ("!!null ''", None), ("!!str 1:30", "1:30"),
+                                             ("'1:30'", "1:30"), ("0x10", 16), ("007", 7), ("1_000", 1000)])
+def test_tagged_and_unusual_numbers_that_mean_what_they_say_still_load(text: str, value: object) -> None:
+    """The refusals of `!!int ""`, `1:30` and `010` leave alone what reads as it is written."""
+    loaded = loader.parse_text(f"a: {text}\n", "f.yaml").data["a"]
+    assert (type(loaded), loaded) == (type(value), value)
