@@ -423,12 +423,12 @@ def load_yaml(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Document:
 
 
 def yaml_files(folder: Path, suffixes: tuple[str, ...] = (".yaml", ".yml")) -> list[Path]:
-    """The entries of `folder` with these suffixes, sorted, sub-folders aside. Pipes, devices and broken
-    links are kept, to be refused by name when read, not skipped unseen; a folder that cannot be listed
-    is refused here."""
+    """The entries of `folder` with these suffixes, sorted, sub-folders aside. Pipes and devices are kept,
+    to be refused by name when read, not skipped unseen; links to nothing are skipped (an editor's lock
+    file, such as Emacs's `.#facts.yaml`, is one); a folder that cannot be listed is refused here."""
     try:
         entries = sorted(folder.iterdir())
     except OSError as error:
         raise InputError.one("folder-unreadable", f"cannot list this folder: {error.strerror or error}",
                              Location(str(folder))) from None
-    return [entry for entry in entries if entry.suffix in suffixes and not entry.is_dir()]
+    return [entry for entry in entries if entry.suffix in suffixes and entry.exists() and not entry.is_dir()]

@@ -702,3 +702,12 @@ def test_tagged_and_unusual_numbers_that_mean_what_they_say_still_load(text: str
     """The refusals of `!!int ""`, `1:30` and `010` leave alone what reads as it is written."""
     loaded = loader.parse_text(f"a: {text}\n", "f.yaml").data["a"]
     assert (type(loaded), loaded) == (type(value), value)
+
+
+def test_a_link_to_nothing_in_a_facts_folder_is_skipped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An editor's lock file (Emacs's `.#name.yaml` links to `user@host.pid`) must not stop a run."""
+    folder = tmp_path / "facts"
+    write(folder / "a.yaml", facts_file(fact("f-1")))
+    (folder / ".#a.yaml").symlink_to("analyst@host.4242")
+    assert main(evaluate_argv(folder) + ["--no-audit"]) in (0, 1)
+    assert not capsys.readouterr().err
