@@ -250,9 +250,9 @@ def _aliased(path: Path, length: int, aliases: int) -> Path:
 
 
 def _aliases_to_big_string(tmp: Path) -> Built:
-    """The issue's attack: 3 files, each 99 aliases to a 960 kB string (took 12 s, 1.75 GB and wrote a
+    """The issue's attack: 3 files, each 100 aliases to a 960 kB string (took 12 s, 1.75 GB and wrote a
     291 MB audit record); the second alias passes the bound."""
-    paths = [_aliased(tmp / f"{name}.yaml", 960_000, 99) for name in "abc"]
+    paths = [_aliased(tmp / f"{name}.yaml", 960_000, 100) for name in "abc"]
     assert all(900_000 < p.stat().st_size < 1_000_000 for p in paths)
     return Built(paths, paths[0], seconds=2.0)
 
@@ -387,7 +387,7 @@ GENERATED: dict[str, tuple[str, Callable[[Path], Built]]] = {
                              "process with a 3 s timeout", _fifo),
     "generated/string-past-its-cap": ("a 150,000-character string, past the cap on one value",
                                       lambda tmp: _huge_string(tmp, 150_000)),
-    "generated/aliases-repeat-a-big-string": ("3 files of 985 kB, each with 99 aliases to a 960 kB string; "
+    "generated/aliases-repeat-a-big-string": ("3 files of 985 kB, each with 100 aliases to a 960 kB string; "
                                               "refused within 2 s of processor time", _aliases_to_big_string),
     "generated/run-past-its-input-bound": ("12 files of 100 kB, each with aliases repeating a 95 kB string "
                                            "19 times: within every bound of one file, past the bound of a run",
