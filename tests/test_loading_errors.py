@@ -507,7 +507,6 @@ JUNK_ARGS = {
     "check-source": ["check", "--source", JUNK],
     "whatif-drop": ["whatif", "--as-of", AS_OF, "--drop", JUNK],
     "whatif-set": ["whatif", "--as-of", AS_OF, "--set", JUNK],
-    "timeline-step": ["timeline", "--from", "2021-01-01", "--to", "2021-02-01", "--step", JUNK],
 }
 
 
