@@ -20,14 +20,26 @@ import datetime as dt
 import errno
 import gc
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
 from engine import audit
-from engine.errors import EXIT_BAD_INPUT, EXIT_GUARDRAIL, EXIT_INTERNAL, EXIT_OK, EngineError, InputError, Location
+from engine.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_GUARDRAIL,
+    EXIT_INTERNAL,
+    EXIT_OK,
+    SHOWN_CHARS,
+    EngineError,
+    InputError,
+    Location,
+    shown,
+)
 from engine.evaluate import evaluate
+from engine.loader import one_run
 from engine.model import Fact, Pack
 from engine.record import AuditFilter, entry_for
 from engine.render import RENDERERS, printable, render_check, render_diff, render_explanation, render_timeline
@@ -43,9 +55,14 @@ DEFAULT_FACTS = Path("facts")
 atexit.register(gc.freeze)
 
 
+# argparse echoes a bad argument whole, quoted or not; a word past twice what `shown` keeps is cut to that.
+_LONG_WORD = re.compile(rf"'?([^\s']{{{2 * SHOWN_CHARS},}})'?")
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         """A usage error, pointing at the help of the command it is in (`commitments audit list --help`)."""
+        message = _LONG_WORD.sub(lambda word: shown(word[1]), message)
         command = self.prog.removeprefix("commitments").strip()
         see = f"commitments {command} --help" if command else "commitments --help"
         raise InputError.one("usage", f"{message} (see '{see}')", Location("commitments"))
@@ -93,7 +110,7 @@ def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD; found {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD; found {shown(text)}") from None
 
 
 def _parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -254,7 +271,7 @@ def _check(args: argparse.Namespace) -> int:
         sid, _, path = given.partition("=")
         if sid not in pack.sources or not path:
             raise InputError.one("bad-source", f"expected ID=PATH with ID one of {', '.join(pack.sources)}; "
-                                 f"found {given!r}", Location("--source"))
+                                 f"found {shown(given)}", Location("--source"))
         sources[sid] = read_text(Path(path))
     report = check_pack(pack, sources)
     rules = sum(len(s.rules) for s in compiled.strata)
@@ -288,7 +305,7 @@ def _whatif(args: argparse.Namespace) -> int:
         changes.append(Change(op="add", fact=added.id, kind=added.kind, fields=added.fields, added=added))
     for dropped in args.dropped:
         if dropped not in known:
-            raise InputError.one("unknown-fact", f"no fact {dropped!r} to drop", Location("--drop"))
+            raise InputError.one("unknown-fact", f"no fact {shown(dropped)} to drop", Location("--drop"))
         changes.append(Change(op="retract", fact=dropped))
     if not changes:
         raise InputError.one("usage", "give at least one --set, --add or --drop", Location("whatif"))
@@ -313,7 +330,7 @@ def _facts(args: argparse.Namespace) -> int:
     entered = [k for k, spec in pack.vocabulary.items() if not spec.derived]
     kind = args.kind or _ask("kind", entered, args.no_input)
     if kind not in entered:
-        raise InputError.one("unknown-kind", f"unknown kind {kind!r}; expected one of {', '.join(entered)}",
+        raise InputError.one("unknown-kind", f"unknown kind {shown(kind)}; expected one of {', '.join(entered)}",
                              Location("--kind"))
     given = dict(v.partition("=")[::2] for v in args.values)
     answers = {}
@@ -331,7 +348,7 @@ def _facts(args: argparse.Namespace) -> int:
                 break
             except ValueError as why:
                 if args.no_input:
-                    raise InputError.one("bad-value", f"{question.name}: {why}; found {text!r}",
+                    raise InputError.one("bad-value", f"{question.name}: {why}; found {shown(text)}",
                                          Location("--value")) from None
                 print(printable(f"  {why}"), file=sys.stderr)
                 text = None
@@ -453,7 +470,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parser(arguments[0] if arguments and arguments[0] in _DECLARE else None).parse_args(arguments)
         commands = {"evaluate": _evaluate, "check": _check, "audit": _audit, "explain": _explain,
                     "whatif": _whatif, "timeline": _timeline, "facts": _facts, "schema": _schema}
-        code = commands[args.command](args)
+        with one_run():
+            code = commands[args.command](args)
         _deliver()
         return code
     except OutputLost as lost:

@@ -26,6 +26,7 @@ from typing import Any
 from engine.errors import InputError, Location, Problem
 from engine.limits import MAX_IN_VALUES, Membership, TooLarge, split
 from engine.model import (
+    DERIVED_ID_PREFIX,
     AllOf,
     AnyOf,
     Citation,
@@ -135,7 +136,7 @@ class CompiledPack:
 
 def derived_id(kind: str, subject: str, fields: dict[str, Scalar]) -> str:
     values = ",".join(f"{k}={scalar_json(v)}" for k, v in sorted(fields.items()))
-    return f"derived:{kind}:{subject}:{values}"
+    return f"{DERIVED_ID_PREFIX}{kind}:{subject}:{values}"
 
 
 def durable_record(fid: str, kind: str, subject: str, fields: dict[str, Scalar]) -> dict[str, Any]:

@@ -14,6 +14,14 @@ EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 3
 
 MAX_PROBLEMS = 50
+SHOWN_CHARS = 80  # how much of a value a message echoes: a 100 kB argument must not come back whole
+
+
+def shown(value: str, limit: int = SHOWN_CHARS) -> str:
+    """`value` quoted for a message, cut to `limit` characters with its length said when longer."""
+    if len(value) <= limit:
+        return repr(value)
+    return f"{value[:limit] + '…'!r} ({len(value)} characters)"
 
 
 @dataclass(frozen=True, order=True)

@@ -14,7 +14,7 @@ from itertools import product
 from typing import Literal as TypingLiteral
 
 from engine.compiler import Literal, _Forms
-from engine.errors import InputError, Location
+from engine.errors import InputError, Location, shown
 from engine.evaluate import evaluate
 from engine.evidence import sort_evidence
 from engine.model import Citation, Derive, Evaluation, Fact, FactSource, Frozen, Pack, Respond, Rule, Scalar, Test
@@ -129,7 +129,7 @@ def explain(pack: Pack, facts: list[Fact], as_of: dt.date, target: str) -> Expla
         return Explanation(target=target, what="derived", present=bool(found), summary=summary,
                            chain=tuple(_chain(pack, evaluation, rules, by_id)))
     known = [*pack.responses, *rule_ids, *(k for k, s in pack.vocabulary.items() if s.derived)]
-    raise InputError.one("unknown-target", f"{target!r} is not a response, rule or derived kind of the pack"
+    raise InputError.one("unknown-target", f"{shown(target)} is not a response, rule or derived kind of the pack"
                          + suggest(target, known), Location("explain"))
 
 

@@ -1,9 +1,12 @@
 """Strict YAML: a file's bytes → plain data plus the file:line:column of every node.
 
 Takes a path, gives a `Document`. Safe loading only; refuses what PyYAML would quietly accept: duplicate
-mapping keys (PyYAML keeps the last), tags other than the standard scalars (`!!python/...` and friends),
-anchors and aliases past a small bound (alias bombs), documents that expand past a node budget, invalid
-dates, non-UTF-8 bytes and files over a size cap. Every refusal names the exact place in the file.
+mapping keys (PyYAML keeps the last), tags other than the standard scalars (`!!python/...` and friends)
+and standard tags whose content does not fit them (`!!int ""`), anchors and aliases past a small bound
+(alias bombs), documents that expand past a node or character budget, strings past a length cap, YAML
+1.1's surprising numbers (`1:30` is 90, `010` is 8), invalid dates, a byte order mark inside the text,
+non-UTF-8 bytes, files that are not regular files (devices, pipes) or over a size cap, and — within one
+command (`one_run`) — more input in all than MAX_RUN_BYTES. Every refusal names the exact place.
 
 Plain hand-written YAML is parsed by libyaml, when PyYAML has it, for speed; anything outside the subset
 on which libyaml and PyYAML's pure-Python parser agree, and every refusal, is the pure-Python parser's,
@@ -14,8 +17,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 import re
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,9 +30,13 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from engine.errors import InputError, Location
+from engine.errors import InputError, Location, shown
 
-MAX_FILE_BYTES = 1_000_000
+# Bounds on what one input may cost; each is far past what an analyst writes by hand.
+MAX_FILE_BYTES = 1_000_000  # one file
+MAX_RUN_BYTES = 20_000_000  # every file one command reads, plus the text aliases repeat
+MAX_STRING_CHARS = 100_000  # one string value (some thirty pages)
+MAX_EXPANDED_CHARS = 2_000_000  # the text of one document once its aliases are expanded
 MAX_NODES = 100_000
 MAX_ALIASES = 100
 MAX_DEPTH = 64
@@ -56,6 +67,16 @@ _PLAIN_TAGS = {
     "tag:yaml.org,2002:map",
     "tag:yaml.org,2002:seq",
 }
+# What each scalar tag is called in a message, and the text its implicit resolver takes: an explicit tag
+# (`!!int ""`, `!!bool maybe`) must hold such text too, or PyYAML's constructors fail in odd ways.
+_SCALAR_WORDS = {"int": "integer", "float": "number", "bool": "boolean", "null": "null", "timestamp": "date"}
+_SCALAR_TEXT = {tag: pattern for resolvers in yaml.SafeLoader.yaml_implicit_resolvers.values()
+                for tag, pattern in resolvers if tag.rpartition(":")[2] in _SCALAR_WORDS}
+_FLOAT, _INT = "tag:yaml.org,2002:float", "tag:yaml.org,2002:int"
+_SCALAR_TEXT[_FLOAT] = re.compile(f"{_SCALAR_TEXT[_FLOAT].pattern}|{_SCALAR_TEXT[_INT].pattern}", re.X)  # !!float 1
+# YAML 1.1 numbers a reader takes for something else: `1:30` (sexagesimal, 90) and `010` (octal, 8).
+_SEXAGESIMAL = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?")
+_OCTAL = re.compile(r"[-+]?0[0-7_]+")
 
 
 @dataclass
@@ -124,7 +145,7 @@ class _Composer:
                 raise self.fail(key_node, "yaml-merge", "merge keys ('<<') are not allowed; write the keys out")
             if not isinstance(key_node, ScalarNode) or key_node.tag != "tag:yaml.org,2002:str":
                 raise self.fail(key_node, "yaml-key", "mapping keys must be plain strings")
-            key = key_node.value
+            key = self.text(key_node)
             if key in result:
                 first = self.doc.locations[(*path, key)]
                 raise self.fail(key_node, "yaml-duplicate-key",
@@ -133,35 +154,76 @@ class _Composer:
             result[key] = self.build(value_node, (*path, key), depth + 1)
         return result
 
+    def text(self, node: ScalarNode) -> str:
+        """A scalar's text, refused past MAX_STRING_CHARS (every copy of it goes into the audit record)."""
+        if len(node.value) > MAX_STRING_CHARS:
+            raise self.fail(node, "yaml-too-long", f"a value of {len(node.value)} characters; the limit is "
+                            f"{MAX_STRING_CHARS} (MAX_STRING_CHARS)")
+        return str(node.value)
+
     def scalar(self, node: ScalarNode) -> Any:
+        text = self.text(node)
+        tag = node.tag.rpartition(":")[2]
+        fits = _SCALAR_TEXT.get(node.tag)
+        if fits is not None and not fits.match(text):
+            raise self.fail(node, "bad-date" if tag == "timestamp" else "bad-value",
+                            f"{shown(text)} is not a valid {_SCALAR_WORDS[tag]} (tag !!{tag})")
         try:
             value = self.loader.construct_object(node)
         except (ValueError, OverflowError) as error:
-            kind = "date" if node.tag.endswith("timestamp") else "value"
-            raise self.fail(node, f"bad-{kind}", f"{node.value!r} is not a valid {kind}: {error}") from None
+            kind = "date" if tag == "timestamp" else "value"
+            raise self.fail(node, f"bad-{kind}", f"{shown(text)} is not a valid {kind}: {error}") from None
         if isinstance(value, float) and not math.isfinite(value):
-            raise self.fail(node, "bad-number", f"{node.value!r} is not a finite number")
+            raise self.fail(node, "bad-number", f"{shown(text)} is not a finite number")
         if isinstance(value, dt.datetime):
-            raise self.fail(node, "bad-date", f"{node.value!r} has a time of day; give a date (YYYY-MM-DD)")
+            raise self.fail(node, "bad-date", f"{shown(text)} has a time of day; give a date (YYYY-MM-DD)")
+        if tag in ("int", "float") and (surprise := _surprising_number(text, value)):
+            raise self.fail(node, "bad-number", surprise)
         return value
 
 
-def _scan(file: str, text: str) -> None:
-    """Check nesting and aliases on the event stream, before PyYAML's recursive composer can overflow."""
-    aliases = depth = 0
+def _surprising_number(text: str, value: float) -> str | None:
+    """Why YAML 1.1's reading of a number is not what its writer meant, or None when it is."""
+    if _SEXAGESIMAL.fullmatch(text):
+        return f"found {text}, a sexagesimal number (YAML 1.1 reads it as {value:g}); write {value:g} or quote it"
+    if _OCTAL.fullmatch(text) and value != (decimal := int(text.replace("_", ""), 10)):
+        return (f"found {text}, an octal number (YAML 1.1 reads it as {value}); write {value}, or {decimal} "
+                "without the leading zero")
+    return None
+
+
+def _scan(file: str, text: str) -> int:
+    """Check nesting, aliases and the expanded size on the event stream, before PyYAML's recursive
+    composer can overflow or an alias bomb is built; gives the characters the aliases repeat."""
+    aliases = expanded = repeated = 0
+    sizes: dict[str, int] = {}  # an anchor's characters, once expanded
+    opened: list[tuple[str | None, int]] = []  # each open collection's anchor, and `expanded` at its start
     for event in yaml.parse(text, Loader=yaml.SafeLoader):
         if isinstance(event, yaml.CollectionStartEvent):
-            depth += 1
-            if depth > MAX_DEPTH:
+            opened.append((event.anchor, expanded))
+            if len(opened) > MAX_DEPTH:
                 raise InputError.one("yaml-too-deep", f"nesting deeper than {MAX_DEPTH} levels",
                                      _at(file, event.start_mark))
         elif isinstance(event, yaml.CollectionEndEvent):
-            depth -= 1
+            anchor, start = opened.pop()
+            if anchor is not None:
+                sizes[anchor] = expanded - start
+        elif isinstance(event, yaml.ScalarEvent):
+            expanded += len(event.value)
+            if event.anchor is not None:
+                sizes[event.anchor] = len(event.value)
         elif isinstance(event, yaml.AliasEvent):
             aliases += 1
             if aliases > MAX_ALIASES:
                 raise InputError.one("yaml-aliases", f"more than {MAX_ALIASES} aliases in one file",
                                      _at(file, event.start_mark))
+            size = sizes.get(event.anchor or "", 0)
+            expanded += size
+            repeated += size
+            if expanded > MAX_EXPANDED_CHARS:
+                raise InputError.one("yaml-too-large", f"aliases expand the document past {MAX_EXPANDED_CHARS} "
+                                     "characters (MAX_EXPANDED_CHARS)", _at(file, event.start_mark))
+    return repeated
 
 
 def _plain(text: str) -> bool:
@@ -224,11 +286,12 @@ def parse_text(text: str, file: str) -> Document:
     Plain YAML that parses cleanly is parsed by libyaml, some ten times faster than PyYAML's pure-Python
     parser; everything else, and every refusal, is PyYAML's pure-Python parser's (see `_plain`).
     """
+    _refuse_inner_bom(text, file)
     fast = _fast(text, file)
     if fast is not None:
         return fast
     try:
-        _scan(file, text)
+        _take(_scan(file, text), Location(file))
         loader = yaml.SafeLoader(text)
         try:
             root = loader.get_single_node()
@@ -240,14 +303,28 @@ def parse_text(text: str, file: str) -> Document:
         raise InputError.one("yaml-syntax", problem or "malformed YAML", where) from None
     except yaml.reader.ReaderError as error:
         # PyYAML's reader reports a character position, not a mark
-        line = text.count("\n", 0, error.position) + 1
-        column = error.position - (text.rfind("\n", 0, error.position) + 1) + 1
         character = error.character if isinstance(error.character, int) else ord(str(error.character)[:1] or "?")
         raise InputError.one("yaml-syntax", f"character #x{character:04x} is not allowed in YAML text",
-                             Location(file, line, column)) from None
+                             _place(file, text, error.position)) from None
     except yaml.YAMLError as error:
         raise InputError.one("yaml-syntax", str(error), Location(file, 1, 1)) from None
     return _document(file, root)
+
+
+def _place(file: str, text: str, index: int) -> Location:
+    """The line and column of the character at `index`."""
+    return Location(file, text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1)
+
+
+def _refuse_inner_bom(text: str, file: str) -> None:
+    """A byte order mark belongs only at the very start; anywhere else it is invisible text that breaks
+    the key or value it sits in (two at the start made 'facts' an unknown key)."""
+    at = text.find("\ufeff", 1 if text.startswith("\ufeff") else 0)
+    if at < 0:
+        return
+    message = ("the file starts with two byte order marks (U+FEFF); remove one" if at == 1 else
+               "a byte order mark (U+FEFF, invisible) inside the text; remove it")
+    raise InputError.one("file-encoding", message, _place(file, text, at))
 
 
 def _document(file: str, root: Node | None) -> Document:
@@ -260,33 +337,98 @@ def _document(file: str, root: Node | None) -> Document:
     return composer.doc
 
 
+# What the command being run has read so far (bytes of files, plus the text their aliases repeat);
+# None outside `one_run`.
+_TAKEN: ContextVar[int | None] = ContextVar("taken", default=None)
+
+
+@contextmanager
+def one_run() -> Iterator[None]:
+    """Within, everything read counts against MAX_RUN_BYTES: a run of many files, each under its own
+    bounds, still cannot add up to an audit record of hundreds of megabytes."""
+    token = _TAKEN.set(0)
+    try:
+        yield
+    finally:
+        _TAKEN.reset(token)
+
+
+def _take(amount: int, where: Location) -> None:
+    taken = _TAKEN.get()
+    if taken is None:
+        return
+    _TAKEN.set(taken + amount)
+    if taken + amount > MAX_RUN_BYTES:
+        raise InputError.one("input-too-large", f"with this file the input of one run passes {MAX_RUN_BYTES} "
+                             "bytes (MAX_RUN_BYTES: files read, plus text their aliases repeat)", where)
+
+
+def _refuse_irregular(status: os.stat_result, file: str) -> None:
+    if not stat.S_ISREG(status.st_mode):
+        raise InputError.one("file-unreadable", "not a regular file (a device, pipe or socket?)", Location(file))
+
+
+# Opened so that nothing can block: a pipe opens at once, and a file that would wait for data (such as
+# /proc/kmsg, regular to stat) fails its read instead of hanging.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+_CHUNK = 1 << 16
+
+
+def _read_bytes(path: Path, max_bytes: int) -> bytes:
+    """At most `max_bytes` of a regular file, never waiting; devices and pipes are refused unopened."""
+    file = str(path)
+    _refuse_irregular(path.stat(), file)
+    descriptor = os.open(path, _OPEN_FLAGS)
+    try:
+        status = os.fstat(descriptor)
+        _refuse_irregular(status, file)  # what was opened, should the path have changed since
+        if status.st_size > max_bytes:
+            raise InputError.one("file-too-large", f"{status.st_size} bytes; the limit is {max_bytes} bytes",
+                                 Location(file))
+        chunks: list[bytes] = []
+        read = 0
+        while chunk := os.read(descriptor, _CHUNK):
+            chunks.append(chunk)
+            read += len(chunk)
+            if read > max_bytes:
+                raise InputError.one("file-too-large", f"more than {max_bytes} bytes", Location(file))
+        return b"".join(chunks)
+    finally:
+        os.close(descriptor)
+
+
 def read_text(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str:
     """A file's text, refusing what is not a small regular UTF-8 file (devices and pipes included)."""
     file = str(path)
     try:
-        status = path.stat()
-        if not stat.S_ISREG(status.st_mode):
-            raise InputError.one("file-unreadable", "not a regular file (a device, pipe or socket?)", Location(file))
-        if status.st_size > max_bytes:
-            raise InputError.one("file-too-large", f"{status.st_size} bytes; the limit is {max_bytes} bytes",
-                                 Location(file))
-        with path.open("rb") as handle:
-            raw = handle.read(max_bytes + 1)
-        if len(raw) > max_bytes:
-            raise InputError.one("file-too-large", f"more than {max_bytes} bytes", Location(file))
+        raw = _read_bytes(path, max_bytes)
+    except BlockingIOError:
+        raise InputError.one("file-unreadable", "reading it would wait for data (a device or kernel file?)",
+                             Location(file)) from None
     except OSError as error:
         raise InputError.one("file-unreadable", error.strerror or str(error), Location(file)) from None
+    _take(len(raw), Location(file))
     if b"\x00" in raw:
         raise InputError.one("file-binary", "this is a binary file, not YAML text", Location(file))
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
         raise InputError.one("file-encoding", f"byte 0x{raw[error.start]:02x} is not valid UTF-8",
-                             Location(file, line, column)) from None
+                             _place(file, valid := raw[: error.start].decode("utf-8"), len(valid))) from None
 
 
 def load_yaml(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Document:
     """Read and parse one YAML file strictly."""
     return parse_text(read_text(path, max_bytes), str(path))
+
+
+def yaml_files(folder: Path, suffixes: tuple[str, ...] = (".yaml", ".yml")) -> list[Path]:
+    """The entries of `folder` with these suffixes, sorted, sub-folders aside. Pipes and devices are kept,
+    to be refused by name when read, not skipped unseen; links to nothing are skipped (an editor's lock
+    file, such as Emacs's `.#facts.yaml`, is one); a folder that cannot be listed is refused here."""
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError as error:
+        raise InputError.one("folder-unreadable", f"cannot list this folder: {error.strerror or error}",
+                             Location(str(folder))) from None
+    return [entry for entry in entries if entry.suffix in suffixes and entry.exists() and not entry.is_dir()]

@@ -17,6 +17,8 @@ Category = Literal["offer", "consequence", "messaging", "assurance", "principle"
 Status = Literal["fired", "else", "undetermined"]
 RELIABILITY = ("A", "B", "C", "D", "E", "F")
 CREDIBILITY = (1, 2, 3, 4, 5, 6)
+# Facts the rules derive have ids that start so; an analyst's fact may not, or it would stand in for one.
+DERIVED_ID_PREFIX = "derived:"
 
 
 class Frozen(BaseModel):

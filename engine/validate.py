@@ -18,9 +18,10 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from engine.errors import InputError, Location, Problems
-from engine.loader import Document, Path_, load_yaml
+from engine.errors import InputError, Location, Problems, shown
+from engine.loader import Document, Path_, load_yaml, yaml_files
 from engine.model import (
+    DERIVED_ID_PREFIX,
     Fact,
     FactHeader,
     FieldSpec,
@@ -37,7 +38,6 @@ ENGINE_PROPERTIES = 8
 # Identifiers are checked with `identifier` (fullmatch): `$` also matches before a trailing newline.
 NAME = re.compile(r"[a-z][a-z0-9_]*")  # kinds, fields, subjects, aliases, pattern names
 ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")  # rule, response, guardrail and source ids
-FACT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 
 
 def suggest(word: object, choices: Iterable[str]) -> str:
@@ -59,12 +59,11 @@ def type_name(value: object) -> str:
     if isinstance(value, int):
         return "an integer"
     if isinstance(value, float):
-        return "a number"
+        return "a number" if math.isfinite(value) else f"{_yaml_float(value)} (not a finite number)"
     if isinstance(value, dt.date):
         return "a date"
     if isinstance(value, str):
-        shown = value if len(value) <= 40 else value[:40] + "…"
-        return f"the string {shown!r}" + (f" ({len(value)} characters)" if len(value) > 40 else "")
+        return f"the string {shown(value, 40)}"
     if value is None:
         return "nothing (null)"
     if isinstance(value, list | tuple):
@@ -72,6 +71,11 @@ def type_name(value: object) -> str:
     if isinstance(value, dict):
         return "a mapping"
     return type(value).__name__
+
+
+def _yaml_float(value: float) -> str:
+    """A float that is not a number as YAML writes it (.nan, .inf, -.inf)."""
+    return ".nan" if math.isnan(value) else ("-.inf" if value < 0 else ".inf")
 
 
 def shape(value: object) -> str:
@@ -120,7 +124,7 @@ def pydantic_problems(problems: Problems, doc: Document, base: Path_, error: Val
         loc = tuple(part for part in item["loc"] if isinstance(part, str | int))
         field = ".".join(str(part) for part in loc) or what
         if item["type"] == "extra_forbidden":
-            message = f"unknown key {loc[-1]!r} in {what}"
+            message = f"unknown key {shown(str(loc[-1]))} in {what}"
         elif item["type"] == "missing":
             message = f"{what} needs {field!r}"
         else:
@@ -169,7 +173,7 @@ def _fact(problems: Problems, doc: Document, index: int, raw: Any, pack: Pack) -
     kind = pack.vocabulary.get(kind_name) if isinstance(kind_name, str) else None
     if kind is None:
         known = [k for k, spec in pack.vocabulary.items() if not spec.derived]
-        problems.add("unknown-kind", f"unknown kind {kind_name!r}; expected one of {', '.join(known)}"
+        problems.add("unknown-kind", f"unknown kind {shown(str(kind_name))}; expected one of {', '.join(known)}"
                      + suggest(kind_name, known), doc.where((*base, "kind")))
         return None
     if kind.derived:
@@ -184,7 +188,7 @@ def _fact(problems: Problems, doc: Document, index: int, raw: Any, pack: Pack) -
         spec = kind.fields.get(name)
         if spec is None:
             allowed = list(kind.fields) + list(FACT_META)
-            problems.add("unknown-field", f"kind {kind_name!r} has no field {name!r}; its fields are "
+            problems.add("unknown-field", f"kind {kind_name!r} has no field {shown(name)}; its fields are "
                          f"{', '.join(kind.fields)}" + suggest(name, allowed), doc.where((*base, name)))
         elif (why := check_value(spec, value)) is not None:
             problems.add("bad-value", f"{kind_name}.{name}: {why}", doc.where((*base, name)))
@@ -196,9 +200,8 @@ def _fact(problems: Problems, doc: Document, index: int, raw: Any, pack: Pack) -
                      f"{MAX_FACT_PROPERTIES - ENGINE_PROPERTIES} per fact", here)
     if parsed is None or len(problems.items) > before:
         return None
-    if not FACT_ID.match(parsed.id):
-        problems.add("bad-id", f"fact id {parsed.id!r}: use letters, digits and . _ : - (at most 128)",
-                     doc.where((*base, "id")))
+    if (why := _bad_id(parsed.id)) is not None:
+        problems.add("bad-id", f"fact id {shown(parsed.id)}: {why}", doc.where((*base, "id")))
     if parsed.subject not in kind.subjects:
         problems.add("bad-subject", f"a {kind_name} fact is about {', '.join(kind.subjects)}; found "
                      f"{parsed.subject!r}" + suggest(parsed.subject, kind.subjects), doc.where((*base, "subject")))
@@ -208,6 +211,15 @@ def _fact(problems: Problems, doc: Document, index: int, raw: Any, pack: Pack) -
     if len(problems.items) > before:
         return None
     return Fact(**parsed.model_dump(), fields=fields, origin=str(here))
+
+
+def _bad_id(fact_id: str) -> str | None:
+    """Why `fact_id` cannot name an analyst's fact, or None when it can."""
+    if not ID.fullmatch(fact_id):
+        return "use letters, digits and . _ : - (at most 128)"
+    if fact_id.startswith(DERIVED_ID_PREFIX):
+        return f"ids starting {DERIVED_ID_PREFIX!r} are the rules' own, for the facts they derive"
+    return None
 
 
 def facts_from_document(doc: Document, pack: Pack, problems: Problems) -> list[Fact]:
@@ -226,7 +238,7 @@ def fact_files(paths: Iterable[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()))
+            files.extend(yaml_files(path))
         elif path.exists():
             files.append(path)
         else:
@@ -271,11 +283,13 @@ def load_pack(rules_dir: Path) -> Pack:
     """The pack in `rules_dir`: pack.yaml plus every other *.yaml there."""
     from engine.packfile import pack_from_documents
 
-    if not (rules_dir / "pack.yaml").is_file():
+    pack_file = rules_dir / "pack.yaml"
+    files = yaml_files(rules_dir, (".yaml",)) if rules_dir.is_dir() else []
+    if pack_file not in files:
         raise InputError.one("pack-missing", "a rules folder needs a pack.yaml", Location(str(rules_dir)))
     problems = Problems()
     docs: list[Document] = []
-    for file in [rules_dir / "pack.yaml", *sorted(p for p in rules_dir.glob("*.yaml") if p.name != "pack.yaml")]:
+    for file in [pack_file, *(p for p in files if p != pack_file)]:
         try:
             docs.append(load_yaml(file))
         except InputError as error:

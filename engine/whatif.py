@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from engine.errors import InputError, Location
+from engine.errors import InputError, Location, shown
 from engine.evidence import sort_evidence
 from engine.loader import parse_text
 from engine.model import Evaluation, Fact, Frozen, Pack, Scalar
@@ -61,7 +61,7 @@ def set_field(pack: Pack, facts: list[Fact], as_of: dt.date, assignment: str) ->
     where = Location("--set")
     kind = pack.vocabulary.get(kind_name)
     if not raw or not field or kind is None:
-        raise InputError.one("bad-set", f"expected KIND.FIELD=VALUE with a known kind; found {assignment!r}"
+        raise InputError.one("bad-set", f"expected KIND.FIELD=VALUE with a known kind; found {shown(assignment)}"
                              + suggest(kind_name, pack.vocabulary), where)
     spec = kind.fields.get(field)
     if spec is None:

@@ -26,6 +26,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -75,7 +76,7 @@ EXPECTED: dict[str, Expect] = {
     "facts/03-tab-indentation": E("yaml-syntax", "'\\t'", 7),
     "facts/04-duplicate-key": E("yaml-duplicate-key", "'change_pct' (first defined at line 7)", 13),
     "facts/05-duplicate-top-level-key": E("yaml-duplicate-key", "'facts' (first defined at line 2)", 11),
-    "facts/06-billion-laughs": E(("yaml-too-large", "yaml-aliases"), "aliases", 2),
+    "facts/06-billion-laughs": E(("yaml-too-large", "yaml-aliases"), "aliases", 8),
     "facts/07-alias-fanout": E("yaml-aliases", "more than 100 aliases", 809),
     "facts/08-merge-key": E("yaml-merge", "'<<'", 12),
     "facts/09-python-object-apply": E("yaml-tag", "python/object/apply:builtins.print", 11),
@@ -128,6 +129,17 @@ EXPECTED: dict[str, Expect] = {
     "facts/55-no-is-false": E("bad-value", "found a boolean", 7),
     "facts/56-integer-id": E("schema", "id: Input should be a valid string; found an integer", 3),
     "facts/57-yaml-2-directive": E("yaml-syntax", "incompatible YAML document", 1),
+    "facts/58-int-tag-empty": E("bad-value", "'' is not a valid integer (tag !!int)", 7),
+    "facts/59-float-tag-empty": E("bad-value", "'' is not a valid number (tag !!float)", 7),
+    "facts/60-bool-tag-maybe": E("bad-value", "'maybe' is not a valid boolean (tag !!bool)", 7),
+    "facts/61-timestamp-tag-not-a-date": E("bad-date", "'not-a-date' is not a valid date (tag !!timestamp)", 8),
+    "facts/62-sexagesimal": E("bad-number", "found 1:30, a sexagesimal number (YAML 1.1 reads it as 90); write 90 "
+                              "or quote it", 7),
+    "facts/63-octal": E("bad-number", "found -010, an octal number (YAML 1.1 reads it as -8)", 7),
+    "facts/64-reserved-derived-id": E("bad-id", "ids starting 'derived:' are the rules' own", 3),
+    "facts/65-id-with-trailing-newline": E("bad-id", "fact id 'bad-65\\n': use letters", 3),
+    "facts/66-two-byte-order-marks": E("file-encoding", "starts with two byte order marks", 1),
+    "facts/67-long-field-name": E("unknown-field", "xxxx…' (1000 characters); its fields are", 8),
     # --- rules/: a small pack broken in one way, with no facts -------------------------------------------
     "rules/01-self-cycle": E("derivation-cycle", "cheerful → cheerful", 3, "rules.yaml"),
     "rules/02-two-rule-cycle": E("derivation-cycle", "enjoy → go-out → enjoy", 7, "rules.yaml"),
@@ -187,6 +199,13 @@ EXPECTED: dict[str, Expect] = {
     "generated/rules-folder-symlink-to-etc": E("pack-missing", "needs a pack.yaml", None),
     "generated/dev-zero": E(("file-binary", "file-unreadable", "file-too-large"), "", None),
     "generated/named-pipe": E("file-unreadable", "", None),
+    "generated/string-past-its-cap": E("yaml-too-long", "a value of 150000 characters; the limit is 100000", 7),
+    "generated/aliases-repeat-a-big-string": E("yaml-too-large", "past 2000000 characters", 25),
+    "generated/run-past-its-input-bound": E("input-too-large", "passes 20000000 bytes", None),
+    "generated/pipe-in-facts-folder": E("file-unreadable", "not a regular file", None),
+    "generated/symlink-to-pipe": E("file-unreadable", "not a regular file", None),
+    "generated/pack-yaml-pipe": E("file-unreadable", "not a regular file", None),
+    "generated/pack-yaml-dev-zero": E("file-unreadable", "not a regular file", None),
 }
 
 
@@ -202,6 +221,7 @@ class Built:
     forbidden: tuple[str, ...] = ()
     child: float | None = None  # run in a child process with this timeout (s): it may hang or eat memory
     peak_bytes: int | None = None  # refused within this much Python memory
+    seconds: float | None = None  # refused within this much processor time (other processes' load aside)
 
 
 FACT = """\
@@ -226,12 +246,74 @@ def _fifty_megabytes(tmp: Path) -> Built:
     return Built([path], path, peak_bytes=20_000_000)
 
 
-def _huge_string(tmp: Path) -> Built:
+def _huge_string(tmp: Path, length: int = 90_000) -> Built:
     text = FACT.format(id="huge").replace("    state: stalled\n", '    state: stalled\n    window_days: "'
-                                          + "x" * 900_000 + '"\n')
+                                          + "x" * length + '"\n')
     path = tmp / "huge.yaml"
     path.write_text("facts:\n" + text.replace("kind: negotiations", "kind: violence_trend"), encoding="utf-8")
     return Built([path], path)
+
+
+def _aliased(path: Path, length: int, aliases: int) -> Path:
+    """Facts whose notes are one string of `length` characters, written once and repeated by `aliases`."""
+    facts = [FACT.format(id=f"{path.stem}-{i}").replace("    state: stalled\n", "    state: stalled\n    note: "
+                                                   + (f'&big "{"x" * length}"' if i == 0 else "*big") + "\n")
+             for i in range(aliases + 1)]
+    path.write_text("facts:\n" + "".join(facts), encoding="utf-8")
+    return path
+
+
+def _aliases_to_big_string(tmp: Path) -> Built:
+    """The issue's attack: 3 files, each 100 aliases to a 960 kB string (took 12 s, 1.75 GB and wrote a
+    291 MB audit record); the second alias passes the bound."""
+    paths = [_aliased(tmp / f"{name}.yaml", 960_000, 100) for name in "abc"]
+    assert all(900_000 < p.stat().st_size < 1_000_000 for p in paths)
+    return Built(paths, paths[0], seconds=2.0)
+
+
+def _run_past_its_bound(tmp: Path) -> Built:
+    """Files each well within every bound of its own (100 kB, aliases repeating a 95 kB string 19 times:
+    about 2 MB), which together pass the run's: 20 MB is reached by the 10th, passed by the 11th."""
+    paths = [_aliased(tmp / f"part-{i:02d}.yaml", 95_000, 19) for i in range(12)]
+    return Built(paths, paths[10], seconds=10.0)
+
+
+def _pipe_in_folder(tmp: Path) -> Built:
+    folder = tmp / "facts"
+    folder.mkdir()
+    (folder / "a.yaml").write_text("facts: []\n", encoding="utf-8")
+    os.mkfifo(folder / "b.yaml")
+    return Built([folder], folder / "b.yaml", child=3)
+
+
+def _symlink_to_pipe(tmp: Path) -> Built:
+    os.mkfifo(tmp / "pipe")
+    link = tmp / "facts.yaml"
+    link.symlink_to(tmp / "pipe")
+    return Built([link], link, child=3)
+
+
+def _rules_with_pack(tmp: Path, make: Callable[[Path], None]) -> tuple[Path, Path]:
+    """A copy of the repository's rules whose pack.yaml is made by `make`, and an empty facts file."""
+    rules = tmp / "rules"
+    rules.mkdir()
+    for file in RULES.glob("*.yaml"):
+        if file.name != "pack.yaml":
+            (rules / file.name).write_bytes(file.read_bytes())
+    make(rules / "pack.yaml")
+    facts = tmp / "no-facts.yaml"
+    facts.write_text("facts: []\n", encoding="utf-8")
+    return rules, facts
+
+
+def _pack_pipe(tmp: Path) -> Built:
+    rules, facts = _rules_with_pack(tmp, os.mkfifo)
+    return Built([facts], rules / "pack.yaml", rules=rules, child=3)
+
+
+def _pack_dev_zero(tmp: Path) -> Built:
+    rules, facts = _rules_with_pack(tmp, lambda path: path.symlink_to(Path("/dev/zero")))
+    return Built([facts], rules / "pack.yaml", rules=rules, child=20)
 
 
 def _passwd(tmp: Path) -> Built:
@@ -304,7 +386,7 @@ GENERATED: dict[str, tuple[str, Callable[[Path], Built]]] = {
     "generated/50mb-file": (f"{BIG_FACTS:,} valid facts, 52.8 MB, written by a generator; refused by its "
                             "size before it is read (the test checks Python's peak memory stays under 20 MB)",
                             _fifty_megabytes),
-    "generated/huge-string-value": ("a 900,000-character string where an integer is wanted", _huge_string),
+    "generated/huge-string-value": ("a 90,000-character string where an integer is wanted", _huge_string),
     "generated/symlink-to-etc-passwd": ("a facts file that is a symlink to /etc/passwd", _passwd),
     "generated/symlink-in-folder-to-outside": ("a facts folder holding a symlink to a broken file outside it "
                                                "(the unknown kind of pairs/02's b.yaml)", _symlink_in_folder),
@@ -317,6 +399,22 @@ GENERATED: dict[str, tuple[str, Callable[[Path], Built]]] = {
                            "run in a child process capped at 1 GiB of address space", _dev_zero),
     "generated/named-pipe": ("a facts file that is a named pipe (FIFO) nobody writes to; run in a child "
                              "process with a 3 s timeout", _fifo),
+    "generated/string-past-its-cap": ("a 150,000-character string, past the cap on one value",
+                                      lambda tmp: _huge_string(tmp, 150_000)),
+    "generated/aliases-repeat-a-big-string": ("3 files of 985 kB, each with 100 aliases to a 960 kB string; "
+                                              "refused within 2 s of processor time", _aliases_to_big_string),
+    "generated/run-past-its-input-bound": ("12 files of 100 kB, each with aliases repeating a 95 kB string "
+                                           "19 times: within every bound of one file, past the bound of a run",
+                                           _run_past_its_bound),
+    "generated/pipe-in-facts-folder": ("a facts folder holding a named pipe called b.yaml (it was skipped "
+                                       "unseen); run in a child process with a 3 s timeout", _pipe_in_folder),
+    "generated/symlink-to-pipe": ("a facts file that is a symlink to a named pipe nobody writes to, like a "
+                                  "link to /proc/kmsg; run in a child process with a 3 s timeout",
+                                  _symlink_to_pipe),
+    "generated/pack-yaml-pipe": ("a rules folder whose pack.yaml is a named pipe; run in a child process with "
+                                 "a 3 s timeout", _pack_pipe),
+    "generated/pack-yaml-dev-zero": ("a rules folder whose pack.yaml is a symlink to /dev/zero; run in a child "
+                                     "process capped at 1 GiB of address space", _pack_dev_zero),
 }
 
 
@@ -330,6 +428,7 @@ class Outcome:
     tmp: Path
     peak: int | None = None
     note: str = ""
+    took: float = 0.0
 
     def normalise(self, text: str) -> str:
         """Paths as the README shows them: repository-relative, the temporary folder as <tmp>."""
@@ -393,14 +492,16 @@ def execute(prepared: Prepared, tmp: Path) -> Outcome:
     tracing = built is not None and built.peak_bytes is not None
     if tracing:
         tracemalloc.start()
+    started = time.process_time()
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             code = main(prepared.argv)
     finally:
+        took = time.process_time() - started
         peak = tracemalloc.get_traced_memory()[1] if tracing else None
         if tracing:
             tracemalloc.stop()
-    return Outcome(code, out.getvalue(), err.getvalue(), tmp, peak=peak)
+    return Outcome(code, out.getvalue(), err.getvalue(), tmp, peak=peak, took=took)
 
 
 def run(name: str, tmp: Path) -> tuple[Prepared, Outcome]:
@@ -461,6 +562,9 @@ def judge(name: str, prepared: Prepared, outcome: Outcome) -> list[str]:
     peak = prepared.built.peak_bytes if prepared.built else None
     if peak is not None and (outcome.peak is None or outcome.peak > peak):
         wrong.append(f"peak Python memory {outcome.peak} bytes: the file was read before it was refused")
+    seconds = prepared.built.seconds if prepared.built else None
+    if seconds is not None and outcome.took > seconds:
+        wrong.append(f"refused after {outcome.took:.2f} s of processor time, not within {seconds:g} s")
     if audit_records(prepared.audit_db):
         wrong.append("a record was written to the audit store")
     return wrong
@@ -481,6 +585,8 @@ def describe(name: str) -> str:
     return said or {"facts/52-binary-nul-bytes": "NUL and other control bytes: a binary file",
             "facts/53-utf16": "UTF-16 text with a byte-order mark (every other byte NUL)",
             "facts/57-yaml-2-directive": "a %YAML 2.0 directive (a version that does not exist)",
+            "facts/66-two-byte-order-marks": "two byte order marks (U+FEFF) before the first line: the second "
+                                             "would be part of the key 'facts'",
             "facts/19-empty-file": "an empty file"}.get(name, "")
 
 

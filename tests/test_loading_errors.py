@@ -7,15 +7,21 @@ a meaningful part of the message. Expected line numbers are computed from the te
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import signal
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from engine import loader
 from engine.cli import main
+from engine.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "rules"
@@ -488,3 +494,220 @@ def test_bundled_facts_pass_check(capsys: pytest.CaptureFixture[str]) -> None:
     assert out.startswith("ok:"), out
     assert not err
     assert "Traceback" not in out + err
+
+
+# --- command-line arguments: a found value is echoed shortened -------------------------------------------
+
+JUNK = "x" * 100_000
+JUNK_ARGS = {
+    "as-of": ["evaluate", "--as-of", JUNK],
+    "format-choice": ["evaluate", "--format", JUNK],
+    "unknown-option": ["evaluate", "--no-audit", f"--{JUNK}"],
+    "explain-target": ["explain", JUNK, "--as-of", AS_OF],
+    "check-source": ["check", "--source", JUNK],
+    "whatif-drop": ["whatif", "--as-of", AS_OF, "--drop", JUNK],
+    "whatif-set": ["whatif", "--as-of", AS_OF, "--set", JUNK],
+}
+
+
+@pytest.mark.parametrize("argv", list(JUNK_ARGS.values()), ids=list(JUNK_ARGS))
+def test_a_long_argument_is_not_echoed_whole(argv: list[str], capsys: pytest.CaptureFixture[str],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    code = main(argv)
+    _, err = capsys.readouterr()
+    assert code == 2, err[:500]
+    assert err.count("\n") == 1, err[:500]
+    assert len(err) < 400, f"{len(err)} characters: {err[:300]}"
+    assert re.search(r"x{70,80}…' \(10000\d characters\)", err), err
+
+
+@pytest.mark.parametrize("value", [".nan", "-.inf", ".inf"])
+def test_a_value_that_is_not_a_finite_number_is_named(value: str, capsys: pytest.CaptureFixture[str],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not "expected a number; found a number": .nan is a float, but no number a rule can compare."""
+    monkeypatch.chdir(ROOT)
+    code = main(["whatif", "--as-of", AS_OF, "--set", f"violence_trend.change_pct={value}"])
+    _, err = capsys.readouterr()
+    assert code == 2, err
+    assert err.startswith("--set") and err.count("\n") == 1, err
+    assert value in err and "not a finite number" in err and "found a number" not in err, err
+
+
+# --- fact ids: the rules' own ids are reserved -----------------------------------------------------------
+
+ALARM_PACK = {
+    "pack.yaml": """\
+pack: {name: alarm, version: "1"}
+sources: {s: {title: A source}}
+vocabulary:
+  weather:
+    subjects: [city]
+    state: false
+    fields:
+      sky: {type: enum, values: [sunny, rainy]}
+  alarm:
+    subjects: [city]
+    state: true
+    derived: true
+    fields: {}
+""",
+    "rules.yaml": """\
+responses:
+  stay_home: {category: messaging, text: Stay home.}
+  go_out: {category: messaging, text: Go out.}
+rules:
+  - id: rain_alarm
+    cites: [{source: s, para: 1, quote: q}]
+    when: {fact: weather, where: {sky: rainy}}
+    then: [{derive: {kind: alarm, subject: city}}]
+  - id: home
+    cites: [{source: s, para: 1, quote: q}]
+    when: {fact: alarm}
+    then: [{respond: stay_home}]
+    else: [{respond: go_out}]
+""",
+}
+WEATHER = """\
+  - id: {id}
+    kind: weather
+    subject: city
+    observed: 2021-01-0{day}
+    sky: {sky}
+    source: {{title: "R", ref: "https://example.org/", date: 2021-01-05}}
+    reliability: B
+    credibility: 2
+"""
+
+
+def test_a_fact_cannot_take_a_derived_facts_id(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A fact named like the alarm the rules derive would stand in for it in durable_rules and change the
+    recommendation (here from stay_home to undetermined); it is refused instead."""
+    from engine.compiler import derived_id
+
+    for name, text in ALARM_PACK.items():
+        write(tmp_path / "rules" / name, text)
+    rain = write(tmp_path / "rain.yaml", "facts:\n" + WEATHER.format(id="rain", day=5, sky="rainy"))
+    options = ["--rules", str(tmp_path / "rules"), "--as-of", AS_OF, "--no-audit", "--format", "json"]
+    assert main(["evaluate", str(rain), *options]) == 0
+    assert '"stay_home"' in capsys.readouterr().out
+    impostor = derived_id("alarm", "city", {})
+    text = "facts:\n" + WEATHER.format(id=f'"{impostor}"', day=4, sky="sunny")
+    other = write(tmp_path / "impostor.yaml", text)
+    code = main(["evaluate", str(rain), str(other), *options])
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, ""), err
+    assert err == f"{other}:2:5: bad-id: fact id {impostor!r}: ids starting 'derived:' are the rules' own, " \
+                  "for the facts they derive\n"
+
+
+def test_a_fact_id_with_a_trailing_newline_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path / "facts.yaml", facts_file(fact('"f-1\\n"')))
+    code = main(evaluate_argv(path) + ["--no-audit"])
+    _, err = capsys.readouterr()
+    assert code == 2, err
+    assert err == f"{path}:2:5: bad-id: fact id 'f-1\\n': use letters, digits and . _ : - (at most 128)\n"
+
+
+# --- folders that cannot be listed, files that would block ---------------------------------------------------
+
+def _folders(tmp: Path) -> dict[str, tuple[Path, list[str]]]:
+    """A facts folder and a rules folder, each with the evaluate arguments that read it."""
+    facts = tmp / "facts"
+    write(facts / "a.yaml", facts_file(fact("f-1")))
+    rules = tmp / "rules"
+    shutil.copytree(RULES, rules)
+    return {"facts": (facts, evaluate_argv(facts)), "rules": (rules, evaluate_argv(BASELINE, rules=rules))}
+
+
+@pytest.mark.parametrize("which", ["facts", "rules"])
+def test_a_folder_that_cannot_be_listed_is_refused(which: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """As root, permissions cannot be taken away; the listing is made to fail as it would for anyone else."""
+    folder, argv = _folders(tmp_path)[which]
+    listing = Path.iterdir
+
+    def denied(path: Path) -> object:
+        if path == folder:
+            raise PermissionError(13, "Permission denied", str(path))
+        return listing(path)
+
+    monkeypatch.setattr(Path, "iterdir", denied)
+    code = main([*argv, "--no-audit"])
+    _, err = capsys.readouterr()
+    assert (code, err) == (2, f"{folder}: folder-unreadable: cannot list this folder: Permission denied\n")
+
+
+@pytest.mark.parametrize("which", ["facts", "rules"])
+def test_a_folder_without_read_permission_is_refused(which: str, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    folder, argv = _folders(tmp_path)[which]
+    folder.chmod(0)
+    try:
+        if os.access(folder, os.R_OK):
+            pytest.skip("permission cannot be taken away here (root); the test above covers the code path")
+        code = main([*argv, "--no-audit"])
+    finally:
+        folder.chmod(0o755)
+    _, err = capsys.readouterr()
+    assert (code, err) == (2, f"{folder}: folder-unreadable: cannot list this folder: Permission denied\n")
+
+
+def test_a_file_that_would_wait_for_data_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Like /proc/kmsg, regular to stat but waiting on read: played by a pipe with an idle writer, taken for a
+    regular file. The read must fail at once, not hang (an alarm ends the test if it does)."""
+    pipe = tmp_path / "kmsg.yaml"
+    os.mkfifo(pipe)
+    writer = os.open(pipe, os.O_RDWR)  # a writer that never writes: a blocking read would wait forever
+    monkeypatch.setattr(loader, "_refuse_irregular", lambda status, file: None)
+    signal.signal(signal.SIGALRM, lambda *_: pytest.fail("the read waited"))
+    signal.alarm(5)
+    try:
+        with pytest.raises(InputError) as refused:
+            loader.read_text(pipe)
+    finally:
+        signal.alarm(0)
+        os.close(writer)
+    assert str(refused.value) == f"{pipe}: file-unreadable: reading it would wait for data (a device or kernel file?)"
+
+
+PIPE_READERS = {
+    "evaluate": ["evaluate", "{pipe}", "--as-of", AS_OF, "--no-audit"],
+    "check --source": ["check", "--source", "weinstein-2021={pipe}"],
+    "whatif --add": ["whatif", "--as-of", AS_OF, "--add", "{pipe}"],
+    "facts add --file": ["facts", "add", "--file", "{pipe}", "--kind", "violence_trend", "--no-input",
+                         *(f"--value={answer}" for answer in (
+                             "id=f-9", "observed=2021-01-05", "change_pct=-10", "window_days=90", "metric=attacks",
+                             "source.title=R", "source.ref=https://example.org/", "source.date=2021-01-05",
+                             "reliability=B", "credibility=2"))],
+}
+
+
+@pytest.mark.parametrize("argv", list(PIPE_READERS.values()), ids=list(PIPE_READERS))
+def test_every_command_refuses_a_pipe(argv: list[str], tmp_path: Path) -> None:
+    """Wherever a file is read, a named pipe nobody writes to is refused by name, never waited on (each
+    command runs in a child process with a timeout)."""
+    pipe = tmp_path / "pipe.yaml"
+    os.mkfifo(pipe)
+    done = subprocess.run([sys.executable, "-m", "engine", *(a.format(pipe=pipe) for a in argv)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=20)
+    assert done.returncode == 2, done.stderr
+    assert f"{pipe}: file-unreadable: not a regular file (a device, pipe or socket?)" in done.stderr.splitlines()
+
+
+@pytest.mark.parametrize(("text", "value"), [("!!int 12", 12), ("!!float 1", 1.0), ("!!float -2.5", -2.5),
+                                             ("!!bool yes", True), ("!!null ''", None), ("!!str 1:30", "1:30"),
+                                             ("'1:30'", "1:30"), ("0x10", 16), ("007", 7), ("1_000", 1000)])
+def test_tagged_and_unusual_numbers_that_mean_what_they_say_still_load(text: str, value: object) -> None:
+    """The refusals of `!!int ""`, `1:30` and `010` leave alone what reads as it is written."""
+    loaded = loader.parse_text(f"a: {text}\n", "f.yaml").data["a"]
+    assert (type(loaded), loaded) == (type(value), value)
+
+
+def test_a_link_to_nothing_in_a_facts_folder_is_skipped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An editor's lock file (Emacs's `.#name.yaml` links to `user@host.pid`) must not stop a run."""
+    folder = tmp_path / "facts"
+    write(folder / "a.yaml", facts_file(fact("f-1")))
+    (folder / ".#a.yaml").symlink_to("analyst@host.4242")
+    assert main(evaluate_argv(folder) + ["--no-audit"]) in (0, 1)
+    assert not capsys.readouterr().err
