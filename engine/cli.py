@@ -278,7 +278,7 @@ def _check(args: argparse.Namespace) -> int:
     summary = (f"ok: pack {pack.name} {pack.version}: {len(pack.rules)} rules → {rules} Rete rules in "
                f"{len(compiled.strata)} strata; {len(facts)} facts valid; quotes checked against "
                f"{', '.join(sources) or 'no source (give --source ID=PATH)'}")
-    print(render_check(report, summary))
+    _deliver(render_check(report, summary))
     worst = report.worst()
     return {"error": EXIT_BAD_INPUT, "violation": EXIT_GUARDRAIL}.get(worst or "", EXIT_OK)
 
@@ -287,7 +287,7 @@ def _explain(args: argparse.Namespace) -> int:
     from engine.explain import explain
 
     pack, facts = _inputs(args.rules, args.paths)
-    print(render_explanation(explain(pack, facts, args.as_of or dt.date.today(), args.target)))
+    _deliver(render_explanation(explain(pack, facts, args.as_of or dt.date.today(), args.target)))
     return EXIT_OK
 
 
@@ -311,7 +311,7 @@ def _whatif(args: argparse.Namespace) -> int:
         raise InputError.one("usage", "give at least one --set, --add or --drop", Location("whatif"))
     before = evaluate(pack, facts, as_of)
     after = evaluate(pack, apply(facts, changes), as_of)
-    print(render_diff(diff(before, after), changes))
+    _deliver(render_diff(diff(before, after), changes))
     return EXIT_OK if after.ok else EXIT_GUARDRAIL
 
 
@@ -319,7 +319,7 @@ def _timeline(args: argparse.Namespace) -> int:
     from engine.timeline import parse_step, timeline
 
     pack, facts = _inputs(args.rules, args.paths)
-    print(render_timeline(timeline(pack, facts, args.start, args.end, parse_step(args.step)), args.format))
+    _deliver(render_timeline(timeline(pack, facts, args.start, args.end, parse_step(args.step)), args.format))
     return EXIT_OK
 
 
@@ -356,7 +356,7 @@ def _facts(args: argparse.Namespace) -> int:
         raise InputError.one("unknown-field", f"{kind} facts have no {', '.join(sorted(given))}", Location("--value"))
     schema = os.path.relpath(Path("schema/facts.schema.json").resolve(), os.path.dirname(os.path.realpath(args.file)))
     fact = append_fact(pack, args.file, build(pack, kind, answers), schema=schema)
-    print(printable(f"added {fact.id} ({fact.kind}) to {args.file}"))
+    _deliver(printable(f"added {fact.id} ({fact.kind}) to {args.file}"), f"{fact.id} was added to {args.file}")
     return EXIT_OK
 
 
@@ -378,10 +378,10 @@ def _schema(args: argparse.Namespace) -> int:
     pack = load_pack(args.rules)
     documents = {"facts.schema.json": facts_schema(pack), "rules.schema.json": rules_schema(pack)}
     if args.out is None:
-        print(json.dumps(documents, indent=2, ensure_ascii=False))
+        _deliver(json.dumps(documents, indent=2, ensure_ascii=False))
         return EXIT_OK
     for written in write_schemas(args.out, documents):
-        print(printable(f"wrote {written}"))
+        _deliver(printable(f"wrote {written}"), f"{written} was written")
     return EXIT_OK
 
 

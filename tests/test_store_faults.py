@@ -184,3 +184,33 @@ def test_an_audit_view_that_cannot_be_written_is_exit_3(tmp_path: Path, pack: Pa
                                   stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
         assert done.returncode == 3 and done.stderr == "commitments: could not write the output (No space left on " \
                                                        "device)\n", done.stderr
+
+
+@pytest.mark.parametrize("argv", [
+    ["check", str(BASELINE), "--rules", str(RULES)],
+    ["explain", "cooperation_level", str(BASELINE), "--rules", str(RULES), "--as-of", "2021-02-12"],
+    ["whatif", str(BASELINE), "--rules", str(RULES), "--as-of", "2021-02-12", "--drop", "base-sigar-2020-q3-attacks"],
+    ["timeline", str(BASELINE), "--rules", str(RULES), "--from", "2021-02-01", "--to", "2021-02-12"],
+    ["schema", "--rules", str(RULES)],
+], ids=lambda argv: argv[0])
+def test_every_command_says_when_its_output_is_lost(argv: list[str]) -> None:
+    """Not only evaluate: an output that cannot be written is one line and exit 3, never an internal error."""
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "engine", *argv], stdout=full, stderr=subprocess.PIPE,
+                              text=True, timeout=120)
+    assert (done.returncode, done.stderr) == (3, "commitments: could not write the output (No space left on "
+                                                 "device)\n")
+
+
+def test_facts_add_says_the_fact_was_added_when_its_echo_is_lost(tmp_path: Path) -> None:
+    facts = tmp_path / "new.yaml"
+    values = ["id=unama-2021-q2", "observed=2021-04-14", "change_pct=-38", "window_days=90",
+              "metric=civilian_casualties", "source.title=UNAMA quarterly update", "source.ref=https://unama.example",
+              "source.date=2021-04-14", "reliability=B", "credibility=2"]
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "engine", "facts", "add", "--file", str(facts), "--rules",
+                               str(RULES), "--no-input", "--kind", "violence_trend", *(f"--value={v}" for v in values)],
+                              stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert (done.returncode, done.stderr) == (3, "commitments: could not write the output (No space left on device); "
+                                                 f"unama-2021-q2 was added to {facts}\n")
+    assert 'id: "unama-2021-q2"' in facts.read_text()
