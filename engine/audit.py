@@ -28,7 +28,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from engine.errors import EngineError, InputError, Location, StoreError, TamperedError
+from engine.errors import EngineError, InputError, Location, StoreError, TamperedError, shown
 from engine.model import PackRef
 from engine.record import (
     GENESIS,
@@ -284,10 +284,10 @@ class AuditStore:
                 rows = self._db.execute("SELECT seq, body, hash, run_id FROM records WHERE substr(run_id, 1, ?) = ? "
                                         "ORDER BY seq LIMIT 3", (len(run), run)).fetchall()
         if not rows:
-            raise InputError.one("unknown-run", f"no run {run!r} in this audit store (see `commitments audit list`)",
-                                 Location(str(self.path)))
+            raise InputError.one("unknown-run", f"no run {shown(run)} in this audit store "
+                                 "(see `commitments audit list`)", Location(str(self.path)))
         if len(rows) > 1:
-            raise InputError.one("ambiguous-run", f"{run!r} starts several run ids "
+            raise InputError.one("ambiguous-run", f"{shown(run)} starts several run ids "
                                  f"({', '.join(r[3] for r in rows[:2])}, …); give more of it", Location(str(self.path)))
         return self._record(*rows[0][:3])
 

@@ -17,7 +17,20 @@ from engine.compiler import Literal, _Forms
 from engine.errors import InputError, Location, shown
 from engine.evaluate import evaluate
 from engine.evidence import sort_evidence
-from engine.model import Citation, Derive, Evaluation, Fact, FactSource, Frozen, Pack, Respond, Rule, Scalar, Test
+from engine.model import (
+    DERIVED_ID_PREFIX,
+    Citation,
+    Derive,
+    Evaluation,
+    Fact,
+    FactSource,
+    Frozen,
+    Pack,
+    Respond,
+    Rule,
+    Scalar,
+    Test,
+)
 from engine.session import Session
 from engine.validate import suggest
 from engine.whatif import Change
@@ -206,7 +219,7 @@ def _options(pack: Pack, counted: list[Fact], literal: Literal, as_of: dt.date, 
     current = [f for f in counted if f.kind == pattern.kind and f.subject == pattern.subject]
     if not literal.positive:
         matching = [f for f in current if all(_passes(f, t) for t in pattern.tests)]
-        return [[Change(op="retract", fact=f.id) for f in matching if not f.id.startswith("derived:")]]
+        return [[Change(op="retract", fact=f.id) for f in matching if not f.id.startswith(DERIVED_ID_PREFIX)]]
     if kind.derived:
         return _derived_options(pack, counted, pattern.kind, pattern.tests, as_of, depth)
     tests = pattern.tests[:1] if literal.flip else pattern.tests
@@ -235,7 +248,7 @@ def _derived_options(pack: Pack, counted: list[Fact], kind: str, tests: tuple[Te
             for effect in effects:
                 if not isinstance(effect, Derive) or effect.kind != kind:
                     continue
-                probe = Fact(id="derived:probe", kind=kind, subject=effect.subject, observed=as_of,
+                probe = Fact(id=f"{DERIVED_ID_PREFIX}probe", kind=kind, subject=effect.subject, observed=as_of,
                              fields=effect.fields, source=FactSource(title="", ref="", date=as_of),
                              reliability="A", credibility=1)
                 if all(_passes(probe, t) for t in tests):

@@ -697,3 +697,16 @@ def test_a_link_to_nothing_in_a_facts_folder_is_skipped(tmp_path: Path, capsys: 
     (folder / ".#a.yaml").symlink_to("analyst@host.4242")
     assert main(evaluate_argv(folder) + ["--no-audit"]) in (0, 1)
     assert not capsys.readouterr().err
+
+
+@pytest.mark.parametrize("action", ["show", "replay", "export"])
+def test_a_long_run_id_is_not_echoed_whole(action: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    db = tmp_path / "audit.sqlite"
+    assert main(["evaluate", "--as-of", AS_OF, "--audit-db", str(db)]) == 0
+    capsys.readouterr()
+    code = main(["audit", action, JUNK, "--audit-db", str(db)])
+    _, err = capsys.readouterr()
+    assert (code, err.count("\n")) == (2, 1), err[:500]
+    assert "unknown-run" in err and re.search(r"x{70,80}…' \(100000 characters\)", err) and len(err) < 400, err[:500]
