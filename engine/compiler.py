@@ -19,7 +19,7 @@ is a compile error naming its rules.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import product
 from typing import Any
 
@@ -56,11 +56,15 @@ _DURABLE_OP = {"ne": "$neq", "lt": "$lt", "lte": "$lte", "gt": "$gt", "gte": "$g
 
 @dataclass(frozen=True)
 class Literal:
-    """A fact pattern that must (positive) or must not (negative) match; `flip` negates its tests."""
+    """A fact pattern that must (positive) or must not (negative) match; `flip` negates its tests.
+
+    `also`: more tests the same fact must pass, from other literals on the same state (see `_one_fact`).
+    """
 
     pattern: Pattern
     positive: bool = True
     flip: bool = False
+    also: tuple[Literal, ...] = ()
 
 
 Conjunction = tuple[Literal, ...]
@@ -169,11 +173,12 @@ def _test(test: Test, negate: bool) -> dict[str, Any]:
 def _expression(literal: Literal) -> dict[str, Any]:
     pattern = literal.pattern
     terms: list[dict[str, Any]] = [{"kind": pattern.kind}, {"subject": pattern.subject}]
-    if literal.flip:
-        negated = [_test(t, negate=True) for t in pattern.tests]
-        terms.append(negated[0] if len(negated) == 1 else {"$or": negated})
-    else:
-        terms.extend(_test(t, negate=False) for t in pattern.tests)
+    for each in (literal, *literal.also):
+        if each.flip:
+            negated = [_test(t, negate=True) for t in each.pattern.tests]
+            terms.append(negated[0] if len(negated) == 1 else {"$or": negated})
+        else:
+            terms.extend(_test(t, negate=False) for t in each.pattern.tests)
     return {"$and": terms}
 
 
@@ -182,6 +187,27 @@ def _and(forms: list[list[Conjunction]]) -> list[Conjunction]:
     if len(result) > MAX_CONJUNCTIONS:
         raise OverflowError
     return result
+
+
+def _one_fact(conj: Conjunction, state: set[str]) -> Conjunction:
+    """Literals that must match the one counting fact of a state become one literal, for durable_rules.
+
+    durable_rules matches each pattern of a rule to a different fact, and only one fact of a state
+    (kind, subject) counts: `all` of two tests on it, or the falsity of `any` of them (De Morgan), would
+    otherwise wait for a second fact that never comes. Joins (aliases, refs) keep their own patterns.
+    The forms (`_Forms`) keep the literals apart: `check` and `explain` reason over them one by one.
+    """
+    merged: dict[tuple[str, str], Literal] = {}
+    rest: list[Literal] = []
+    for literal in conj:
+        pattern = literal.pattern
+        if not literal.positive or pattern.kind not in state or pattern.alias or _refs(pattern):
+            rest.append(literal)
+            continue
+        key = (pattern.kind, pattern.subject)
+        first = merged.get(key)
+        merged[key] = literal if first is None else replace(first, also=(*first.also, literal))
+    return (*merged.values(), *rest)
 
 
 class _Forms:
@@ -280,6 +306,7 @@ def _without_joins(pattern: Pattern) -> Pattern:
 def compile_pack(pack: Pack) -> CompiledPack:
     """Compile every rule of the pack into stratified durable_rules rulesets."""
     forms = _Forms(pack)
+    state = {name for name, kind in pack.vocabulary.items() if kind.state}
     compiled: list[CompiledRule] = []
     reads_negated: dict[str, set[str]] = {}
     reads: dict[str, set[str]] = {}
@@ -306,7 +333,8 @@ def compile_pack(pack: Pack) -> CompiledPack:
         reads[rule.id], reads_negated[rule.id] = set(), set()
         for branch, conjunctions in branches.items():
             for index, conj in enumerate(conjunctions):
-                compiled.append(_compiled_rule(f"{rule.id}|{branch}|{index}", rule, branch, conj, aliases))
+                compiled.append(_compiled_rule(f"{rule.id}|{branch}|{index}", rule, branch, _one_fact(conj, state),
+                                               aliases))
                 for literal in conj:
                     kind = literal.pattern.kind
                     if pack.vocabulary[kind].derived:
