@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MODULES = ("engine/compiler.py", "engine/evidence.py", "engine/guardrails.py")
 # Fastest-failing first: the tests written against these mutants, then the rest that reach the modules.
 TESTS = ("test_mutants_compiler.py", "test_second_pack.py", "test_guardrail_failures.py", "test_semantics.py",
+         "test_bad_inputs.py",
          "test_scenarios.py", "test_session.py", "test_order.py", "test_features.py", "test_check.py",
          "test_analyst_tools.py", "test_cli.py", "test_cli_tools.py", "test_history.py", "test_scale.py",
          "test_properties.py")
@@ -206,10 +207,11 @@ def _run(copy: Path, mutant: Mutant | None) -> tuple[str, float]:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--only", help="run only the mutants whose name contains this text")
+    parser.add_argument("--only", action="append", default=[],
+                        help="run only the mutants whose name contains this text (repeatable)")
     parser.add_argument("--list", action="store_true", help="list the mutants and stop")
     args = parser.parse_args(argv)
-    chosen = [m for m in mutants() if not args.only or args.only in m.name]
+    chosen = [m for m in mutants() if not args.only or any(text in m.name for text in args.only)]
     if args.list:
         print("\n".join(f"line {m.line:<4} {m.name}" for m in chosen))
         return 0

@@ -3,7 +3,8 @@
 Random *valid* fact sets are drawn from the article pack's own vocabulary (kinds, subjects, enum values,
 numbers in range, dates in 2020–2022, every grade A–F and 1–6, unique ids). Over them, evaluation is
 deterministic; independent of the order of the facts and of how they are split over files; accounts for
-every fact (counted, or a note why not) and every rule; and derives exactly one cooperation level — the first that holds (SPEC §3).
+every fact (counted, or a note why not) and every rule; and derives exactly one cooperation level — the
+first that holds (SPEC §3).
 Random *broken* fact files and random bytes and text fed to the loader give a result or the engine's
 `InputError`, never anything else. Asked date after date, the incremental rules of evidence agree with a
 plain reference written from SPEC §3, and a `Session` equals a from-scratch evaluation.
