@@ -75,7 +75,17 @@ HAND = [
 ]
 
 # Survivors no input can tell from the original: mutant name → why.
-EQUIVALENT: dict[str, str] = {}
+EQUIVALENT: dict[str, str] = {
+    "engine/compiler.py: _definition: alias is None or alias in bound  →  alias is None and alias in bound":
+        "the first unaliased pattern is named `None` instead of `p0`, a label no rule reads (an alias is never "
+        "bound twice: validation puts a ref after its alias); only a user alias spelt `None` could clash",
+    "engine/compiler.py: _origin: line.isdigit() and rest.isdigit()  →  line.isdigit() or rest.isdigit()":
+        "a rule's origin is always file:line:col, written by the pack loader: both parts are digits or neither",
+    "engine/compiler.py: compile_pack: default=0  →  default=1":
+        "only a pack without rules gets a second, empty stratum; nothing runs in it",
+    "engine/evidence.py: <module>: 1 << 62  →  2 << 62": "_LAST only has to exceed every fact's index",
+    "engine/evidence.py: <module>: 1 << 62  →  1 << 63": "_LAST only has to exceed every fact's index",
+}
 
 
 @dataclass(frozen=True)
@@ -157,10 +167,12 @@ def generated(module: str) -> Iterator[Mutant]:
         owners = _owners(tree)
         changes = [(p, f, n, m) for p, f, n in _sites(tree) for m in _swap(n)]
         parent, field, node, new = changes[number]
-        label = f"{owners[id(node)]}: {ast.unparse(node)}  →  {ast.unparse(new)}"
-        seen[label] = seen.get(label, 0) + 1
+        shown = parent if isinstance(node, ast.Constant) else node  # a bare `0 → 1` says too little
+        before = ast.unparse(shown)
         line = getattr(node, "lineno", 0)
         _replace(parent, field, node, new)
+        label = f"{owners[id(node)]}: {before}  →  {ast.unparse(new if shown is node else parent)}"
+        seen[label] = seen.get(label, 0) + 1
         suffix = f" (#{seen[label]})" if seen[label] > 1 else ""
         yield Mutant(module, f"{module}: {label}{suffix}", ast.unparse(tree), line)
 

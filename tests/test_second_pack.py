@@ -12,6 +12,7 @@ import datetime as dt
 import pytest
 from conftest import ROOT
 
+from engine.compiler import compile_pack
 from engine.evaluate import evaluate
 from engine.model import Evaluation, Pack
 from engine.validate import load_facts, load_pack
@@ -75,6 +76,11 @@ def test_the_second_pack_on_each_fact_set(loc: Pack, as_of: str, files: tuple[st
     assert derived(evaluation) == values
     assert statuses(evaluation) == outcomes
     assert [g.id for g in evaluation.guardrails if not g.ok] == []
+
+
+def test_derived_facts_read_positively_chain_within_one_stratum(loc: Pack) -> None:
+    """No rule negates a derived kind, so tension → outlook → talks all run in one ruleset."""
+    assert [len(s.rules) for s in compile_pack(loc).strata] == [17]
 
 
 def test_without_facts_only_closed_world_rules_decide(loc: Pack) -> None:

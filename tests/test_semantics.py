@@ -251,7 +251,10 @@ def test_more_joins_on_one_kind_than_durable_rules_takes_is_refused(make_pack: C
     with pytest.raises(InputError) as caught:
         compile_pack(make_pack(PACK, responses=RESPONSES, rules=rules))
     assert caught.value.problems[0].code == "too-many-joins"
-    assert "65 compiled rules join on kind 'guest'" in caught.value.problems[0].message
+    problem = caught.value.problems[0]
+    assert problem.message == ("65 compiled rules join on kind 'guest' in one ruleset; durable_rules supports at "
+                               "most 64 — join fewer rules on it (rules j0, j1, j10, j11, j12, …)")
+    assert (problem.location.line, problem.location.column) == (3, 5)  # rule j0, the first of them
     fewer = "rules:\n" + "".join(f"""
   - id: j{i}
     {C}
