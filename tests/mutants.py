@@ -83,6 +83,10 @@ EQUIVALENT: dict[str, str] = {
         "a rule's origin is always file:line:col, written by the pack loader: both parts are digits or neither",
     "engine/compiler.py: compile_pack: default=0  →  default=1":
         "only a pack without rules gets a second, empty stratum; nothing runs in it",
+    "engine/evidence.py: at: strict=True  →  strict=False": "facts and their notes are one list each, of one length",
+    "engine/evidence.py: at: -2  →  -3": "re-examines one more fact than can change; it is set again to the same note",
+    "engine/evidence.py: at: -2  →  -3 (#2)": "re-examines one more fact than can change; it is set again to the "
+                                             "same note",
     "engine/evidence.py: <module>: 1 << 62  →  2 << 62": "_LAST only has to exceed every fact's index",
     "engine/evidence.py: <module>: 1 << 62  →  1 << 63": "_LAST only has to exceed every fact's index",
 }
