@@ -36,6 +36,11 @@ CASES = [  # guardrail, (file, text, replacement), as of, fact files, what the v
                   "{fact: tension, subject: india, where: {value: high}}]}"),
                  "2024-03-31", ("calm", "escalation"), "warning.public_statement rests on tension",
                  id="independent_of-a-derived-kind"),
+    pytest.param("warnings_about_deeds",
+                 ("rules.yaml", WARN_WHEN, "when: {all: [" + WARN_WHEN[6:] + ", "
+                  "{fact: hotline, where: {status: suspended}}]}"),
+                 "2024-03-31", ("calm", "escalation"), "warning.public_statement rests on hotline",
+                 id="independent_of-a-fact-kind"),
     pytest.param("keep_counterterrorism",
                  ("responses.yaml", "withholds: [dialogue]", "withholds: [dialogue, counterterrorism]"),
                  "2024-03-31", ("calm", "escalation"), "talks.hold withholds counterterrorism", id="protects"),

@@ -38,7 +38,10 @@ def weather(sky: str = "sunny", temp: float = 20) -> list:  # type: ignore[type-
 
 
 def status(pack: Pack, facts: list) -> str:  # type: ignore[type-arg]
-    return outcome(evaluate(pack, facts, AS_OF), "r")[0]
+    """The rule's outcome; a rule never takes both branches at once."""
+    evaluation = evaluate(pack, facts, AS_OF)
+    assert len({f.branch for f in evaluation.firings if f.rule == "r"}) <= 1
+    return outcome(evaluation, "r")[0]
 
 
 HOLDS = {"eq": lambda t: t == 20, "ne": lambda t: t != 20, "lt": lambda t: t < 20, "lte": lambda t: t <= 20,
@@ -51,8 +54,10 @@ def test_each_comparison_and_its_negation_at_the_boundary(make_pack: MakePack, o
     value = "[19, 21]" if op == "in" else "20"
     pack = one_rule(make_pack, f"{{fact: weather, where: {{temp: {{{op}: {value}}}}}}}")
     for temp in (18, 19, 20, 21, 22):
-        expected = "fired" if HOLDS[op](temp) else "else"
-        assert status(pack, weather(temp=temp)) == expected, (op, temp)
+        evaluation = evaluate(pack, weather(temp=temp), AS_OF)
+        branch = "then" if HOLDS[op](temp) else "else"
+        assert {f.branch for f in evaluation.firings} == {branch}, (op, temp)
+        assert evaluation.response_ids() == (["picnic"] if branch == "then" else ["indoors"]), (op, temp)
 
 
 def test_a_negated_in_is_false_only_when_no_value_matches(make_pack: MakePack) -> None:
