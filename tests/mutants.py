@@ -77,13 +77,17 @@ HAND = [
 # Survivors no input can tell from the original: mutant name → why.
 EQUIVALENT: dict[str, str] = {
     "engine/compiler.py: _definition: alias is None or alias in bound  →  alias is None and alias in bound":
-        "the first unaliased pattern is named `None` instead of `p0`, a label no rule reads (an alias is never "
-        "bound twice: validation puts a ref after its alias); only a user alias spelt `None` could clash",
+        "the first unaliased pattern is named `null` instead of `p0`, a label no rule reads (an alias is never "
+        "bound twice: validation puts a ref after its alias); only a user alias spelt `null` could clash",
     "engine/compiler.py: _origin: line.isdigit() and rest.isdigit()  →  line.isdigit() or rest.isdigit()":
         "a rule's origin is always file:line:col, written by the pack loader: both parts are digits or neither",
     "engine/compiler.py: compile_pack: default=0  →  default=1":
         "only a pack without rules gets a second, empty stratum; nothing runs in it",
     "engine/evidence.py: at: strict=True  →  strict=False": "facts and their notes are one list each, of one length",
+    "engine/evidence.py: at: at + 1  →  at + 2": "re-examines one more neighbour, whose successor did not change",
+    "engine/evidence.py: at: at - 1  →  at - 2": "re-examines one more neighbour, whose successor did not change",
+    "engine/evidence.py: at: at - 1  →  at - 2 (#2)": "re-examines one more neighbour, whose successor did not "
+                                                     "change",
     "engine/evidence.py: at: -2  →  -3": "re-examines one more fact than can change; it is set again to the same note",
     "engine/evidence.py: at: -2  →  -3 (#2)": "re-examines one more fact than can change; it is set again to the "
                                              "same note",
