@@ -17,7 +17,7 @@ from test_semantics import AS_OF, PACK, RESPONSES, C, fact, outcome
 from engine.compiler import MAX_CONJUNCTIONS, compile_pack
 from engine.errors import InputError
 from engine.evaluate import evaluate
-from engine.model import Pack
+from engine.model import Fact, Pack
 
 MakePack = Callable[..., Pack]
 
@@ -33,11 +33,11 @@ def one_rule(make_pack: MakePack, when: str, otherwise: str = "else: [{respond: 
     """)
 
 
-def weather(sky: str = "sunny", temp: float = 20) -> list:  # type: ignore[type-arg]
+def weather(sky: str = "sunny", temp: float = 20) -> list[Fact]:
     return [fact("w", "weather", sky=sky, temp=temp)]
 
 
-def status(pack: Pack, facts: list) -> str:  # type: ignore[type-arg]
+def status(pack: Pack, facts: list[Fact]) -> str:
     """The rule's outcome; a rule never takes both branches at once."""
     evaluation = evaluate(pack, facts, AS_OF)
     assert len({f.branch for f in evaluation.firings if f.rule == "r"}) <= 1
@@ -109,7 +109,7 @@ def test_all_over_one_state_fact_can_fire(make_pack: MakePack, sky: str, temp: i
     assert status(pack, weather(sky=sky, temp=temp)) == expected
 
 
-def visits_and_guests(*names: tuple[str, str]) -> list:  # type: ignore[type-arg]
+def visits_and_guests(*names: tuple[str, str]) -> list[Fact]:
     day = dt.date(2021, 2, 1)
     return [fact(f"{kind}-{name}", kind, **({"by": name, "day": day} if kind == "visit" else {"name": name}))
             for kind, name in names]
