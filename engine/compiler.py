@@ -58,7 +58,7 @@ _DURABLE_OP = {"ne": "$neq", "lt": "$lt", "lte": "$lte", "gt": "$gt", "gte": "$g
 class Literal:
     """A fact pattern that must (positive) or must not (negative) match; `flip` negates its tests.
 
-    `also`: more tests the same fact must pass, from other literals on the same state (see `_one_fact`).
+    `also`: more tests the same fact must pass, from other literals on the same kind (see `_each_fact`).
     """
 
     pattern: Pattern
@@ -189,25 +189,49 @@ def _and(forms: list[list[Conjunction]]) -> list[Conjunction]:
     return result
 
 
-def _one_fact(conj: Conjunction, state: set[str]) -> Conjunction:
-    """Literals that must match the one counting fact of a state become one literal, for durable_rules.
+def _each_fact(conjunctions: list[Conjunction], state: set[str]) -> list[Conjunction]:
+    """The alternatives as durable_rules needs them: it matches each pattern of a rule to a different fact.
 
-    durable_rules matches each pattern of a rule to a different fact, and only one fact of a state
-    (kind, subject) counts: `all` of two tests on it, or the falsity of `any` of them (De Morgan), would
-    otherwise wait for a second fact that never comes. Joins (aliases, refs) keep their own patterns.
-    The forms (`_Forms`) keep the literals apart: `check` and `explain` reason over them one by one.
+    Tests on a state go to its one counting fact, so they become one pattern (else `all:` of two tests on
+    it, or the falsity of `any:` of them by De Morgan, would wait for a second fact that never comes).
+    Tests on an event may hold of one fact or of several: one alternative per way of sharing them out.
+    Joins (aliases, refs) keep their own patterns. The forms (`_Forms`) keep the literals apart: `check`
+    and `explain` reason over them one by one.
     """
-    merged: dict[tuple[str, str], Literal] = {}
-    rest: list[Literal] = []
-    for literal in conj:
-        pattern = literal.pattern
-        if not literal.positive or pattern.kind not in state or pattern.alias or _refs(pattern):
-            rest.append(literal)
-            continue
-        key = (pattern.kind, pattern.subject)
-        first = merged.get(key)
-        merged[key] = literal if first is None else replace(first, also=(*first.also, literal))
-    return (*merged.values(), *rest)
+    result: list[Conjunction] = []
+    for conj in conjunctions:
+        groups: dict[tuple[str, str], list[Literal]] = {}
+        rest: list[Literal] = []
+        for literal in conj:
+            if not literal.positive or literal.pattern.alias or _refs(literal.pattern):
+                rest.append(literal)
+            else:
+                groups.setdefault((literal.pattern.kind, literal.pattern.subject), []).append(literal)
+        ways = [[[group]] if kind in state else _partitions(group) for (kind, _), group in groups.items()]
+        for combo in product(*ways):
+            result.append((*(_merged(block) for way in combo for block in way), *rest))
+            if len(result) > MAX_CONJUNCTIONS:
+                raise OverflowError
+    return result
+
+
+def _merged(block: list[Literal]) -> Literal:
+    """One pattern for literals that one fact must match."""
+    return replace(block[0], also=tuple(block[1:]))
+
+
+def _partitions(items: list[Literal]) -> list[list[list[Literal]]]:
+    """Every way of sharing the items out into non-empty blocks, one fact matching each block.
+
+    There are 203 ways for 6 items and 877 for 7: more than the cap on alternatives, refused before listing.
+    """
+    if len(items) > 6:
+        raise OverflowError
+    if not items:
+        return [[]]
+    first, ways = items[0], _partitions(items[1:])
+    return [[[first], *way] for way in ways] + [[*way[:i], [first, *way[i]], *way[i + 1:]]
+                                                 for way in ways for i in range(len(way))]
 
 
 class _Forms:
@@ -322,8 +346,8 @@ def compile_pack(pack: Pack) -> CompiledPack:
             # A join's falsity ("no pair matches") is not one Rete conjunction: a rule with a join has no
             # compiled else form; it is definitely false when it did not fire and every state it reads is
             # known (events are closed-world), decided after the run (see evaluate._outcomes).
-            branches = {"then": forms.true(rule.when),
-                        "else": [] if rule.id in joined else forms.false(rule.when)}
+            branches = {"then": _each_fact(forms.true(rule.when), state),
+                        "else": [] if rule.id in joined else _each_fact(forms.false(rule.when), state)}
         except OverflowError:
             problems.append(Problem("too-complex", f"rule {rule.id!r} expands to more than {MAX_CONJUNCTIONS} "
                                     "alternatives; split it", _origin(rule)))
@@ -333,8 +357,7 @@ def compile_pack(pack: Pack) -> CompiledPack:
         reads[rule.id], reads_negated[rule.id] = set(), set()
         for branch, conjunctions in branches.items():
             for index, conj in enumerate(conjunctions):
-                compiled.append(_compiled_rule(f"{rule.id}|{branch}|{index}", rule, branch, _one_fact(conj, state),
-                                               aliases))
+                compiled.append(_compiled_rule(f"{rule.id}|{branch}|{index}", rule, branch, conj, aliases))
                 for literal in conj:
                     kind = literal.pattern.kind
                     if pack.vocabulary[kind].derived:

@@ -109,6 +109,46 @@ def test_all_over_one_state_fact_can_fire(make_pack: MakePack, sky: str, temp: i
     assert status(pack, weather(sky=sky, temp=temp)) == expected
 
 
+VISIT_TESTS = ["{fact: visit, where: {by: ann}}", "{fact: visit, where: {day: {gte: 2021-02-01}}}",
+               "{fact: visit, where: {by: {in: [ann, bob]}}}", "{fact: visit, where: {day: {lt: 2021-03-01}}}"]
+
+
+def visits(*seen: tuple[str, str]) -> list[Fact]:
+    return [fact(f"v{n}", "visit", by=by, day=dt.date.fromisoformat(day)) for n, (by, day) in enumerate(seen)]
+
+
+@pytest.mark.parametrize("seen, expected, activations", [
+    ((("ann", "2021-02-01"),), "fired", 1),  # one visit passes both tests
+    ((("ann", "2021-01-01"), ("bob", "2021-02-01")), "fired", 1),  # each test passed by a visit of its own
+    ((("ann", "2021-01-01"), ("ann", "2021-02-02")), "fired", 2),  # v1 alone, or v0 (by ann) with v1 (February)
+    ((("ann", "2021-01-01"),), "else", 0),  # no visit on or after February
+])
+def test_all_over_one_event_kind_rests_on_one_fact_or_several(make_pack: MakePack, seen: tuple[tuple[str, str], ...],
+                                                              expected: str, activations: int) -> None:
+    """Regression: durable_rules gave each pattern a fact of its own, so one visit passing both tests decided nothing."""
+    pack = one_rule(make_pack, f"{{all: [{VISIT_TESTS[0]}, {VISIT_TESTS[1]}]}}")
+    evaluation = evaluate(pack, visits(*seen), AS_OF)
+    assert outcome(evaluation, "r")[0] == expected
+    assert sum(f.branch == "then" for f in evaluation.firings) == activations
+
+
+@pytest.mark.parametrize("tests, alternatives", [(1, 1), (2, 2), (3, 5), (4, 15)])
+def test_tests_on_one_event_kind_are_shared_out_every_way(make_pack: MakePack, tests: int, alternatives: int) -> None:
+    """One alternative per way of sharing the tests out over facts (the Bell numbers)."""
+    when = f"{{all: [{', '.join((VISIT_TESTS * 2)[:tests])}]}}"
+    compiled = compile_pack(one_rule(make_pack, when, otherwise=""))
+    assert sum(1 for name in compiled.by_name if name.startswith("r|then|")) == alternatives
+    assert status(one_rule(make_pack, when), visits(("ann", "2021-02-01"))) == "fired"
+
+
+def test_too_many_tests_on_one_event_kind_are_refused(make_pack: MakePack) -> None:
+    """Seven tests on one kind can be shared out in 877 ways, more than the cap on alternatives."""
+    when = f"{{all: [{', '.join((VISIT_TESTS * 2)[:7])}]}}"
+    with pytest.raises(InputError) as caught:
+        compile_pack(one_rule(make_pack, when, otherwise=""))
+    assert [p.code for p in caught.value.problems] == ["too-complex"]
+
+
 def visits_and_guests(*names: tuple[str, str]) -> list[Fact]:
     day = dt.date(2021, 2, 1)
     return [fact(f"{kind}-{name}", kind, **({"by": name, "day": day} if kind == "visit" else {"name": name}))
