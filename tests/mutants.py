@@ -82,6 +82,8 @@ EQUIVALENT: dict[str, str] = {
         "bound twice: validation puts a ref after its alias); only a user alias spelt `null` could clash",
     "engine/compiler.py: _origin: line.isdigit() and rest.isdigit()  →  line.isdigit() or rest.isdigit()":
         "a rule's origin is always file:line:col, written by the pack loader: both parts are digits or neither",
+    "engine/compiler.py: _partitions: len(items) > 6  →  len(items) > 7":
+        "the bound only spares listing the 877 ways of 7 tests, which the cap on alternatives refuses anyway",
     "engine/compiler.py: compile_pack: default=0  →  default=1":
         "only a pack without rules gets a second, empty stratum; nothing runs in it",
     "engine/evidence.py: at: strict=True  →  strict=False": "facts and their notes are one list each, of one length",

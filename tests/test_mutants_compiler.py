@@ -141,8 +141,10 @@ def test_tests_on_one_event_kind_are_shared_out_every_way(make_pack: MakePack, t
     assert status(one_rule(make_pack, when), visits(("ann", "2021-02-01"))) == "fired"
 
 
-def test_too_many_tests_on_one_event_kind_are_refused(make_pack: MakePack) -> None:
-    """Seven tests on one kind can be shared out in 877 ways, more than the cap on alternatives."""
+def test_up_to_six_tests_on_one_event_kind_compile_and_seven_are_refused(make_pack: MakePack) -> None:
+    """Six tests on one kind can be shared out in 203 ways; seven in 877, more than the cap on alternatives."""
+    six = compile_pack(one_rule(make_pack, f"{{all: [{', '.join((VISIT_TESTS * 2)[:6])}]}}", otherwise=""))
+    assert sum(1 for name in six.by_name if name.startswith("r|then|")) == 203
     when = f"{{all: [{', '.join((VISIT_TESTS * 2)[:7])}]}}"
     with pytest.raises(InputError) as caught:
         compile_pack(one_rule(make_pack, when, otherwise=""))
