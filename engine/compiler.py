@@ -19,7 +19,7 @@ is a compile error naming its rules.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import product
 from typing import Any
 
@@ -55,11 +55,15 @@ _DURABLE_OP = {"ne": "$neq", "lt": "$lt", "lte": "$lte", "gt": "$gt", "gte": "$g
 
 @dataclass(frozen=True)
 class Literal:
-    """A fact pattern that must (positive) or must not (negative) match; `flip` negates its tests."""
+    """A fact pattern that must (positive) or must not (negative) match; `flip` negates its tests.
+
+    `also`: more tests the same fact must pass, from other literals on the same kind (see `_each_fact`).
+    """
 
     pattern: Pattern
     positive: bool = True
     flip: bool = False
+    also: tuple[Literal, ...] = ()
 
 
 Conjunction = tuple[Literal, ...]
@@ -168,11 +172,12 @@ def _test(test: Test, negate: bool) -> dict[str, Any]:
 def _expression(literal: Literal) -> dict[str, Any]:
     pattern = literal.pattern
     terms: list[dict[str, Any]] = [{"kind": pattern.kind}, {"subject": pattern.subject}]
-    if literal.flip:
-        negated = [_test(t, negate=True) for t in pattern.tests]
-        terms.append(negated[0] if len(negated) == 1 else {"$or": negated})
-    else:
-        terms.extend(_test(t, negate=False) for t in pattern.tests)
+    for each in (literal, *literal.also):
+        if each.flip:
+            negated = [_test(t, negate=True) for t in each.pattern.tests]
+            terms.append(negated[0] if len(negated) == 1 else {"$or": negated})
+        else:
+            terms.extend(_test(t, negate=False) for t in each.pattern.tests)
     return {"$and": terms}
 
 
@@ -181,6 +186,51 @@ def _and(forms: list[list[Conjunction]]) -> list[Conjunction]:
     if len(result) > MAX_CONJUNCTIONS:
         raise OverflowError
     return result
+
+
+def _each_fact(conjunctions: list[Conjunction], state: set[str]) -> list[Conjunction]:
+    """The alternatives as durable_rules needs them: it matches each pattern of a rule to a different fact.
+
+    Tests on a state go to its one counting fact, so they become one pattern (else `all:` of two tests on
+    it, or the falsity of `any:` of them by De Morgan, would wait for a second fact that never comes).
+    Tests on an event may hold of one fact or of several: one alternative per way of sharing them out.
+    Joins (aliases, refs) keep their own patterns. The forms (`_Forms`) keep the literals apart: `check`
+    and `explain` reason over them one by one.
+    """
+    result: list[Conjunction] = []
+    for conj in conjunctions:
+        groups: dict[tuple[str, str], list[Literal]] = {}
+        rest: list[Literal] = []
+        for literal in conj:
+            if not literal.positive or literal.pattern.alias or _refs(literal.pattern):
+                rest.append(literal)
+            else:
+                groups.setdefault((literal.pattern.kind, literal.pattern.subject), []).append(literal)
+        ways = [[[group]] if kind in state else _partitions(group) for (kind, _), group in groups.items()]
+        for combo in product(*ways):
+            result.append((*(_merged(block) for way in combo for block in way), *rest))
+            if len(result) > MAX_CONJUNCTIONS:
+                raise OverflowError
+    return result
+
+
+def _merged(block: list[Literal]) -> Literal:
+    """One pattern for literals that one fact must match."""
+    return replace(block[0], also=tuple(block[1:]))
+
+
+def _partitions(items: list[Literal]) -> list[list[list[Literal]]]:
+    """Every way of sharing the items out into non-empty blocks, one fact matching each block.
+
+    There are 203 ways for 6 items and 877 for 7: more than the cap on alternatives, refused before listing.
+    """
+    if len(items) > 6:
+        raise OverflowError
+    if not items:
+        return [[]]
+    first, ways = items[0], _partitions(items[1:])
+    return [[[first], *way] for way in ways] + [[*way[:i], [first, *way[i]], *way[i + 1:]]
+                                                 for way in ways for i in range(len(way))]
 
 
 class _Forms:
@@ -277,6 +327,7 @@ def _without_joins(pattern: Pattern) -> Pattern:
 def compile_pack(pack: Pack) -> CompiledPack:
     """Compile every rule of the pack into stratified durable_rules rulesets."""
     forms = _Forms(pack)
+    state = {name for name, kind in pack.vocabulary.items() if kind.state}
     compiled: list[CompiledRule] = []
     reads_negated: dict[str, set[str]] = {}
     reads: dict[str, set[str]] = {}
@@ -293,8 +344,8 @@ def compile_pack(pack: Pack) -> CompiledPack:
             # A join's falsity ("no pair matches") is not one Rete conjunction: a rule with a join has no
             # compiled else form; it is definitely false when it did not fire and every state it reads is
             # known (events are closed-world), decided after the run (see evaluate._outcomes).
-            branches = {"then": forms.true(rule.when),
-                        "else": [] if rule.id in joined else forms.false(rule.when)}
+            branches = {"then": _each_fact(forms.true(rule.when), state),
+                        "else": [] if rule.id in joined else _each_fact(forms.false(rule.when), state)}
         except OverflowError:
             problems.append(Problem("too-complex", f"rule {rule.id!r} expands to more than {MAX_CONJUNCTIONS} "
                                     "alternatives; split it", _origin(rule)))

@@ -35,7 +35,7 @@ def test_explain_an_absent_response_finds_the_smallest_verified_change(pack: Pac
     # the proposal really works: applied to the facts, the engine recommends the response
     assert "fatf.support_removal" in evaluate(pack, apply(baseline, list(result.smallest_change)), FEB).response_ids()
     # proposals are tried fewest first, so no single-change proposal produced it
-    assert result.change_found
+    assert result.change_found is True
 
 
 def test_explain_prefers_changing_a_recorded_fact(pack: Pack, baseline: list[Fact]) -> None:

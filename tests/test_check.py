@@ -61,8 +61,10 @@ def test_state_sponsor_threat_as_opening_coercion_is_rejected(tmp_path: Path) ->
     pack = edited(tmp_path, "reality.yaml", "when: {fact: cooperation_level, where: {value: refusal}}",
                   "when: {fact: cooperation_level, where: {value: {in: [refusal, rhetorical]}}}")
     findings = [f for f in check_pack(pack).findings if f.code == "guardrail-no_maximum_pressure"]
-    assert findings and findings[0].severity == "violation"
-    assert "warning.remind_sst_possibility" in findings[0].message
+    assert [(f.severity, f.message) for f in findings] == [
+        ("violation", "rule warning.refusal_consequences (then) can recommend warning.remind_sst_possibility against "
+         "guardrail no_maximum_pressure: State-sponsor-of-terrorism talk is a reminder after refusal, never opening "
+         "coercion.")]
 
 
 def test_withdrawal_conditioned_on_pakistan_is_rejected(tmp_path: Path) -> None:
@@ -71,7 +73,10 @@ def test_withdrawal_conditioned_on_pakistan_is_rejected(tmp_path: Path) -> None:
     then:
       - respond: posture.withdraw_on_agreed_timeline""")
     findings = [f for f in check_pack(pack).findings if f.code == "guardrail-withdrawal_not_a_benchmark"]
-    assert findings and "rule posture.withdraw_on_timeline" in findings[0].message
+    assert [(f.severity, f.message) for f in findings] == [
+        ("violation", "rule posture.withdraw_on_timeline (then) can recommend posture.withdraw_on_agreed_timeline "
+         "against guardrail withdrawal_not_a_benchmark: No posture response rests on a Pakistani fact or on "
+         "Pakistan's cooperation.")]
 
 
 def test_a_response_withholding_trade_is_rejected(tmp_path: Path) -> None:
@@ -79,7 +84,10 @@ def test_a_response_withholding_trade_is_rejected(tmp_path: Path) -> None:
                   "next plenary.", "    text: Keep Pakistan on the FATF grey list and suspend trade talks.\n"
                   "    withholds: [trade]")
     findings = [f for f in check_pack(pack).findings if f.code == "guardrail-other_interests_not_traded"]
-    assert findings and "fatf.keep_listed" in findings[0].message
+    assert [(f.severity, f.message) for f in findings] == [
+        ("violation", "rule fatf.keep_listed (then) can recommend fatf.keep_listed against guardrail "
+         "other_interests_not_traded: No response withholds counter-terrorism, nuclear security, trade or climate "
+         "cooperation.")]
 
 
 def test_unreachable_rules_and_unproduced_responses_are_reported(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ def test_questions_offer_the_vocabulary_choices(pack: Pack) -> None:
     asked = {q.name: q for q in questions(pack, "violence_trend")}
     assert asked["metric"].choices == ("attacks", "security_incidents", "civilian_casualties")
     assert "subject" not in asked  # one subject: nothing to ask
-    assert asked["valid_until"].optional
+    assert asked["valid_until"].optional is True
 
 
 def test_answers_are_typed_and_checked() -> None:

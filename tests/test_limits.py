@@ -124,14 +124,16 @@ def test_in_with_hundreds_or_thousands_of_values(tmp_path: Path, size: int, stat
 
 
 def test_a_rule_too_large_for_any_ruleset_is_refused_where_it_is_written(tmp_path: Path) -> None:
-    """One rule needing 65 matching tests below one node cannot be split: a located refusal, exit 2, from
-    `check` and `evaluate` alike (in a subprocess: before, the process crashed)."""
+    """One rule of 65 tests on one event kind (which would need 65 matching tests below one node) cannot be
+    split: a located refusal, exit 2, from `check` and `evaluate` alike (in a subprocess: before, the process
+    crashed). The compiler shares tests on an event kind out over facts, so it is refused as too complex
+    before the ruleset model is asked; `test_a_pattern_with_too_many_in_tests_is_refused_where_it_is_written` reaches `too-large`."""
     patterns = ", ".join(f"{{fact: signal, subject: alpha, where: {{level: {{gte: {i}}}}}}}" for i in range(65))
     folder = write_pack(tmp_path / "rules", [f"{{all: [{patterns}]}}", "{fact: signal, subject: alpha}"], state=False)
     with pytest.raises(InputError) as caught:
         compile_pack(load_pack(folder))
     (problem,) = caught.value.problems
-    assert problem.code == "too-large" and "more than 64 tests at once" in problem.message
+    assert problem.code == "too-complex" and "expands to more than" in problem.message
     assert (problem.location.file, problem.location.line) == (str(folder / "rules.yaml"), 3)
     empty = tmp_path / "facts.yaml"
     empty.write_text("facts: []\n", encoding="utf-8")
@@ -139,7 +141,7 @@ def test_a_rule_too_large_for_any_ruleset_is_refused_where_it_is_written(tmp_pat
         done = subprocess.run([sys.executable, "-m", "engine", *command, "--rules", str(folder), str(empty)],
                               capture_output=True, text=True, timeout=60)
         assert done.returncode == 2, done.stderr
-        assert done.stderr.startswith(f"{folder / 'rules.yaml'}:3:5: too-large: rule 'r0' alone is more than")
+        assert done.stderr.startswith(f"{folder / 'rules.yaml'}:3:5: too-complex: rule 'r0' expands to more than")
 
 
 def test_the_cli_evaluates_a_pack_that_crashed_it(tmp_path: Path) -> None:

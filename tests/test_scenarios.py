@@ -80,7 +80,8 @@ def test_cli_json_contract(name: str, capsys: pytest.CaptureFixture[str]) -> Non
     assert data["derived"][0]["value"] == level
     assert {r["id"] for r in data["responses"]} == expected
     reasons = {n["fact"]: n["reason"] for n in data["not_counted"]}
-    assert reasons["base-rumour-quetta-arrests"].startswith("below evidence threshold")
+    assert reasons["base-rumour-quetta-arrests"] == \
+        "below evidence threshold: graded E5, needs reliability A/B/C, credibility 1/2/3"
 
 
 def test_offers_rest_on_demonstrable_actions(pack: Pack) -> None:
