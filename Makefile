@@ -39,7 +39,7 @@ features-report: $(VENV)/.test
 	$(BIN)/python tests/features_report.py reports/cucumber.json reports && exit $$status
 
 # Mutation testing of engine/compiler.py, evidence.py and guardrails.py; not part of `make test` (about
-# 10 minutes on two cores). Exit 1 if a mutant that is not known to be equivalent survives.
+# 20 minutes on two cores). Exit 1 if a mutant that is not known to be equivalent survives.
 .PHONY: mutants
 mutants: $(VENV)/.test
 	$(BIN)/python tests/mutants.py

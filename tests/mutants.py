@@ -8,7 +8,7 @@ reach these modules, runs against each mutant in a copy of the repository; a mut
 fails (or the run exceeds its timeout). Survivors known to be equivalent (no input can tell them apart
 from the original) are listed below with the reason; any other survivor makes the run exit 1.
 
-Not part of `make test`: it takes about 10 minutes on two cores.
+Not part of `make test`: it takes about 20 minutes on two cores.
 
     .venv/bin/python tests/mutants.py [--jobs N] [--only TEXT] [--list]
 """
