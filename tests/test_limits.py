@@ -258,3 +258,37 @@ def test_a_pattern_with_too_many_in_tests_is_refused_where_it_is_written(tmp_pat
     (problem,) = caught.value.problems
     assert problem.code == "too-large" and "a pattern of more than 31 operations" in problem.message
     assert (problem.location.file, problem.location.line) == (str(folder / "rules.yaml"), 3)
+
+
+@pytest.mark.parametrize("values, membership", [(MAX_IN_VALUES, False), (MAX_IN_VALUES + 1, True)])
+def test_an_in_past_the_bound_and_only_past_it_becomes_a_membership(values: int, membership: bool,
+                                                                     tmp_path: Path) -> None:
+    """Up to 64 values durable_rules tests them itself; past that, as each fact is posted."""
+    folder = write_pack(tmp_path / "rules", [f"{{fact: signal, subject: alpha, where: {{level: {{in: "
+                                             f"{list(range(values))}}}}}}}"], state=True)
+    compiled = compile_pack(load_pack(folder))
+    assert bool(compiled.memberships) is membership
+    evaluation = evaluate(load_pack(folder), [signal("s", values - 1)], AS_OF)
+    assert [o.status for o in evaluation.rules] == ["fired"]
+
+
+def test_a_stratum_that_fits_keeps_the_packs_rule_order(tmp_path: Path) -> None:
+    """Rules are reordered (derivers first) only when a stratum is split into several rulesets."""
+    extra = """
+  - id: reads_mark
+    title: t
+    cites: [{source: s, para: 1, quote: q}]
+    when: {fact: mark, subject: alpha, where: {value: high}}
+    then: [{respond: marked}]
+  - id: makes_mark
+    title: t
+    cites: [{source: s, para: 1, quote: q}]
+    when: {fact: signal, subject: alpha, where: {level: {gte: 1}}}
+    then: [{derive: {kind: mark, value: high}}]
+"""
+    folder = write_pack(tmp_path / "rules", ["{fact: signal, subject: alpha, where: {level: 0}}"], state=True,
+                        extra=extra)
+    compiled = compile_pack(load_pack(folder))
+    assert len(compiled.strata) == 1
+    order = list(dict.fromkeys(item.rule for item in compiled.strata[0].rules))
+    assert order == ["reads_mark", "makes_mark", "r0"]
