@@ -85,6 +85,14 @@ EQUIVALENT: dict[str, str] = {
         "the bound only spares listing the 877 ways of 7 tests, which the cap on alternatives refuses anyway",
     "engine/compiler.py: compile_pack: default=0  →  default=1":
         "only a pack without rules gets a second, empty stratum; nothing runs in it",
+    "engine/compiler.py: compile_pack: max(strata_of.values(), default=0) + 1  →  max(strata_of.values(), "
+    "default=0) + 2":
+        "one more, empty stratum at the end; nothing runs in it",
+    "engine/compiler.py: visit: depth[rule] = 0  →  depth[rule] = 1":
+        "the placeholder only guards a cycle, and derivations within a stratum do not cycle; it is overwritten "
+        "before it is read",
+    "engine/compiler.py: visit: [0]  →  [1] (#2)":
+        "every depth moves up by one, the rules deriving nothing included: sorted by depth, the order is the same",
     "engine/evidence.py: at: strict=True  →  strict=False": "facts and their notes are one list each, of one length",
     "engine/evidence.py: at: at + 1  →  at + 2": "re-examines one more neighbour, whose successor did not change",
     "engine/evidence.py: at: at - 1  →  at - 2": "re-examines one more neighbour, whose successor did not change",
