@@ -74,16 +74,20 @@ def keygen(path: Path) -> str:
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption())
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise InputError.one("key-exists", "a file is already here; a key is made once (keep the one you "
-                             "have, or choose another path)", Location(str(path))) from None
-    except OSError as error:
-        raise InputError.one("key-unwritable", error.strerror or str(error), Location(str(path))) from None
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(pem)
+    write_new(path, pem, "key", "a key is made once (keep the one you have, or choose another path)", mode=0o600)
     return public_text(key.public_key())
+
+
+def write_new(path: Path, data: bytes, what: str, why: str, mode: int = 0o666) -> None:
+    """A new file, never over an old one: a key is made once, and an old checkpoint is evidence."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    except FileExistsError:
+        raise InputError.one(f"{what}-exists", f"a file is already here; {why}", Location(str(path))) from None
+    except OSError as error:
+        raise InputError.one(f"{what}-unwritable", error.strerror or str(error), Location(str(path))) from None
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(data)
 
 
 def load_key(path: Path) -> Ed25519PrivateKey:

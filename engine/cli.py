@@ -437,7 +437,8 @@ def _verify(args: argparse.Namespace, store: audit.AuditStore) -> int:
         if args.out is None:
             lines = [checkpoint.render(signed).rstrip("\n")]
         else:
-            _write_new(args.out, checkpoint.render(signed))
+            checkpoint.write_new(args.out, checkpoint.render(signed).encode("utf-8"), "file",
+                                 "checkpoints are kept, not overwritten")
             lines.append(f"wrote {args.out}: checkpoint of {signed.records} records signed by {signed.signer}")
     _deliver("\n".join(lines))
     return EXIT_OK if ok else EXIT_GUARDRAIL
@@ -450,18 +451,6 @@ def _keygen(args: argparse.Namespace) -> int:
     _deliver(f"wrote {args.out} (your private key: keep it outside the audit store's folder, and private)\n"
              f"public key: {public}")
     return EXIT_OK
-
-
-def _write_new(path: Path, text: str) -> None:
-    """A new file, never over an old one (an old checkpoint is evidence)."""
-    try:
-        with path.open("x", encoding="utf-8") as handle:
-            handle.write(text)
-    except FileExistsError:
-        raise InputError.one("file-exists", "a file is already here; checkpoints are kept, not overwritten",
-                             Location(str(path))) from None
-    except OSError as error:
-        raise InputError.one("file-unwritable", error.strerror or str(error), Location(str(path))) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
