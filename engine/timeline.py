@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from engine.errors import InputError, Location
+from engine.errors import InputError, Location, shown
 from engine.model import Fact, Frozen, Pack
 from engine.session import Session
 
@@ -44,7 +44,7 @@ def parse_step(text: str) -> int:
     """'7d', '2w' or '1' (days) → days, at most the whole calendar."""
     match = re.fullmatch(r"\s*([0-9]{1,9})\s*([dw]?)\s*", text)
     if not match or int(match.group(1)) == 0:
-        raise InputError.one("bad-step", f"expected a step such as 7d or 2w; found {text[:40]!r}", Location("--step"))
+        raise InputError.one("bad-step", f"expected a step such as 7d or 2w; found {shown(text)}", Location("--step"))
     days = int(match.group(1)) * (7 if match.group(2) == "w" else 1)
     if days > MAX_STEP_DAYS:
         raise InputError.one("bad-step", f"a step of {days} days is longer than the calendar "

@@ -193,3 +193,5 @@ def test_timeline_step_past_the_calendar_is_bad_input(capsys: pytest.CaptureFixt
     code, out, err = run(capsys, "timeline", *BASE, "--from", "2021-01-01", "--to", "2021-12-31", "--step", step)
     assert code == 2 and out == "" and len(err.splitlines()) == 1 and err.startswith("--step: bad-step: "), err
     assert len(err) < 200
+    if len(step) > 80:  # echoed as every other found value is: cut, with its length said
+        assert "…' (5000 characters)" in err, err
