@@ -222,6 +222,8 @@ def _options(pack: Pack, counted: list[Fact], literal: Literal, as_of: dt.date, 
         return [[Change(op="retract", fact=f.id) for f in matching if not f.id.startswith(DERIVED_ID_PREFIX)]]
     if kind.derived:
         return _derived_options(pack, counted, pattern.kind, pattern.tests, as_of, depth)
+    if not literal.flip and any(all(_passes(f, t) for t in pattern.tests) for f in current):
+        return [[]]  # a counting fact already holds it: nothing to change for this literal
     tests = pattern.tests[:1] if literal.flip else pattern.tests
     fields = {t.field: v for t in tests if (v := _fit(t, literal.flip, pack, pattern.kind)) is not None}
     options = []

@@ -46,23 +46,30 @@ def test_quotes_are_checked_against_the_source_when_given(pack: Pack, tmp_path: 
 
 
 def test_fatf_support_without_a_pakistani_action_is_rejected_with_a_counterexample(tmp_path: Path) -> None:
-    pack = edited(tmp_path, "fatf.yaml", "when: {fact: cooperation_level, where: {value: sustained_reduction}}",
-                  "when: {fact: violence_trend, where: {change_pct: {lte: -25}}}")
+    pack = edited(tmp_path, "fatf.yaml", "- {fact: cooperation_level, where: {value: sustained_reduction}}\n"
+                  "        - {fact: fatf_status, where: {list: {in: [grey, black]}}}\n    then:\n"
+                  "      - {respond: fatf.support_removal",
+                  "- {fact: violence_trend, where: {change_pct: {lte: -25}}}\n"
+                  "        - {fact: fatf_status, where: {list: {in: [grey, black]}}}\n    then:\n"
+                  "      - {respond: fatf.support_removal")
     report = check_pack(pack)
     strings = [f for f in report.findings if f.code == "guardrail-no_strings_free_support"]
     assert len(strings) == 1 and strings[0].severity == "violation"
     assert "rule fatf.offer_support" in strings[0].message
-    assert strings[0].counterexample == ("violence_trend(change_pct=-25, metric=attacks, window_days=1)",)
+    assert strings[0].counterexample == ("violence_trend(change_pct=-25, metric=attacks, window_days=1)",
+                                         "fatf_status(list=grey)")
     assert "no_strings_free_support" not in report.proved
     assert any(f.code == "guardrail-carrot_and_stick_exclusive" for f in report.findings)
 
 
 def test_state_sponsor_threat_as_opening_coercion_is_rejected(tmp_path: Path) -> None:
-    pack = edited(tmp_path, "reality.yaml", "when: {fact: cooperation_level, where: {value: refusal}}",
-                  "when: {fact: cooperation_level, where: {value: {in: [refusal, rhetorical]}}}")
+    pack = edited(tmp_path, "reality.yaml", "- {fact: cooperation_level, where: {value: refusal}}\n"
+                  "        - {fact: fatf_status, where: {list: {in: [grey, black]}}}",
+                  "- {fact: cooperation_level, where: {value: {in: [refusal, rhetorical]}}}\n"
+                  "        - {fact: fatf_status, where: {list: {in: [grey, black]}}}")
     findings = [f for f in check_pack(pack).findings if f.code == "guardrail-no_maximum_pressure"]
     assert [(f.severity, f.message) for f in findings] == [
-        ("violation", "rule warning.refusal_consequences (then) can recommend warning.remind_sst_possibility against "
+        ("violation", "rule warning.sst_reminder (then) can recommend warning.remind_sst_possibility against "
          "guardrail no_maximum_pressure: State-sponsor-of-terrorism talk is a reminder after refusal, never opening "
          "coercion.")]
 
@@ -80,9 +87,7 @@ def test_withdrawal_conditioned_on_pakistan_is_rejected(tmp_path: Path) -> None:
 
 
 def test_a_response_withholding_trade_is_rejected(tmp_path: Path) -> None:
-    pack = edited(tmp_path, "responses.yaml", "    text: Keep Pakistan on the FATF grey list; no US support at the "
-                  "next plenary.", "    text: Keep Pakistan on the FATF grey list and suspend trade talks.\n"
-                  "    withholds: [trade]")
+    pack = edited(tmp_path, "responses.yaml", "    withholds: [fatf_support]", "    withholds: [fatf_support, trade]")
     findings = [f for f in check_pack(pack).findings if f.code == "guardrail-other_interests_not_traded"]
     assert [(f.severity, f.message) for f in findings] == [
         ("violation", "rule fatf.keep_listed (then) can recommend fatf.keep_listed against guardrail "

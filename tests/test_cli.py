@@ -27,7 +27,7 @@ def test_text_output_groups_by_category_with_why_and_cite(capsys: pytest.Capture
     assert headings.index("Consequences") < headings.index("Messaging") < headings.index("Principles")
     block = out[out.index("(fatf.keep_listed)"):]
     why, cite = block.splitlines()[1:3]
-    assert why.strip().startswith("why: Keep Pakistan grey-listed") and "base-yusuf-claims-inability" in why
+    assert why.strip().startswith("why: Keep Pakistan listed when it refuses") and "base-yusuf-claims-inability" in why
     assert cite.strip().startswith("cite: weinstein-2021 ¶25:")
     assert "base-rumour-quetta-arrests: below evidence threshold" in out
     assert "Guardrails: all" in out

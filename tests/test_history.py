@@ -30,11 +30,15 @@ def turns(result: Timeline, kind: str, field: str) -> list[tuple[dt.date, str]]:
 def test_the_record_never_shows_pakistan_curbing_violence(pack: Pack) -> None:
     result = weekly(pack)
     assert {p.cooperation_level for p in result.points} == {"refusal"}
-    after_baseline = {p.responses for p in result.points if p.date >= dt.date(2021, 2, 15)}
-    assert len(after_baseline) == 1
-    steady = set(next(iter(after_baseline)))
-    assert {"fatf.keep_listed", "warning.remind_sst_possibility", "messaging.inability_claim_rejected"} <= steady
-    assert "fatf.support_removal" not in steady
+    steady = set.intersection(*(set(p.responses) for p in result.points))
+    assert {"fatf.keep_listed", "fatf.blacklist_possible", "warning.remind_sst_possibility",
+            "warning.declining_importance", "messaging.inability_claim_rejected"} <= steady
+    assert not any("fatf.support_removal" in p.responses for p in result.points)
+    # While the US review is undecided both outcomes of refusal are live and the delay is a risk (¶37, ¶39);
+    # Biden's decision of 14 April ends both.
+    undecided = {"warning.treated_as_agitator", "risk.review_delay_loses_leverage"}
+    assert [p.date for p in result.points if undecided <= set(p.responses)][-1] == dt.date(2021, 4, 12)
+    assert not any(undecided & set(p.responses) for p in result.points if p.date >= dt.date(2021, 4, 19))
 
 
 def test_the_evidence_turns_over_beneath_it(pack: Pack) -> None:

@@ -24,22 +24,28 @@ ALWAYS = {
     "messaging.offer_positive_and_negative_choice",
     "messaging.acknowledge_sacrifices",
     "messaging.firm_results_oriented",
+    "principle.keep_other_interests",
+    "posture.act_without_waiting",
 }
 INDIA_ASSURANCES = {"india.keep_at_arms_length", "india.refrain_encouraging_involvement",
                     "india.private_no_provocation_assurance"}
-REFUSAL = {"fatf.keep_listed", "posture.act_without_waiting", "warning.remind_sst_possibility",
-           "warning.declining_importance"}
+# Refusing while grey-listed: kept listed, the black list on the table, the state-sponsor reminder.
+REFUSAL = {"fatf.keep_listed", "fatf.blacklist_possible", "warning.remind_sst_possibility"}
 
 EXPECTED = {
     # Yusuf's "Pakistan in itself can't get a ceasefire" counts: refusal; the inability claim is rejected.
-    "baseline": ("refusal", ALWAYS | REFUSAL | {"messaging.inability_claim_rejected"}),
+    # The US review is undecided: both outcomes of refusal are live (¶37) and the delay is a risk (¶39).
+    "baseline": ("refusal", ALWAYS | REFUSAL | {"messaging.inability_claim_rejected", "warning.declining_importance",
+                                                "warning.treated_as_agitator", "risk.review_delay_loses_leverage"}),
     # Verified arrests and closed sanctuaries, violence −38% over 90 days, talks progressing.
     "cooperates": ("sustained_reduction",
-                   ALWAYS | INDIA_ASSURANCES | {"fatf.support_removal", "csf.release_conditional"}),
+                   ALWAYS | INDIA_ASSURANCES | {"fatf.support_removal", "csf.release_conditional",
+                                                "risk.short_term_drop_no_guarantee",
+                                                "risk.review_delay_loses_leverage"}),
     # A verified restriction of movement but only −10%: steps, not yet a sustained reduction.
-    "demonstrable_steps": ("demonstrable_steps", ALWAYS | INDIA_ASSURANCES),
-    # Refuses to pressure; the US decides to remain indefinitely (Laurel Miller's risk).
-    "refuses": ("refusal", ALWAYS | REFUSAL | {"risk.remaining_may_increase_support"}),
+    "demonstrable_steps": ("demonstrable_steps", ALWAYS | INDIA_ASSURANCES | {"risk.review_delay_loses_leverage"}),
+    # Refuses to pressure; the US decides to remain indefinitely (Laurel Miller's risk, and ¶37's second outcome).
+    "refuses": ("refusal", ALWAYS | REFUSAL | {"risk.remaining_may_increase_support", "warning.treated_as_agitator"}),
 }
 
 
