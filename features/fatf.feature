@@ -12,7 +12,7 @@ Feature: §1 Offer support at the Financial Action Task Force if Pakistan curbs 
     Then Pakistan's cooperation level is refusal
     And the US response includes "fatf.keep_listed"
     And the US response does not include "fatf.support_removal"
-    And the response "fatf.keep_listed" cites paragraph 25
+    And the response "fatf.keep_listed" cites paragraph 16
     And the response "fatf.keep_listed" rests on fact "base-yusuf-claims-inability"
 
   Scenario Outline: FATF carrot and stick follow Pakistan's cooperation level
@@ -32,7 +32,7 @@ Feature: §1 Offer support at the Financial Action Task Force if Pakistan curbs 
   Scenario: While Pakistan is grey-listed the offer is stated as conditional
     When the argument is evaluated as of 2021-02-12
     Then the US response includes "fatf.state_conditional_offer"
-    And the response "fatf.state_conditional_offer" cites paragraph 24
+    And the response "fatf.state_conditional_offer" cites paragraph 15
 
   Scenario: Once off the grey list there is no conditional offer to state
     Given these facts:
@@ -47,13 +47,13 @@ Feature: §1 Offer support at the Financial Action Task Force if Pakistan curbs 
     When the argument is evaluated as of 2021-07-01
     Then the US response includes "fatf.support_removal"
     And the US response includes "risk.short_term_drop_no_guarantee"
-    And the response "risk.short_term_drop_no_guarantee" cites paragraph 35
+    And the response "risk.short_term_drop_no_guarantee" cites paragraph 24
     And the response "risk.short_term_drop_no_guarantee" rests on fact "coop-violence-down-38"
 
   Scenario: While grey-listed, a Pakistan that does not act is reminded that the black list is on the table
     When the argument is evaluated as of 2021-02-12
     Then the US response includes "fatf.blacklist_possible"
-    And the response "fatf.blacklist_possible" cites paragraph 21
+    And the response "fatf.blacklist_possible" cites paragraph 12
     And the response "fatf.blacklist_possible" rests on fact "base-fatf-oct-2020-grey"
 
   Scenario: Rhetoric alone also leaves Pakistan listed, with the black list on the table

@@ -25,13 +25,13 @@ Feature: §3 Accept the limits of Washington's own influence
     Given no facts
     When the argument is evaluated as of 2021-02-12
     Then the US response includes "posture.act_without_waiting"
-    And the response "posture.act_without_waiting" cites paragraph 35
+    And the response "posture.act_without_waiting" cites paragraph 24
 
   Scenario: Remaining indefinitely risks more Pakistani support for the Taliban
     Given the "refuses" scenario
     When the argument is evaluated as of 2021-07-01
     Then the US response includes "risk.remaining_may_increase_support"
-    And the response "risk.remaining_may_increase_support" cites paragraph 34
+    And the response "risk.remaining_may_increase_support" cites paragraph 23
 
   Scenario: While the US is undecided the risk of remaining is not raised
     When the argument is evaluated as of 2021-02-12
@@ -46,7 +46,7 @@ Feature: §3 Accept the limits of Washington's own influence
   Scenario: An extended policy review without action lets the chance slip
     When the argument is evaluated as of 2021-02-12
     Then the US response includes "risk.review_delay_loses_leverage"
-    And the response "risk.review_delay_loses_leverage" cites paragraph 39
+    And the response "risk.review_delay_loses_leverage" cites paragraph 27
     And the response "risk.review_delay_loses_leverage" rests on fact "base-us-review-doha-deal"
 
   Scenario: Once the US decides, the review-delay risk is gone
@@ -64,6 +64,6 @@ Feature: §3 Accept the limits of Washington's own influence
       | us_force_posture | 2021-04-14 | decision=extend_deadline, deadline=2021-09-11 |
     When the argument is evaluated as of 2021-04-20
     Then the US response includes "risk.extension_relies_on_pakistan"
-    And the response "risk.extension_relies_on_pakistan" cites paragraph 17
+    And the response "risk.extension_relies_on_pakistan" cites paragraph 9
     And the US response includes "posture.withdraw_on_agreed_timeline"
     And no guardrail is violated

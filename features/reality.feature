@@ -12,9 +12,9 @@ Feature: §4 Give Islamabad a dose of reality
     And the US response includes "warning.remind_sst_possibility"
     And the US response includes "warning.declining_importance"
     And the US response includes "warning.treated_as_agitator"
-    And the response "warning.remind_sst_possibility" cites paragraph 38
-    And the response "warning.declining_importance" cites paragraph 37
-    And the response "warning.treated_as_agitator" cites paragraph 37
+    And the response "warning.remind_sst_possibility" cites paragraph 26
+    And the response "warning.declining_importance" cites paragraph 25
+    And the response "warning.treated_as_agitator" cites paragraph 25
 
   Scenario: When Pakistan takes demonstrable steps there are no warnings and no inability claim to reject
     Given the "demonstrable_steps" scenario
@@ -25,7 +25,7 @@ Feature: §4 Give Islamabad a dose of reality
     And rule "messaging.reject_inability" is in its else branch
     And the US response does not include "warning.remind_sst_possibility"
 
-  Scenario Outline: Refusal risks two outcomes: the US leaves anyway, or it stays (¶37)
+  Scenario Outline: Refusal risks two outcomes: the US leaves anyway, or it stays (¶25)
     Given these facts:
       | kind             | observed   | fields                       |
       | us_force_posture | 2021-04-14 | decision=<decision>          |
@@ -41,7 +41,7 @@ Feature: §4 Give Islamabad a dose of reality
       | remain_indefinitely  | does not include | includes         |
       | undecided            | includes         | includes         |
 
-  Scenario: Rhetoric is not refusal: no state-sponsor reminder for an insufficient attempt (the threat ¶16 rejects)
+  Scenario: Rhetoric is not refusal: no state-sponsor reminder for an insufficient attempt (the threat ¶8 rejects)
     Given no facts
     And these facts:
       | kind            | observed   | fields                                         |
@@ -75,8 +75,8 @@ Feature: §4 Give Islamabad a dose of reality
     And the US response includes "messaging.acknowledge_sacrifices"
     And the US response includes "messaging.firm_results_oriented"
     And the US response includes "principle.keep_other_interests"
-    And the response "messaging.firm_results_oriented" cites paragraph 16
-    And the response "principle.keep_other_interests" cites paragraph 40
+    And the response "messaging.firm_results_oriented" cites paragraph 8
+    And the response "principle.keep_other_interests" cites paragraph 28
 
     Examples:
       | scenario           |

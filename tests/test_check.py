@@ -37,12 +37,19 @@ def test_quotes_are_checked_against_the_source_when_given(pack: Pack, tmp_path: 
         pytest.skip("the article is not beside this checkout")
     text = source.read_text()
     assert check_pack(pack, {"weinstein-2021": text}).findings == ()
-    moved = edited(tmp_path, "fatf.yaml", "{source: weinstein-2021, para: 24,", "{source: weinstein-2021, para: 23,")
+    moved = edited(tmp_path, "fatf.yaml", "{source: weinstein-2021, para: 15,", "{source: weinstein-2021, para: 14,")
     findings = check_pack(moved, {"weinstein-2021": text}).findings
     assert [(f.code, f.severity) for f in findings] == [("misquote", "error")]
-    assert "rule fatf.conditional_message" in findings[0].message and "(it is in ¶24)" in findings[0].message
+    assert "rule fatf.conditional_message" in findings[0].message and "(it is in ¶15)" in findings[0].message
     garbled = edited(tmp_path, "fatf.yaml", "remain on the list", "remain on the grey list")
     assert any(f.code == "misquote" for f in check_pack(garbled, {"weinstein-2021": text}).findings)
+
+
+def test_a_source_body_missing_from_the_text_is_reported(tmp_path: Path) -> None:
+    pack = edited(tmp_path, "pack.yaml", 'first: "In Afghanistan, surging violence"', 'first: "In Kabul"')
+    findings = check_pack(pack, {"weinstein-2021": "Title\n\nIn Afghanistan, surging violence.\n"}).findings
+    assert [(f.code, f.severity) for f in findings] == [("bad-body", "error")]
+    assert "no line starts with 'In Kabul'" in findings[0].message
 
 
 def test_fatf_support_without_a_pakistani_action_is_rejected_with_a_counterexample(tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ def test_text_output_groups_by_category_with_why_and_cite(capsys: pytest.Capture
     block = out[out.index("(fatf.keep_listed)"):]
     why, cite = block.splitlines()[1:3]
     assert why.strip().startswith("why: Keep Pakistan listed when it refuses") and "base-yusuf-claims-inability" in why
-    assert cite.strip().startswith("cite: weinstein-2021 ¶25:")
+    assert cite.strip().startswith("cite: weinstein-2021 ¶16:")
     assert "base-rumour-quetta-arrests: below evidence threshold" in out
     assert "Guardrails: all" in out
 

@@ -25,7 +25,7 @@ def test_explain_an_absent_response(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     assert out.startswith("fatf.support_removal is not recommended: fatf.offer_support is else")
     assert "on base-yusuf-claims-inability: pakistan_stance(position=claims_inability) observed 2021-01-21 [B2:" in out
-    assert "cites weinstein-2021 ¶25" in out
+    assert "cites weinstein-2021 ¶16" in out
     tail = out.split("Smallest change that would produce it (checked by evaluating it):\n")[1].splitlines()
     assert tail == ["  - add a pakistan_action fact (action=arrest_taliban_leaders, verified=True)",
                     "  - change base-sigar-2020-q3-attacks: change_pct=-25"]

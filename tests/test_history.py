@@ -34,7 +34,7 @@ def test_the_record_never_shows_pakistan_curbing_violence(pack: Pack) -> None:
     assert {"fatf.keep_listed", "fatf.blacklist_possible", "warning.remind_sst_possibility",
             "warning.declining_importance", "messaging.inability_claim_rejected"} <= steady
     assert not any("fatf.support_removal" in p.responses for p in result.points)
-    # While the US review is undecided both outcomes of refusal are live and the delay is a risk (¶37, ¶39);
+    # While the US review is undecided both outcomes of refusal are live and the delay is a risk (¶25, ¶27);
     # Biden's decision of 14 April ends both.
     undecided = {"warning.treated_as_agitator", "risk.review_delay_loses_leverage"}
     assert [p.date for p in result.points if undecided <= set(p.responses)][-1] == dt.date(2021, 4, 12)

@@ -28,7 +28,7 @@ from test_bad_inputs import AS_OF, EXPECTED, LINE, MORE, prepare
 from engine.cli import main
 from engine.guardrails import READS
 from engine.loader import Path_, load_yaml
-from engine.model import Citation, Evidence, FieldSpec, Guardrail, KindSpec, ResponseSpec, Source
+from engine.model import Citation, Evidence, FieldSpec, Guardrail, KindSpec, ResponseSpec, Source, SourceBody
 from engine.packfile import (
     CONDITION_KEYS,
     HEAD_KEYS,
@@ -96,6 +96,7 @@ def accepts(file: str, path: Path_, wrong: Any) -> bool:
     if wrong is None:
         return file == "pack.yaml" and (
             (len(path) == 3 and path[0] == "sources" and path[2] in optional(Source))
+            or (len(path) == 4 and path[0] == "sources" and path[2] == "body" and path[3] in optional(SourceBody))
             or (len(path) == 5 and path[0] == "vocabulary" and path[2] == "fields" and path[4] in optional(FieldSpec)))
     where = [i for i, part in enumerate(path) if part == "where"]
     if not where or len(path) - where[-1] not in (2, 3):
@@ -258,7 +259,7 @@ def test_base_pack_uses_every_key() -> None:
             for key in node}
     expected = (PACK_KEYS | HEAD_KEYS | RULE_FILE_KEYS | RULE_KEYS | PATTERN_KEYS | MATCH_KEYS | set(CONDITION_KEYS)
                 | set(OPS) | {"ref", "respond", "cite", "derive", "kind", "subject"})
-    for model in (Source, Evidence, KindSpec, FieldSpec, ResponseSpec, Guardrail, Citation):
+    for model in (Source, SourceBody, Evidence, KindSpec, FieldSpec, ResponseSpec, Guardrail, Citation):
         expected |= set(model.model_fields) - {"id"} if model is ResponseSpec else set(model.model_fields)
     assert expected - used == set(), "tests/packs/every_key does not use these keys"
     values = [node for data in documents().values() for _, node in nodes(data) if isinstance(node, str)]

@@ -48,7 +48,7 @@ LEVELS = tuple(PACK.vocabulary["cooperation_level"].fields["value"].values)
 FIRST, LAST = dt.date(2020, 1, 1), dt.date(2022, 12, 31)
 
 DEMONSTRABLE = {"arrest_taliban_leaders", "restrict_taliban_movement", "close_sanctuaries_or_logistics"}
-RHETORICAL = {"public_call_for_ceasefire", "facilitate_talks", "press_taliban_to_negotiate"}  # ¶15: no engine
+RHETORICAL = {"public_call_for_ceasefire", "facilitate_talks", "press_taliban_to_negotiate"}  # ¶7: no engine
 REFUSING = {"claims_inability", "refuses_to_pressure", "conditions_ceasefire_on_concessions"}
 
 QUICK = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -94,7 +94,7 @@ def test_twenty_thousand_facts_lose_no_conclusion(make_pack: Callable[..., Pack]
 def spec_cooperation_level(counted: list[Fact]) -> str:
     """SPEC §3's cooperation level, the first that holds, computed without the engine.
 
-    Pressing the Taliban to negotiate is rhetorical, not demonstrable (issue #12: the article's ¶15).
+    Pressing the Taliban to negotiate is rhetorical, not demonstrable (issue #12: the article's ¶7).
     """
     demonstrable = {"arrest_taliban_leaders", "restrict_taliban_movement", "close_sanctuaries_or_logistics"}
     actions = [f for f in counted if f.kind == "pakistan_action"]

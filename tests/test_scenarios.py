@@ -34,7 +34,7 @@ REFUSAL = {"fatf.keep_listed", "fatf.blacklist_possible", "warning.remind_sst_po
 
 EXPECTED = {
     # Yusuf's "Pakistan in itself can't get a ceasefire" counts: refusal; the inability claim is rejected.
-    # The US review is undecided: both outcomes of refusal are live (¶37) and the delay is a risk (¶39).
+    # The US review is undecided: both outcomes of refusal are live (¶25) and the delay is a risk (¶27).
     "baseline": ("refusal", ALWAYS | REFUSAL | {"messaging.inability_claim_rejected", "warning.declining_importance",
                                                 "warning.treated_as_agitator", "risk.review_delay_loses_leverage"}),
     # Verified arrests and closed sanctuaries, violence −38% over 90 days, talks progressing.
@@ -44,7 +44,7 @@ EXPECTED = {
                                                 "risk.review_delay_loses_leverage"}),
     # A verified restriction of movement but only −10%: steps, not yet a sustained reduction.
     "demonstrable_steps": ("demonstrable_steps", ALWAYS | INDIA_ASSURANCES | {"risk.review_delay_loses_leverage"}),
-    # Refuses to pressure; the US decides to remain indefinitely (Laurel Miller's risk, and ¶37's second outcome).
+    # Refuses to pressure; the US decides to remain indefinitely (Laurel Miller's risk, and ¶25's second outcome).
     "refuses": ("refusal", ALWAYS | REFUSAL | {"risk.remaining_may_increase_support", "warning.treated_as_agitator"}),
 }
 
