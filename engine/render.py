@@ -150,6 +150,7 @@ def render_explanation(explanation: Any) -> str:
         lines.append(f"  rule {link.rule} — {link.title}: {link.status}")
         if link.missing:
             lines.append(f"    needs: {', '.join(link.missing)}")
+        lines.extend(f"    moot: {m}" for m in link.moot)
         for fact in link.branch_facts:
             values = ", ".join(f"{k}={v}" for k, v in sorted(fact.fields.items()))
             when = f" observed {fact.observed}" if fact.observed else ""
