@@ -239,6 +239,8 @@ def _options(pack: Pack, counted: list[Fact], literal: Literal, as_of: dt.date, 
     if any(not isinstance(t.value, str | int | float | bool | dt.date | tuple) for t in pattern.tests):
         return []  # joins: no proposal
     current = [f for f in counted if f.kind == pattern.kind and f.subject == pattern.subject]
+    series = {t.field: t.value for t in pattern.tests if t.field in kind.key and t.op == "eq"}
+    current = [f for f in current if all(f.fields.get(k) == v for k, v in series.items())]  # its own series
     if not literal.positive:
         matching = [f for f in current if all(_passes(f, t) for t in pattern.tests)]
         return [[Change(op="retract", fact=f.id) for f in matching if not f.id.startswith(DERIVED_ID_PREFIX)]]
@@ -246,7 +248,9 @@ def _options(pack: Pack, counted: list[Fact], literal: Literal, as_of: dt.date, 
         return _derived_options(pack, counted, pattern.kind, pattern.tests, as_of, depth)
     tests = pattern.tests[:1] if literal.flip else pattern.tests
     fields = {t.field: v for t in tests if (v := _fit(t, literal.flip, pack, pattern.kind)) is not None}
-    options = []
+    options: list[list[Change]] = []
+    if not literal.flip and any(all(_passes(f, t) for t in pattern.tests) for f in current):
+        options.append([])  # already holds: nothing to change for this literal
     if kind.state and current:
         # change only what the recorded fact gets wrong
         wrong = [t for t in pattern.tests if _passes(current[0], t) == literal.flip]
