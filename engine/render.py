@@ -52,7 +52,8 @@ def as_json(evaluation: Evaluation) -> dict[str, Any]:
 
 
 def render_json(evaluation: Evaluation, pack: Pack, defaulted: bool = False) -> str:
-    return json.dumps({**as_json(evaluation), "as_of_defaulted": defaulted}, indent=2, ensure_ascii=False)
+    """The recorded result as it is (a program reads `as_of` itself; the banner is for readers)."""
+    return json.dumps(as_json(evaluation), indent=2, ensure_ascii=False)
 
 
 def _as_of_banner(evaluation: Evaluation, defaulted: bool) -> list[str]:
@@ -113,7 +114,7 @@ def render_text(evaluation: Evaluation, pack: Pack, defaulted: bool = False) -> 
 
 def render_markdown(evaluation: Evaluation, pack: Pack, defaulted: bool = False) -> str:
     banner = [f"**{line}**" for line in _as_of_banner(evaluation, defaulted)]
-    lines = [*banner, *([""] if banner else []), f"# {pack.title or pack.name}", "",
+    lines = [f"# {pack.title or pack.name}", "", *banner, *([""] if banner else []),
              f"*As of {evaluation.as_of}* · pack `{pack.name}` {pack.version} (`{pack.digest[:12]}`) · "
              f"run `{evaluation.run_id}`", "",
              f"**Pakistan's cooperation level:** `{evaluation.cooperation_level() or 'not derived'}`", "",

@@ -100,7 +100,6 @@ def test_text_markdown_and_json_carry_the_warning(capsys: pytest.CaptureFixture[
     data = json.loads(capsys.readouterr().out)
     assert data["warnings"] == ["newest counting fact is 2021-02-01, 120 days before the as-of date "
                                 "(warned past 60 days)"]
-    assert data["as_of_defaulted"] is False
     main([*args, "--format", "text"])
     text = capsys.readouterr().out
     assert text.splitlines()[0].startswith("Relief for verified steps")  # a date was given: no banner
@@ -114,8 +113,9 @@ def test_the_as_of_date_comes_first_when_it_defaulted_to_today(capsys: pytest.Ca
     main(args)
     first = capsys.readouterr().out.splitlines()[0]
     assert first == f"AS OF {dt.date.today()} (today: no --as-of was given)"
-    main([*args, "--format", "json"])
-    assert json.loads(capsys.readouterr().out)["as_of_defaulted"] is True
+    main([*args, "--format", "markdown"])
+    memo = capsys.readouterr().out.splitlines()  # a memo keeps its title first; the date comes next
+    assert memo[0].startswith("# ") and memo[2] == f"**AS OF {dt.date.today()} (today: no --as-of was given)**"
 
 
 # --- moot states ------------------------------------------------------------------------------------------
