@@ -414,12 +414,33 @@ class _Builder:
         title, priority = self.text(data, "title", path, rid), self.priority(data.get("priority", 0), path)
         if when is None:
             return None
+        self.keyed_falsity(when, bool(otherwise), path)
         moot = self.moot_of(then, otherwise, path)
         if moot:  # the rule holds only while none of the states that end its responses is observed
             parts = when.all if isinstance(when, AllOf) else (when,)
             when = AllOf(all=(*parts, *(NoneOf(none=self.moot[name].pattern) for name in moot)))
         return Rule(id=rid, title=title, cites=cites, when=when, then=then, else_=otherwise, priority=priority,
                     origin=str(self.doc.where(path)), moot=moot)
+
+    def keyed_falsity(self, when: Condition, has_else: bool, path: Path_) -> None:
+        """A state with a `key` has one counting fact per series, and the compiled falsity of a test on a
+        state reads one fact: another series failing the test would take the else (or `not:`) while one
+        series passes. Such a rule is refused until the falsity of a keyed state is compiled over all
+        its series; `none:` (closed world) reads them all and is the way to write it meanwhile."""
+        def walk(cond: Condition, negated: bool) -> list[str]:
+            if isinstance(cond, Pattern):
+                keyed = self.vocabulary[cond.kind].key if cond.kind in self.vocabulary else ()
+                return [cond.kind] if keyed and (negated or has_else) else []
+            if isinstance(cond, NoneOf):
+                return []
+            if isinstance(cond, Not):
+                return walk(cond.not_, True)
+            return [k for part in (cond.all if isinstance(cond, AllOf) else cond.any) for k in walk(part, negated)]
+
+        kinds = sorted(set(walk(when, False)))
+        if kinds:
+            self.bad(path, "keyed-falsity", f"{', '.join(kinds)} has a key (one counting fact per series), so a rule "
+                     "testing it takes no 'else:' and no 'not:' around it; write 'none:' for 'no series shows it'")
 
     def moot_of(self, then: tuple[Effect, ...], otherwise: tuple[Effect, ...], path: Path_) -> tuple[str, ...]:
         """The moot states of the responses the rule gives. A rule with an `else:` cannot give one: while

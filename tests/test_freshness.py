@@ -205,5 +205,16 @@ def test_a_rule_with_else_cannot_give_a_response_that_can_be_moot(make_pack: Cal
     assert "rules.yaml:2:" in text and "moot-with-else" in text and "split the rule in two" in text, text
 
 
+@pytest.mark.parametrize("when", ["{not: {fact: w, where: {m: a}}}", "{fact: w, where: {m: a}}"])
+def test_a_keyed_state_takes_no_else_and_no_not(make_pack: Callable[..., Pack], when: str) -> None:
+    rules = RULES.replace("{fact: w, where: {v: 1}}", when)
+    rules += "    else: [{respond: b}]\n" if when.startswith("{fact") else ""
+    text = refused(make_pack, base(keys="key: [m], "), "responses:\n  a: {category: risk, text: A}\n"
+                   "  b: {category: risk, text: B}\n", rules)
+    assert "rules.yaml:2:" in text and "keyed-falsity" in text and "write 'none:'" in text, text
+    make_pack(base(keys="key: [m], "), responses="responses:\n  a: {category: risk, text: A}\n",
+              rules=RULES.replace("{fact: w, where: {v: 1}}", "{none: {fact: w, where: {m: a}}}"))
+
+
 def test_check_accepts_the_fresh_pack(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert main(["check", "--rules", str(FRESH), str(FACTS)]) == 0, capsys.readouterr()
