@@ -33,8 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 MODULES = ("engine/compiler.py", "engine/evidence.py", "engine/guardrails.py")
 # Fastest-failing first: the tests written against these mutants; then every other test file but those
 # that only reach the loader or the audit store (so a new test file joins without editing this one).
-FIRST = ("test_mutants_compiler.py", "test_second_pack.py", "test_freshness.py", "test_guardrail_failures.py", "test_semantics.py",
-         "test_bad_inputs.py")
+FIRST = ("test_mutants_compiler.py", "test_second_pack.py", "test_freshness.py", "test_guardrail_failures.py",
+         "test_semantics.py", "test_bad_inputs.py")
 UNRELATED = {"test_store_faults.py", "test_yaml_paths.py", "test_loading_errors.py", "test_entry.py", "test_schema.py"}
 TIMEOUT = 300  # seconds; a mutant that makes the suite hang is killed
 
