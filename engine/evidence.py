@@ -68,8 +68,9 @@ class Evidence:
     """One set of facts, sorted as of any date; asked again, it re-sorts only what the date moved.
 
     A fact's own standing changes only on the day it is observed and the day after it expires, so a
-    move from one as-of date to another re-examines the facts with such a day in between. Counting
-    state facts are kept in rank order per (kind, subject): the last counts, each other one is
+    move from one as-of date to another re-examines the facts with such a day in between (the day after
+    it expires is its own valid_until's or its kind's valid_for's). Counting state facts are kept in rank
+    order per series, (kind, subject, key values): the last counts, each other one is
     superseded by the next, so a fact coming or going changes the notes of its neighbours only.
     """
 
