@@ -127,3 +127,31 @@ Feature: §1 Offer support at the Financial Action Task Force if Pakistan curbs 
     When the argument is evaluated as of 2021-07-01
     Then the US response includes "fatf.keep_listed"
     And the audit trail holds the run
+
+  Scenario: Once the talks have collapsed, the FATF bargain is moot: no carrot, no stick, no reminder
+    Given these facts:
+      | kind         | observed   | fields          |
+      | negotiations | 2021-08-15 | state=collapsed |
+    When the argument is evaluated as of 2021-08-16
+    Then Pakistan's cooperation level is refusal
+    And rule "fatf.keep_listed" is in its else branch
+    And rule "fatf.blacklist_warning" is in its else branch
+    And rule "warning.sst_reminder" is in its else branch
+    And the US response does not include "fatf.keep_listed"
+    And the US response does not include "fatf.state_conditional_offer"
+    And the US response does not include "warning.remind_sst_possibility"
+    And the US response includes "warning.declining_importance"
+
+  Scenario: Once the talks have collapsed, even a sustained reduction earns no FATF support
+    Given no facts
+    And these facts:
+      | kind            | observed   | fields                                                     |
+      | fatf_status     | 2021-06-25 | list=grey                                                  |
+      | pakistan_action | 2021-07-01 | action=arrest_taliban_leaders, verified=true               |
+      | violence_trend  | 2021-08-01 | change_pct=-30, window_days=90, metric=civilian_casualties |
+      | negotiations    | 2021-08-15 | state=collapsed                                            |
+    When the argument is evaluated as of 2021-08-16
+    Then Pakistan's cooperation level is sustained_reduction
+    And rule "fatf.offer_support" is in its else branch
+    And the US response does not include "fatf.support_removal"
+    And the US response does not include "india.keep_at_arms_length"

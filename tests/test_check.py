@@ -53,18 +53,15 @@ def test_a_source_body_missing_from_the_text_is_reported(tmp_path: Path) -> None
 
 
 def test_fatf_support_without_a_pakistani_action_is_rejected_with_a_counterexample(tmp_path: Path) -> None:
-    pack = edited(tmp_path, "fatf.yaml", "- {fact: cooperation_level, where: {value: sustained_reduction}}\n"
-                  "        - {fact: fatf_status, where: {list: {in: [grey, black]}}}\n    then:\n"
-                  "      - {respond: fatf.support_removal",
-                  "- {fact: violence_trend, where: {change_pct: {lte: -25}}}\n"
-                  "        - {fact: fatf_status, where: {list: {in: [grey, black]}}}\n    then:\n"
-                  "      - {respond: fatf.support_removal")
+    pack = edited(tmp_path, "fatf.yaml", "when: {fact: cooperation_level, where: {value: sustained_reduction}}\n"
+                  "    then:\n      - {respond: fatf.support_removal",
+                  "when: {fact: violence_trend, where: {change_pct: {lte: -25}}}\n"
+                  "    then:\n      - {respond: fatf.support_removal")
     report = check_pack(pack)
     strings = [f for f in report.findings if f.code == "guardrail-no_strings_free_support"]
     assert len(strings) == 1 and strings[0].severity == "violation"
     assert "rule fatf.offer_support" in strings[0].message
-    assert strings[0].counterexample == ("violence_trend(change_pct=-25, metric=attacks, window_days=1)",
-                                         "fatf_status(list=grey)")
+    assert strings[0].counterexample == ("violence_trend(change_pct=-25, metric=attacks, window_days=1)",)
     assert "no_strings_free_support" not in report.proved
     assert any(f.code == "guardrail-carrot_and_stick_exclusive" for f in report.findings)
 

@@ -35,7 +35,7 @@ def test_text_output_groups_by_category_with_why_and_cite(capsys: pytest.Capture
 
 def test_markdown_output_is_a_memo(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "evaluate", str(BASELINE), str(SCENARIOS / "cooperates.yaml"),
-                       "--rules", str(RULES), "--format", "markdown")
+                       "--rules", str(RULES), "--format", "markdown", "--as-of", "2021-07-01")
     assert code == 0
     assert out.startswith("# ")
     assert "## Offers (conditional on Pakistan)" in out and "`fatf.support_removal`" in out

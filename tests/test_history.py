@@ -31,9 +31,15 @@ def test_the_record_never_shows_pakistan_curbing_violence(pack: Pack) -> None:
     result = weekly(pack)
     assert {p.cooperation_level for p in result.points} == {"refusal"}
     steady = set.intersection(*(set(p.responses) for p in result.points))
-    assert {"fatf.keep_listed", "fatf.blacklist_possible", "warning.remind_sst_possibility",
-            "warning.declining_importance", "messaging.inability_claim_rejected"} <= steady
+    assert {"warning.declining_importance", "messaging.inability_claim_rejected",
+            "posture.act_without_waiting"} <= steady
     assert not any("fatf.support_removal" in p.responses for p in result.points)
+    # Until Kabul falls Pakistan is kept listed, with the black list and the state-sponsor reminder on the
+    # table; the collapse of the talks (observed 15 August) makes that bargain moot.
+    bargain = {"fatf.keep_listed", "fatf.blacklist_possible", "warning.remind_sst_possibility",
+               "fatf.state_conditional_offer", "india.inclusive_settlement_message"}
+    assert all(bargain <= set(p.responses) for p in result.points if p.date <= dt.date(2021, 8, 9))
+    assert not any(bargain & set(p.responses) for p in result.points if p.date >= dt.date(2021, 8, 16))
     # While the US review is undecided both outcomes of refusal are live and the delay is a risk (¶25, ¶27);
     # Biden's decision of 14 April ends both.
     undecided = {"warning.treated_as_agitator", "risk.review_delay_loses_leverage"}
