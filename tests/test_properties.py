@@ -235,6 +235,7 @@ def stated(fid: str, kind: str, **fields: Any) -> dict[str, Any]:
             "credibility": 1}
 
 
+SOON = dt.date(2020, 4, 1)  # the examples' facts still count: a trend for 120 days, an action for 365
 ARREST = stated("arrest", "pakistan_action", action="arrest_taliban_leaders", verified=True)
 DROP = stated("drop", "violence_trend", change_pct=-25, window_days=60, metric="attacks")
 LEVEL_EXAMPLES = {  # one fact set per level, so that every run reaches all five
@@ -248,11 +249,11 @@ LEVEL_EXAMPLES = {  # one fact set per level, so that every run reaches all five
 
 @QUICK
 @given(raws=fact_sets(), as_of=AS_OF)
-@example(raws=LEVEL_EXAMPLES["sustained_reduction"], as_of=LAST)
-@example(raws=LEVEL_EXAMPLES["demonstrable_steps"], as_of=LAST)
-@example(raws=LEVEL_EXAMPLES["refusal"], as_of=LAST)
-@example(raws=LEVEL_EXAMPLES["rhetorical"], as_of=LAST)
-@example(raws=LEVEL_EXAMPLES["unknown"], as_of=LAST)
+@example(raws=LEVEL_EXAMPLES["sustained_reduction"], as_of=SOON)
+@example(raws=LEVEL_EXAMPLES["demonstrable_steps"], as_of=SOON)
+@example(raws=LEVEL_EXAMPLES["refusal"], as_of=SOON)
+@example(raws=LEVEL_EXAMPLES["rhetorical"], as_of=SOON)
+@example(raws=LEVEL_EXAMPLES["unknown"], as_of=SOON)
 def test_exactly_one_cooperation_level_the_first_that_holds(raws: list[dict[str, Any]], as_of: dt.date) -> None:
     facts = [to_fact(raw) for raw in raws]
     evaluation = evaluate(PACK, facts, as_of)
