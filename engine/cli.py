@@ -163,7 +163,8 @@ def _dated_parent() -> _Parser:
 def _explain_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     explain_cmd = commands.add_parser("explain", parents=[_dated_parent()],
                                       help="why a response, rule or derived fact was (not) recommended")
-    explain_cmd.add_argument("target", help="a response id, rule id, or derived kind (e.g. cooperation_level)")
+    explain_cmd.add_argument("target",
+                             help="a response id, rule id, or derived kind (e.g. one of the pack's headline kinds)")
     explain_cmd.add_argument("paths", nargs="*", type=Path, help="fact files or folders (default: facts/)")
     explain_cmd.add_argument("--rules", type=Path, default=DEFAULT_RULES, help="the rule pack folder")
 
@@ -311,7 +312,7 @@ def _whatif(args: argparse.Namespace) -> int:
         raise InputError.one("usage", "give at least one --set, --add or --drop", Location("whatif"))
     before = evaluate(pack, facts, as_of)
     after = evaluate(pack, apply(facts, changes), as_of)
-    _deliver(render_diff(diff(before, after), changes))
+    _deliver(render_diff(diff(pack, before, after), changes, pack))
     return EXIT_OK if after.ok else EXIT_GUARDRAIL
 
 
@@ -319,7 +320,7 @@ def _timeline(args: argparse.Namespace) -> int:
     from engine.timeline import parse_step, timeline
 
     pack, facts = _inputs(args.rules, args.paths)
-    _deliver(render_timeline(timeline(pack, facts, args.start, args.end, parse_step(args.step)), args.format))
+    _deliver(render_timeline(timeline(pack, facts, args.start, args.end, parse_step(args.step)), args.format, pack))
     return EXIT_OK
 
 

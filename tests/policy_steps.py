@@ -85,7 +85,7 @@ def _date(text: str) -> dt.date:
 def explain(policy: Policy) -> str:
     """What the engine actually recommended, and why: shown whenever a Then step fails."""
     result = policy.result()
-    lines = [f"as of {result.as_of}, cooperation level {result.cooperation_level()}; responses:"]
+    lines = [f"as of {result.as_of}, cooperation level {result.value_of('cooperation_level')}; responses:"]
     titles = {r.id: r.title for r in policy.pack.rules} if policy.pack else {}
     for response in result.responses:
         why = "; ".join(titles.get(r, r) for r in response.rules)
@@ -206,7 +206,7 @@ def _excludes(policy: Policy, response: str) -> None:
 
 @step("then", "Pakistan's cooperation level is {level}", "the derived cooperation level (e.g. refusal)")
 def _level(policy: Policy, level: str) -> None:
-    found = policy.result().cooperation_level()
+    found = policy.result().value_of("cooperation_level")
     assert found == level.strip('"'), f"cooperation level is {found}, not {level}.\n{explain(policy)}"
 
 
