@@ -42,7 +42,15 @@ from engine.evaluate import evaluate
 from engine.loader import one_run
 from engine.model import Fact, Pack
 from engine.record import AuditFilter, entry_for
-from engine.render import RENDERERS, printable, render_check, render_diff, render_explanation, render_timeline
+from engine.render import (
+    RENDERERS,
+    printable,
+    render_check,
+    render_diff,
+    render_explanation,
+    render_timeline,
+    view,
+)
 from engine.validate import load_facts, load_pack
 
 DEFAULT_RULES = Path("rules")
@@ -204,6 +212,11 @@ def _schema_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     schema_cmd.add_argument("--out", type=Path, help="write facts.schema.json and rules.schema.json here")
 
 
+def _init_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
+    init_cmd = commands.add_parser("init", help="write a minimal, commented pack to start a new argument from")
+    init_cmd.add_argument("folder", type=Path, help="a new (or empty) folder: rules/, facts/ and features/ go in it")
+
+
 AUDIT_DB_HELP = f"the audit store (default ${audit.ENV_VAR}, else {audit.DEFAULT_PATH} in this folder)"
 
 
@@ -241,6 +254,7 @@ def _audit_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
 _DECLARE: dict[str, Callable[[argparse._SubParsersAction[_Parser]], None]] = {
     "evaluate": _evaluate_parser, "check": _check_parser, "audit": _audit_parser, "explain": _explain_parser,
     "whatif": _whatif_parser, "timeline": _timeline_parser, "facts": _facts_parser, "schema": _schema_parser,
+    "init": _init_parser,
 }
 
 
@@ -371,6 +385,17 @@ def _ask(prompt: str, choices: list[str], no_input: bool) -> str:
         raise InputError.one("input-ended", "input ended; nothing was written", Location("<stdin>")) from None
 
 
+def _init(args: argparse.Namespace) -> int:
+    from engine.starter import write_starter
+
+    written = write_starter(args.folder)
+    folder = args.folder
+    _deliver(view([*(f"wrote {path}" for path in written),
+                   f"next: commitments check --rules {folder / 'rules'} {folder / 'facts'}",
+                   f"      commitments evaluate --rules {folder / 'rules'} {folder / 'facts'} --as-of 2024-03-15"]))
+    return EXIT_OK
+
+
 def _schema(args: argparse.Namespace) -> int:
     import json
 
@@ -459,7 +484,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _parser(arguments[0] if arguments and arguments[0] in _DECLARE else None).parse_args(arguments)
         commands = {"evaluate": _evaluate, "check": _check, "audit": _audit, "explain": _explain,
-                    "whatif": _whatif, "timeline": _timeline, "facts": _facts, "schema": _schema}
+                    "whatif": _whatif, "timeline": _timeline, "facts": _facts, "schema": _schema, "init": _init}
         with one_run():
             code = commands[args.command](args)
         _deliver()
