@@ -53,6 +53,10 @@ def parse_step(text: str) -> int:
     return days
 
 
+def _shown(value: str | None) -> str:
+    return "not derived" if value is None else value
+
+
 def timeline(pack: Pack, facts: list[Fact], start: dt.date, end: dt.date, step_days: int = 7) -> Timeline:
     if end < start:
         raise InputError.one("bad-period", f"--to {end} is before --from {start}", Location("--to"))
@@ -81,7 +85,7 @@ def timeline(pack: Pack, facts: list[Fact], start: dt.date, end: dt.date, step_d
         for kind, value in point.headline.items():
             if before is None or before.headline.get(kind) != value:
                 events.append(Event(date=day, change="headline", subject=kind,
-                                    detail=f"{before.headline.get(kind) if before else '—'} → {value}"))
+                                    detail=f"{_shown(before.headline.get(kind)) if before else '—'} → {_shown(value)}"))
         points.append(point)
         if (end - day).days < step_days:  # the next step is past the end (and, near 9999-12-31, past the calendar)
             break

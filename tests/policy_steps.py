@@ -236,13 +236,14 @@ def _does_not_recommend(policy: Policy, response: str) -> None:
     _excludes(policy, response)
 
 
-@step("then", "the headline {kind} is {value}", "the value derived for a headline kind of the pack (pack.yaml)")
+@step("then", "the headline {kind} is {value}", "the value derived for a headline kind of the pack (pack.yaml), or `not derived`")
 def _headline(policy: Policy, kind: str, value: str) -> None:
     result = policy.result()
     assert policy.pack is not None
     headline = result.headline(policy.pack)
     assert kind in headline, f"{kind} is not a headline kind of the pack; its headline is {', '.join(headline)}"
-    assert headline[kind] == value.strip('"'), f"{kind} is {headline[kind]}, not {value}.\n{explain(policy)}"
+    expected = None if value == "not derived" else value.strip('"')
+    assert headline[kind] == expected, f"{kind} is {headline[kind]}, not {value}.\n{explain(policy)}"
 
 
 def _outcome(policy: Policy, rule: str) -> Any:
