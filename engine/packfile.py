@@ -350,7 +350,6 @@ class _Builder:
         if spec is not None and spec.category not in self.categories:
             self.bad((*path, "category"), "bad-value", f"no category {spec.category!r}; the pack's categories are "
                      f"{', '.join(self.categories)}" + suggest(spec.category, self.categories))
-            spec = None
         if self.name(rid, path, "response ids", ID) and spec is not None:
             if rid in self.responses:
                 self.bad(path, "duplicate-id", f"response {rid!r} is defined twice")
