@@ -270,7 +270,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     if not args.no_audit:
         with audit.AuditStore.open(audit.audit_path(args.audit_db)) as store:
             done = f"the run was recorded as {store.append(entry_for(evaluation, pack, facts)).run_id}"
-    _deliver(RENDERERS[args.format](evaluation, pack), done)
+    _deliver(RENDERERS[args.format](evaluation, pack, args.as_of is None), done)
     return EXIT_OK if evaluation.ok else EXIT_GUARDRAIL
 
 

@@ -42,13 +42,20 @@ def as_json(evaluation: Evaluation, pack: Pack) -> dict[str, Any]:
     return data
 
 
-def render_json(evaluation: Evaluation, pack: Pack) -> str:
+def render_json(evaluation: Evaluation, pack: Pack, defaulted: bool = False) -> str:
+    """The recorded result as it is (a program reads `as_of` itself; the banner is for readers)."""
     return json.dumps(as_json(evaluation, pack), indent=2, ensure_ascii=False)
 
 
 def headline_text(values: dict[str, str | None], pack: Pack) -> str:
     """"<label> is <value>" in the pack's words, one clause per headline kind."""
     return "; ".join(f"{pack.label(kind)} is {value or 'not derived'}" for kind, value in values.items())
+
+
+def _as_of_banner(evaluation: Evaluation, defaulted: bool) -> list[str]:
+    """A result as of today, because no date was given, says so before anything else: a memo read later
+    must not pass for one about the date it was meant for."""
+    return [f"AS OF {evaluation.as_of} (today: no --as-of was given)"] if defaulted else []
 
 
 def _reason(response: Response, evaluation: Evaluation, pack: Pack) -> str:
@@ -69,11 +76,13 @@ def _sections(evaluation: Evaluation, pack: Pack) -> list[tuple[str, list[Respon
             if any(r.category == category for r in evaluation.responses)]
 
 
-def render_text(evaluation: Evaluation, pack: Pack) -> str:
-    lines = [f"{pack.title or pack.name} (pack {pack.version}, {pack.digest[:12]})",
+def render_text(evaluation: Evaluation, pack: Pack, defaulted: bool = False) -> str:
+    lines = [*_as_of_banner(evaluation, defaulted),
+             f"{pack.title or pack.name} (pack {pack.version}, {pack.digest[:12]})",
              f"As of {evaluation.as_of}" + (f": {headline_text(evaluation.headline(pack), pack)}." if pack.headline
                                             else "."),
-             f"{len(evaluation.counted)} facts count; {len(evaluation.not_counted)} do not.", ""]
+             f"{len(evaluation.counted)} facts count; {len(evaluation.not_counted)} do not.",
+             *(f"Warning: {w}." for w in evaluation.warnings), ""]
     for title, responses in _sections(evaluation, pack):
         lines.append(title)
         for response in responses:
@@ -99,11 +108,13 @@ def render_text(evaluation: Evaluation, pack: Pack) -> str:
     return view(lines)
 
 
-def render_markdown(evaluation: Evaluation, pack: Pack) -> str:
-    lines = [f"# {pack.title or pack.name}", "",
+def render_markdown(evaluation: Evaluation, pack: Pack, defaulted: bool = False) -> str:
+    banner = [f"**{line}**" for line in _as_of_banner(evaluation, defaulted)]
+    lines = [f"# {pack.title or pack.name}", "", *banner, *([""] if banner else []),
              f"*As of {evaluation.as_of}* · pack `{pack.name}` {pack.version} (`{pack.digest[:12]}`) · "
              f"run `{evaluation.run_id}`", "",
-             *(f"**{h.label}:** `{evaluation.value_of(h.kind) or 'not derived'}`" for h in pack.headline), ""]
+             *(f"**{h.label}:** `{evaluation.value_of(h.kind) or 'not derived'}`" for h in pack.headline), "",
+             *(f"> **Warning:** {w}." for w in evaluation.warnings), *([""] if evaluation.warnings else [])]
     for title, responses in _sections(evaluation, pack):
         lines += [f"## {title}", ""]
         for response in responses:
@@ -136,6 +147,7 @@ def render_explanation(explanation: Any) -> str:
         lines.append(f"  rule {link.rule} — {link.title}: {link.status}")
         if link.missing:
             lines.append(f"    needs: {', '.join(link.missing)}")
+        lines.extend(f"    moot: {m}" for m in link.moot)
         for fact in link.branch_facts:
             values = ", ".join(f"{k}={v}" for k, v in sorted(fact.fields.items()))
             when = f" observed {fact.observed}" if fact.observed else ""

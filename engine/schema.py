@@ -116,7 +116,8 @@ def rules_schema(pack: Pack) -> dict[str, Any]:
                            "priority": {"type": "integer"}}}
     response = {"type": "object", "required": ["category", "text"], "additionalProperties": False,
                 "properties": {"category": {"enum": list(pack.categories)},
-                               "text": {"type": "string"}, "withholds": {"type": "array", "items": {"type": "string"}}}}
+                               "text": {"type": "string"}, "withholds": {"type": "array", "items": {"type": "string"}},
+                               "moot_when": {"type": "array", "items": {"enum": sorted(pack.moot)}}}}
     return {
         "$schema": DRAFT,
         "$id": "rules.schema.json",
