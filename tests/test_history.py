@@ -29,7 +29,7 @@ def turns(result: Timeline, kind: str, field: str) -> list[tuple[dt.date, str]]:
 
 def test_the_record_never_shows_pakistan_curbing_violence(pack: Pack) -> None:
     result = weekly(pack)
-    assert {p.cooperation_level for p in result.points} == {"refusal"}
+    assert {p.headline["cooperation_level"] for p in result.points} == {"refusal"}
     steady = set.intersection(*(set(p.responses) for p in result.points))
     assert {"warning.declining_importance", "messaging.inability_claim_rejected",
             "posture.act_without_waiting"} <= steady
