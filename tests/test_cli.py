@@ -24,7 +24,8 @@ def test_text_output_groups_by_category_with_why_and_cite(capsys: pytest.Capture
     assert code == 0 and err == ""
     assert "cooperation level is refusal" in out
     headings = [line for line in out.splitlines() if line and not line.startswith(" ")]
-    assert headings.index("Consequences") < headings.index("Messaging") < headings.index("Principles")
+    assert (headings.index("Consequences (if Pakistan does not act)") < headings.index("Messaging")
+            < headings.index("Principles (whatever Pakistan does)"))
     block = out[out.index("(fatf.keep_listed)"):]
     why, cite = block.splitlines()[1:3]
     assert why.strip().startswith("why: Keep Pakistan listed when it refuses") and "base-yusuf-claims-inability" in why
