@@ -19,6 +19,9 @@ RELIABILITY = ("A", "B", "C", "D", "E", "F")
 CREDIBILITY = (1, 2, 3, 4, 5, 6)
 # Facts the rules derive have ids that start so; an analyst's fact may not, or it would stand in for one.
 DERIVED_ID_PREFIX = "derived:"
+# In a date test, the as-of date; no alias may take the name.
+AS_OF = "as_of"
+OBSERVED = "observed"
 
 
 class Frozen(BaseModel):
@@ -69,16 +72,32 @@ class Citation(Frozen):
 
 
 class Ref(Frozen):
-    """The value of a field of another pattern in the same rule: a join."""
+    """The value of a field of another pattern in the same rule (a join), `days` later (earlier if < 0)."""
 
     alias: str
     field: str
+    days: int = 0
+
+
+class Clock(Frozen):
+    """The as-of date, `days` later (earlier if < 0): a test against it is decided in the network, by the
+    clock fact each evaluation asserts, so a timeline step moves it like any other fact."""
+
+    days: int = 0
 
 
 class Test(Frozen):
+    """`field op value`; `field` may be `observed` (the day a fact was observed).
+
+    `assumption` names the pack assumption the test reads: with `shift` 0 `value` is the assumption's value;
+    with ±1 it is a number of days and `value` a date moved by it, later (+1) or earlier (-1).
+    """
+
     field: str
     op: Op
-    value: Scalar | tuple[Scalar, ...] | Ref
+    value: Scalar | tuple[Scalar, ...] | Ref | Clock
+    assumption: str | None = None
+    shift: Literal[-1, 0, 1] = 0
 
 
 class Pattern(Frozen):
@@ -173,6 +192,15 @@ class Guardrail(Frozen):
     interests: tuple[str, ...] = ()
 
 
+class Assumption(Frozen):
+    """A named, documented value the rules read (a threshold, a window): `whatif --assume` varies it."""
+
+    value: int | float | dt.date
+    type: Literal["number", "integer", "date"]
+    text: str
+    cites: tuple[Citation, ...] = ()
+
+
 class Pack(Frozen):
     name: str
     version: str
@@ -184,6 +212,7 @@ class Pack(Frozen):
     responses: dict[str, ResponseSpec]
     rules: tuple[Rule, ...]
     guardrails: tuple[Guardrail, ...] = ()
+    assumptions: dict[str, Assumption] = {}
     digest: str = ""
 
 
