@@ -13,12 +13,13 @@ import datetime as dt
 from itertools import product
 from typing import Literal as TypingLiteral
 
-from engine.compiler import Literal, _Forms
+from engine.compiler import Literal, _Forms, patterns_of
 from engine.errors import InputError, Location, shown
 from engine.evaluate import evaluate
 from engine.evidence import sort_evidence
 from engine.model import (
     DERIVED_ID_PREFIX,
+    OBSERVED,
     Citation,
     Derive,
     Evaluation,
@@ -59,6 +60,7 @@ class Link(Frozen):
     derived: tuple[str, ...]
     missing: tuple[str, ...]
     citations: tuple[Citation, ...]
+    assumptions: tuple[str, ...] = ()  # "name = value: why", each pack assumption the rule reads
 
 
 class Explanation(Frozen):
@@ -98,11 +100,18 @@ def _chain(pack: Pack, evaluation: Evaluation, rules: list[str], facts: dict[str
         made = sorted({d for firing in evaluation.firings if firing.rule == rule_id for d in firing.derived})
         links.append(Link(rule=rule_id, title=by_id[rule_id].title, status=outcome.status,
                           branch_facts=tuple(_fact_view(f, facts, evaluation) for f in used), derived=tuple(made),
-                          missing=outcome.missing, citations=by_id[rule_id].cites))
+                          missing=outcome.missing, citations=by_id[rule_id].cites,
+                          assumptions=_assumptions(pack, by_id[rule_id])))
         for derived in evaluation.derived:
             if derived.id in used:
                 queue.extend(sorted({f.rule for f in evaluation.firings if derived.id in f.derived}))
     return links
+
+
+def _assumptions(pack: Pack, rule: Rule) -> tuple[str, ...]:
+    """The pack assumptions a rule's tests read, with the value it was evaluated with and why."""
+    names = sorted({t.assumption for p in patterns_of(rule.when) for t in p.tests if t.assumption})
+    return tuple(f"{name} = {pack.assumptions[name].value}: {pack.assumptions[name].text}" for name in names)
 
 
 def _producers(pack: Pack, response: str) -> list[tuple[Rule, str]]:
@@ -181,7 +190,7 @@ def _fit(test: Test, violate: bool, pack: Pack, kind: str) -> Scalar | None:
 
 def _passes(fact: Fact, test: Test) -> bool:
     """Proposal-side only (candidates are verified by the engine): does a fact pass a test?"""
-    have, want = fact.fields.get(test.field), test.value
+    have, want = fact.observed if test.field == OBSERVED else fact.fields.get(test.field), test.value
     if have is None or not isinstance(want, str | int | float | bool | dt.date | tuple):
         return False
     if test.op == "in":
@@ -215,7 +224,9 @@ def _options(pack: Pack, counted: list[Fact], literal: Literal, as_of: dt.date, 
     pattern = literal.pattern
     kind = pack.vocabulary[pattern.kind]
     if any(not isinstance(t.value, str | int | float | bool | dt.date | tuple) for t in pattern.tests):
-        return []  # joins: no proposal
+        return []  # joins and tests against the as-of date: no proposal
+    if literal.positive and any(t.field == OBSERVED for t in pattern.tests):
+        return []  # a fact observed on another day is another fact, not a change
     current = [f for f in counted if f.kind == pattern.kind and f.subject == pattern.subject]
     if not literal.positive:
         matching = [f for f in current if all(_passes(f, t) for t in pattern.tests)]

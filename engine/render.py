@@ -146,6 +146,7 @@ def render_explanation(explanation: Any) -> str:
             lines.append(f"    on {fact.id}: {fact.kind}({values}){when} [{fact.grade}: {fact.source}]")
         for cite in link.citations:
             lines.append(f"    cites {cite.source} ¶{cite.para}: “{cite.quote}”")
+        lines.extend(f"    assumes {assumption}" for assumption in link.assumptions)
     if not explanation.present and explanation.what == "response":
         if explanation.change_found:
             lines.append("Smallest change that would produce it (checked by evaluating it):")
