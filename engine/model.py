@@ -86,6 +86,13 @@ class Clock(Frozen):
     days: int = 0
 
 
+def moved(when: dt.date | Clock | Ref, days: int) -> dt.date | Clock | Ref:
+    """A date `days` later (earlier if < 0), whether fixed, the as-of date or a joined fact's."""
+    if isinstance(when, dt.date):
+        return when + dt.timedelta(days=days)
+    return when.model_copy(update={"days": when.days + days})
+
+
 class Test(Frozen):
     """`field op value`; `field` may be `observed` (the day a fact was observed).
 

@@ -42,6 +42,7 @@ from engine.model import (
     Scalar,
     Source,
     Test,
+    moved,
 )
 from engine.validate import (
     ENGINE_PROPERTIES,
@@ -321,7 +322,7 @@ class _Builder:
                 return None
             tests.append(Test(field=field, op=op, value=when))
             if days is not None:
-                tests.append(Test(field=field, op="gte" if sign < 0 else "lte", value=_moved(when, sign * days[0]),
+                tests.append(Test(field=field, op="gte" if sign < 0 else "lte", value=moved(when, sign * days[0]),
                                   assumption=days[1], shift=sign if days[1] else 0))
         if days is not None and not tests:
             tests = [Test(field=field, op="gte", value=Clock(days=-days[0]), assumption=days[1],
@@ -629,9 +630,3 @@ def pack_from_documents(docs: list[Document]) -> Pack:
                 patterns=builder.patterns, responses=builder.responses, rules=tuple(rules),
                 guardrails=guardrails, assumptions=builder.assumptions, digest=digest(snapshot))
 
-
-def _moved(when: dt.date | Clock | Ref, days: int) -> dt.date | Clock | Ref:
-    """A date `days` later (earlier if < 0), whether fixed, the as-of date or a joined fact's."""
-    if isinstance(when, dt.date):
-        return when + dt.timedelta(days=days)
-    return when.model_copy(update={"days": when.days + days})

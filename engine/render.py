@@ -166,6 +166,19 @@ def render_diff(result: Any, changes: list[Any]) -> str:
     return view(lines)
 
 
+def render_sweep(rows: list[tuple[Any, Any]], changes: list[Any]) -> str:
+    """A sensitivity sweep: one line per value of an assumption, each a `Diff` against the pack as written."""
+    first = rows[0][0]
+    lines = [f"Sensitivity to {first.name} (the pack says {first.was})"
+             + (", with:" if changes else ":")] + [f"  - {c.describe()}" for c in changes]
+    for assumed, result in rows:
+        moved = [f"+ {r}" for r in result.gained] + [f"- {r}" for r in result.lost]
+        level = (f"; cooperation level {result.level_before} → {result.level_after}"
+                 if result.level_before != result.level_after else "")
+        lines.append(f"  {assumed.name} = {assumed.value}: {', '.join(moved) or 'no response changes'}{level}")
+    return view(lines)
+
+
 def render_timeline(result: Any, fmt: str) -> str:
     """An `engine.timeline.Timeline` as text (events), JSON (all), or CSV (one row a step)."""
     if fmt == "json":
