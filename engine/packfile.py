@@ -85,6 +85,7 @@ class _Builder:
         self.sources: dict[str, Source] = {}
         self.responses: dict[str, ResponseSpec] = {}
         self.assumptions: dict[str, Assumption] = {}
+        self.broken: set[Any] = set()  # assumptions declared with a mistake, already reported
         self.doc: Document = Document("<pack>", None)
 
     def bad(self, path: Path_, code: str, message: str) -> None:
@@ -162,12 +163,14 @@ class _Builder:
     def assumption(self, name: str, raw: Any, path: Path_) -> None:
         """A named value the rules read: its type must fit its value, and its citations name sources."""
         named = self.name(name, path, "assumption names")
+        self.broken.add(name)  # until it proves sound: a test reading it then says nothing more
         found = as_model(self.problems, self.doc, path, Assumption, raw, f"assumption {name!r}", strict=True)
         if found is None:
             return
         if (why := check_value(FieldSpec(type=found.type), found.value)) is not None:
             self.bad((*path, "value"), "bad-value", f"assumption {name}: {why}")
             return
+        self.broken.discard(name)
         for i, cite in enumerate(found.cites):
             if cite.source not in self.sources:
                 self.bad((*path, "cites", i, "source"), "unknown-source", f"no source {cite.source!r}"
@@ -178,6 +181,8 @@ class _Builder:
     def assumed(self, raw: Any, path: Path_) -> tuple[str, Scalar] | None:
         """`{assumption: NAME}` → the name and the assumption's value; None after saying why not."""
         name = raw.get("assumption") if isinstance(raw, dict) and set(raw) == {"assumption"} else None
+        if name in self.broken:
+            return None
         if not self.known(name, self.assumptions, (*path, "assumption"), "unknown-assumption", "assumption"):
             return None
         assert isinstance(name, str)
