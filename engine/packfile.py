@@ -85,7 +85,7 @@ class _Builder:
         self.sources: dict[str, Source] = {}
         self.responses: dict[str, ResponseSpec] = {}
         self.assumptions: dict[str, Assumption] = {}
-        self.broken: set[Any] = set()  # assumptions declared with a mistake, already reported
+        self.broken: set[str] = set()  # assumptions declared with a mistake, already reported
         self.doc: Document = Document("<pack>", None)
 
     def bad(self, path: Path_, code: str, message: str) -> None:
@@ -181,7 +181,7 @@ class _Builder:
     def assumed(self, raw: Any, path: Path_) -> tuple[str, Scalar] | None:
         """`{assumption: NAME}` → the name and the assumption's value; None after saying why not."""
         name = raw.get("assumption") if isinstance(raw, dict) and set(raw) == {"assumption"} else None
-        if name in self.broken:
+        if isinstance(name, str) and name in self.broken:
             return None
         if not self.known(name, self.assumptions, (*path, "assumption"), "unknown-assumption", "assumption"):
             return None
