@@ -347,3 +347,17 @@ def test_the_test_pack_is_written_as_the_readme_shows() -> None:
                     "change_pct: {lte: {assumption: drop_pct}}", "due: {before: as_of}", "observed: {before: n.due}"):
         assert snippet in readme, snippet
     assert yaml.safe_load((TIME / "pack.yaml").read_text(encoding="utf-8"))["assumptions"]
+
+
+def test_the_rules_schema_takes_date_tests_and_assumptions(pack: Pack) -> None:
+    import jsonschema
+    from test_schema import as_json
+
+    from engine.schema import rules_schema
+
+    validator = jsonschema.Draft202012Validator(rules_schema(pack))
+    validator.validate(as_json(TIME / "rules.yaml"))
+    rule = as_json(TIME / "rules.yaml")["rules"][0]
+    for bad in ({"within_days": -1}, {"lte": {"assumption": "nope"}}, {"since": "2021-01-01"}):
+        rule["when"] = {"fact": "action", "where": {"observed": bad}}
+        assert not validator.is_valid({"rules": [rule]}), bad
