@@ -361,3 +361,31 @@ def test_the_rules_schema_takes_date_tests_and_assumptions(pack: Pack) -> None:
     for bad in ({"within_days": -1}, {"lte": {"assumption": "nope"}}, {"since": "2021-01-01"}):
         rule["when"] = {"fact": "action", "where": {"observed": bad}}
         assert not validator.is_valid({"rules": [rule]}), bad
+
+
+@pytest.mark.parametrize(("tests", "fits"), [(29, True), (30, False)])
+def test_a_date_shifted_by_days_costs_what_a_join_costs_in_the_size_model(tests: int, fits: bool) -> None:
+    """durable_rules' arithmetic (`$add` of an alias's field) is one operation of a pattern, as a join is:
+    engine.limits' model and durable_rules agree where the 31-operation limit falls."""
+    from engine.errors import RuntimeFault
+    from engine.limits import TooLarge, split
+    from engine.runtime import runtime
+
+    pattern = [{"kind": "u"}, *({"$lte": {"observed": {"$add": {"$l": {"a": "observed"}, "$r": i + 1}}}}
+                                for i in range(tests))]
+    definition = {"all": [{"gate": {"kind": "$go"}}, {"a": {"kind": "t"}}, {"b": {"$and": pattern}}]}
+    modelled = True
+    try:
+        split([definition], lambda d: d)
+    except TooLarge:
+        modelled = False
+    fired: list[str] = []
+    try:
+        name = f"time-arithmetic-{tests}"
+        runtime().ensure(name, {"r": definition})
+        runtime().run(name, [{"id": "t", "kind": "t", "observed": 1}, {"id": "u", "kind": "u", "observed": 1}],
+                      lambda rule, matched: fired.append(rule) or [])
+        held = fired == ["r"]
+    except RuntimeFault:
+        held = False
+    assert (modelled, held) == (fits, fits)
