@@ -21,10 +21,12 @@ from engine.model import (
     DERIVED_ID_PREFIX,
     OBSERVED,
     Citation,
+    Clock,
     Derive,
     Evaluation,
     Fact,
     FactSource,
+    FieldSpec,
     Frozen,
     Pack,
     Respond,
@@ -157,9 +159,12 @@ def explain(pack: Pack, facts: list[Fact], as_of: dt.date, target: str) -> Expla
 
 # --- the smallest change ----------------------------------------------------------------------------------
 
-def _fit(test: Test, violate: bool, pack: Pack, kind: str) -> Scalar | None:
-    """A value that passes the test (or fails it, with `violate`)."""
-    spec = pack.vocabulary[kind].fields[test.field]
+_DAY = FieldSpec(type="date")
+
+
+def _fit(test: Test, violate: bool, pack: Pack | None, kind: str) -> Scalar | None:
+    """A value that passes the test (or fails it, with `violate`); a test on `observed` needs no pack."""
+    spec = _DAY if pack is None or test.field == OBSERVED else pack.vocabulary[kind].fields[test.field]
     value = test.value
     if test.op == "in":
         assert isinstance(value, tuple)
@@ -204,7 +209,31 @@ def _passes(fact: Fact, test: Test) -> bool:
         return False
 
 
-def _new_fact(pack: Pack, kind: str, subject: str, fields: dict[str, Scalar], as_of: dt.date, n: int) -> Fact:
+def _on_the_day(test: Test, as_of: dt.date) -> Test:
+    """A test against the as-of date, as a test against that day (proposals are made for one date)."""
+    if isinstance(test.value, Clock):
+        return test.model_copy(update={"value": as_of + dt.timedelta(days=test.value.days)})
+    return test
+
+
+def _observed_on(tests: list[Test], as_of: dt.date) -> dt.date | None:
+    """A day on or before the as-of date that passes the tests on `observed`, if the first tried does."""
+    day = as_of
+    for test in tests:
+        probe = _new_day(day)
+        if not _passes(probe, test):
+            fitted = _fit(test, False, None, "")
+            day = fitted if isinstance(fitted, dt.date) else day
+    return day if day <= as_of and all(_passes(_new_day(day), t) for t in tests) else None
+
+
+def _new_day(day: dt.date) -> Fact:
+    return Fact(id="probe", kind="", subject="", observed=day, source=FactSource(title="", ref="", date=day),
+                reliability="A", credibility=1)
+
+
+def _new_fact(pack: Pack, kind: str, subject: str, fields: dict[str, Scalar], as_of: dt.date, n: int,
+              observed: dt.date | None = None) -> Fact:
     full: dict[str, Scalar] = {}
     for name, spec in pack.vocabulary[kind].fields.items():
         if name in fields:
@@ -214,7 +243,7 @@ def _new_fact(pack: Pack, kind: str, subject: str, fields: dict[str, Scalar], as
                                            "date": as_of, "string": "",
                                            "number": spec.min or 0, "integer": int(spec.min or 0)}
             full[name] = defaults[spec.type]
-    return Fact(id=f"whatif-{kind}-{n}", kind=kind, subject=subject, observed=as_of, fields=full,
+    return Fact(id=f"whatif-{kind}-{n}", kind=kind, subject=subject, observed=observed or as_of, fields=full,
                 source=FactSource(title="what-if", ref="explain", date=as_of),
                 reliability=pack.evidence.reliability[0], credibility=pack.evidence.credibility[0])
 
@@ -223,16 +252,25 @@ def _options(pack: Pack, counted: list[Fact], literal: Literal, as_of: dt.date, 
     """Alternative change sets that would satisfy one literal."""
     pattern = literal.pattern
     kind = pack.vocabulary[pattern.kind]
+    pattern = pattern.model_copy(update={"tests": tuple(_on_the_day(t, as_of) for t in pattern.tests)})
     if any(not isinstance(t.value, str | int | float | bool | dt.date | tuple) for t in pattern.tests):
-        return []  # joins and tests against the as-of date: no proposal
-    if literal.positive and any(t.field == OBSERVED for t in pattern.tests):
-        return []  # a fact observed on another day is another fact, not a change
+        return []  # joins: no proposal
     current = [f for f in counted if f.kind == pattern.kind and f.subject == pattern.subject]
     if not literal.positive:
         matching = [f for f in current if all(_passes(f, t) for t in pattern.tests)]
         return [[Change(op="retract", fact=f.id) for f in matching if not f.id.startswith(DERIVED_ID_PREFIX)]]
     if kind.derived:
         return _derived_options(pack, counted, pattern.kind, pattern.tests, as_of, depth)
+    dated = [t for t in pattern.tests if t.field == OBSERVED]
+    if dated:
+        # a fact observed on another day is another fact: add one, observed on a day that passes
+        observed = _observed_on(dated, as_of)
+        if literal.flip or observed is None:
+            return []
+        fields = {t.field: v for t in pattern.tests if t.field != OBSERVED
+                  and (v := _fit(t, False, pack, pattern.kind)) is not None}
+        fact = _new_fact(pack, pattern.kind, pattern.subject, fields, as_of, len(counted), observed)
+        return [[Change(op="add", fact=fact.id, kind=pattern.kind, fields=fields, added=fact, observed=observed)]]
     tests = pattern.tests[:1] if literal.flip else pattern.tests
     fields = {t.field: v for t in tests if (v := _fit(t, literal.flip, pack, pattern.kind)) is not None}
     options = []

@@ -46,11 +46,12 @@ class Change(Frozen):
     kind: str = ""
     fields: dict[str, Scalar] = {}
     added: Fact | None = None
+    observed: dt.date | None = None  # an added fact that a rule needs observed on a particular day
 
     def describe(self) -> str:
         values = ", ".join(f"{k}={v}" for k, v in sorted(self.fields.items()))
         if self.op == "add":
-            return f"add a {self.kind} fact ({values})"
+            return f"add a {self.kind} fact ({values})" + (f" observed {self.observed}" if self.observed else "")
         if self.op == "set":
             return f"change {self.fact}: {values}"
         return f"retract {self.fact}"

@@ -389,3 +389,10 @@ def test_a_date_shifted_by_days_costs_what_a_join_costs_in_the_size_model(tests:
     except RuntimeFault:
         held = False
     assert (modelled, held) == (fits, fits)
+
+
+def test_explain_proposes_a_fact_observed_on_a_day_that_passes_the_date_tests(pack: Pack) -> None:
+    early = explain(pack, [], dt.date(2021, 6, 1), "action.early")
+    assert [c.describe() for c in early.smallest_change] == ["add a action fact () observed 2021-04-30"]
+    recent = explain(pack, [action(dt.date(2021, 1, 1), "old")], dt.date(2021, 6, 1), "action.recent")
+    assert [c.describe() for c in recent.smallest_change] == ["add a action fact () observed 2021-06-01"]
