@@ -67,3 +67,13 @@ Feature: Dates in rules: recent, before a deadline, after an earlier fact, overd
     When the argument is evaluated as of 2021-05-16
     Then rule "overdue" is undetermined for lack of "notice:party"
     And rule "recent" fired
+
+  Scenario Outline: A notice is old once more than 30 days have passed since it was given (not: of a date test)
+    Given the facts in "tests/packs/time/facts/base.yaml"
+    When the argument is evaluated as of <date>
+    Then the US response includes "<response>"
+
+    Examples:
+      | date       | response     |
+      | 2021-03-03 | notice.fresh |
+      | 2021-03-04 | notice.old   |

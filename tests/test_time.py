@@ -184,6 +184,7 @@ def test_a_timeline_turns_date_rules_on_and_off_as_time_passes(pack: Pack, base:
     assert events[("disappeared", "notice.pending")] == dt.date(2021, 5, 16)
     assert events[("disappeared", "action.recent")] == dt.date(2021, 5, 31)  # 91 days after it
     assert events[("appeared", "action.stale")] == dt.date(2021, 5, 31)
+    assert events[("appeared", "notice.old")] == dt.date(2021, 3, 4)  # 31 days after it was given
 
 
 # --- assumptions --------------------------------------------------------------------------------------------
@@ -396,3 +397,15 @@ def test_explain_proposes_a_fact_observed_on_a_day_that_passes_the_date_tests(pa
     assert [c.describe() for c in early.smallest_change] == ["add a action fact () observed 2021-04-30"]
     recent = explain(pack, [action(dt.date(2021, 1, 1), "old")], dt.date(2021, 6, 1), "action.recent")
     assert [c.describe() for c in recent.smallest_change] == ["add a action fact () observed 2021-06-01"]
+
+
+@pytest.mark.parametrize(("as_of", "expected"), [(dt.date(2021, 2, 1), "else"), (dt.date(2021, 3, 3), "else"),
+                                                 (dt.date(2021, 3, 4), "fired")])
+def test_not_of_a_date_test_on_a_state_is_decided_when_the_state_is_known(pack: Pack, base: list[Fact],
+                                                                           as_of: dt.date, expected: str) -> None:
+    evaluation = evaluate(pack, base, as_of)  # notice-1 was observed on 1 February
+    assert status(evaluation, "notice_old") == expected
+    assert ("notice.old" in evaluation.response_ids()) == (expected == "fired")
+    assert ("notice.fresh" in evaluation.response_ids()) == (expected == "else")
+    unknown = evaluate(pack, [action(ACTION)], as_of)
+    assert status(unknown, "notice_old") == "undetermined"
