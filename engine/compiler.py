@@ -14,6 +14,10 @@ with a negation has a gate of its own, so that an incremental step (engine.netwo
 rules whose negated patterns a changed fact matches (a small watch ruleset per stratum says which).
 Rules that negate a derived kind run in a later stratum than the rules deriving it; a derivation cycle
 is a compile error naming its rules.
+
+Dates are day numbers. A test against the as-of date joins the clock fact (`clock_fact`, one per run,
+alias `as_of`), and a date shifted by days is durable_rules arithmetic (`$add`/`$sub`), so time is decided
+in the network like everything else and a timeline moves it by changing one fact.
 """
 
 from __future__ import annotations
