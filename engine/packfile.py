@@ -300,7 +300,8 @@ class _Builder:
               aliases: Aliases) -> list[Test] | None:
         """`{before|after: WHEN, within_days: N}` on `observed` or a date field → tests against dates.
 
-        WHEN is a date, `as_of`, an earlier alias (its fact's observed date) or alias.field; within_days
+        WHEN is a date, `{assumption: NAME}` (a date), `as_of`, an earlier alias (its fact's observed date)
+        or alias.field; within_days
         alone counts back from the as-of date, with before/after it counts from WHEN. Before and after
         are strict: the same day is neither.
         """
@@ -321,6 +322,11 @@ class _Builder:
         tests = []
         for key, op, sign in (("before", "lt", -1), ("after", "gt", 1)):
             if key not in raw:
+                continue
+            if isinstance(raw[key], dict):  # {assumption: NAME}: a date the pack names, that whatif can move
+                if (named := self.assumed_date(raw[key], (*path, key), days is not None)) is None:
+                    return None
+                tests.append(Test(field=field, op=op, value=named[1], assumption=named[0]))
                 continue
             when = self.when(raw[key], (*path, key), aliases)
             if when is None:
@@ -348,6 +354,21 @@ class _Builder:
                      f"{shown_value}" + (f" (assumption {name})" if name else ""))
             return None
         return raw, name
+
+    def assumed_date(self, raw: Any, path: Path_, counted: bool) -> tuple[str, dt.date] | None:
+        """before/after `{assumption: NAME}`: a date assumption, which within_days does not count from."""
+        if (named := self.assumed(raw, path)) is None:
+            return None
+        name, value = named
+        if not isinstance(value, dt.date):
+            self.bad((*path, "assumption"), "bad-value", f"before/after compare dates; assumption {name} is "
+                     f"{self.assumptions[name].type}")
+            return None
+        if counted:
+            self.bad(path, "bad-operator", f"within_days counts from a date written here, as_of or an alias; "
+                     f"not from assumption {name}")
+            return None
+        return name, value
 
     def when(self, raw: Any, path: Path_, aliases: Aliases) -> dt.date | Clock | Ref | None:
         """The date a before/after compares with: a date, as_of, an earlier alias, or alias.field."""

@@ -84,7 +84,8 @@ def rules_schema(pack: Pack) -> dict[str, Any]:
                                "additionalProperties": False},
                       # dates: before/after a date, as_of, alias or alias.field; within_days a number of days
                       {"type": "object", "minProperties": 1, "additionalProperties": False,
-                       "properties": {"before": {"type": "string"}, "after": {"type": "string"},
+                       "properties": {"before": {"anyOf": [{"type": "string"}, assumption]},
+                                      "after": {"anyOf": [{"type": "string"}, assumption]},
                                       "within_days": {"anyOf": [{"type": "integer", "minimum": 0}, assumption]}}}]}
     pattern = {"type": "object", "required": ["fact"], "additionalProperties": False,
                "properties": {"fact": {"enum": kinds}, "subject": {"type": "string"},

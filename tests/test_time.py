@@ -249,7 +249,7 @@ def test_whatif_assume_one_value_shows_the_diff() -> None:
 
 
 @pytest.mark.parametrize(("given", "has"), [
-    ("nope=1", "expected NAME=VALUE with NAME an assumption of the pack (drop_pct, drop_window_days)"),
+    ("nope=1", "expected NAME=VALUE with NAME an assumption of the pack (drop_pct, drop_window_days, first_deadline)"),
     ("drop_pct", "expected NAME=VALUE"),
     ("drop_pct=x", "assumption drop_pct: expected a number; found the string 'x'"),
     ("drop_pct=-10,", "assumption drop_pct: expected a number"),
@@ -319,6 +319,10 @@ MISTAKES = [
      "'as_of' names the as-of date"),
     ("rules.yaml", "{due: {before: as_of}}", "{due: {before: as_of, lt: 2021-01-01}}", 0, "bad-operator",
      "a test is one of eq, ne, lt, lte, gt, gte, in, after, before, within_days"),
+    ("rules.yaml", "{before: {assumption: first_deadline}}", "{before: {assumption: drop_pct}}", 0, "bad-value",
+     "before/after compare dates; assumption drop_pct is number"),
+    ("rules.yaml", "{before: {assumption: first_deadline}}", "{before: {assumption: first_deadline}, within_days: 3}",
+     0, "bad-operator", "not from assumption first_deadline"),
     ("pack.yaml", "value: -25\n", "value: x\n", 0, "schema", "found the string 'x'"),
     ("pack.yaml", "type: integer\n", "type: number\n    unit: days\n", 1, "schema", "assumption 'drop_window_days'"),
     ("pack.yaml", "value: 60\n", "value: 60.5\n", 0, "bad-value", "assumption drop_window_days: expected an integer"),
@@ -409,3 +413,11 @@ def test_not_of_a_date_test_on_a_state_is_decided_when_the_state_is_known(pack: 
     assert ("notice.fresh" in evaluation.response_ids()) == (expected == "else")
     unknown = evaluate(pack, [action(ACTION)], as_of)
     assert status(unknown, "notice_old") == "undetermined"
+
+
+def test_a_deadline_named_as_an_assumption_moves_with_whatif(pack: Pack) -> None:
+    facts = [action(dt.date(2021, 4, 30))]
+    assert status(evaluate(pack, facts, dt.date(2021, 6, 1)), "early") == "fired"
+    for deadline, expected in (("2021-04-30", "else"), ("2021-05-01", "fired"), ("2021-09-11", "fired")):
+        moved = assume(pack, parse_assume(pack, [f"first_deadline={deadline}"])[0])
+        assert status(evaluate(moved, facts, dt.date(2021, 6, 1)), "early") == expected, deadline
