@@ -421,3 +421,10 @@ def test_a_deadline_named_as_an_assumption_moves_with_whatif(pack: Pack) -> None
     for deadline, expected in (("2021-04-30", "else"), ("2021-05-01", "fired"), ("2021-09-11", "fired")):
         moved = assume(pack, parse_assume(pack, [f"first_deadline={deadline}"])[0])
         assert status(evaluate(moved, facts, dt.date(2021, 6, 1)), "early") == expected, deadline
+
+
+@pytest.mark.parametrize(("after", "fires"), [(0, False), (1, True), (2, False)])
+def test_a_one_day_window_after_an_alias(pack: Pack, after: int, fires: bool) -> None:
+    one_day = assume(pack, parse_assume(pack, ["drop_window_days=1"])[0])
+    evaluation = evaluate(one_day, [action(ACTION), trend(ACTION + days(after))], ACTION + days(10))
+    assert status(evaluation, "sustained") == ("fired" if fires else "else")
