@@ -13,10 +13,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Scalar = str | int | float | bool | dt.date
 Op = Literal["eq", "ne", "lt", "lte", "gt", "gte", "in"]
-Category = Literal["offer", "consequence", "messaging", "assurance", "principle", "risk"]
+Category = str  # one of the pack's `categories:` (DEFAULT_CATEGORIES when it declares none)
 Status = Literal["fired", "else", "undetermined"]
 RELIABILITY = ("A", "B", "C", "D", "E", "F")
 CREDIBILITY = (1, 2, 3, 4, 5, 6)
+# A pack that declares no `categories:` sorts its responses under these, in this order, with these titles.
+DEFAULT_CATEGORIES = {"offer": "Offers", "assurance": "Assurances", "consequence": "Consequences",
+                      "messaging": "Messaging", "principle": "Principles", "risk": "Risks"}
 # Facts the rules derive have ids that start so; an analyst's fact may not, or it would stand in for one.
 DERIVED_ID_PREFIX = "derived:"
 # In a date test, the as-of date; no alias may take the name.
@@ -39,12 +42,18 @@ class FieldSpec(Frozen):
 
 
 class KindSpec(Frozen):
-    """One kind of fact: who it can be about, whether the latest supersedes, and its typed fields."""
+    """One kind of fact: who it can be about, whether the latest supersedes, and its typed fields.
+
+    `valid_for`: days a fact of the kind counts after it is observed, unless it gives its own
+    `valid_until`. `key`: fields naming separate series of a state (the latest fact per series counts).
+    """
 
     subjects: tuple[str, ...]
     state: bool
     derived: bool = False
     fields: dict[str, FieldSpec]
+    valid_for: int | None = Field(default=None, ge=1)
+    key: tuple[str, ...] = ()
 
 
 class Evidence(Frozen):
@@ -52,6 +61,8 @@ class Evidence(Frozen):
 
     reliability: tuple[Literal["A", "B", "C", "D", "E", "F"], ...] = ("A", "B", "C")
     credibility: tuple[int, ...] = (1, 2, 3)
+    # `evaluate` warns when the as-of date is more than this many days after the newest counting fact.
+    stale_after_days: int = Field(default=90, ge=1)
 
 
 class Source(Frozen):
@@ -165,15 +176,27 @@ class Rule(Frozen):
     else_: tuple[Effect, ...] = ()
     priority: int = 0
     origin: str = ""
+    moot: tuple[str, ...] = ()  # the moot states whose absence the pack added to `when`
 
 
 class ResponseSpec(Frozen):
-    """A recommended US response; `withholds` names areas of cooperation it would hold back."""
+    """A response the argument recommends; `withholds` names areas of cooperation it would hold back;
+    `moot_when` names the pack's moot states that end it."""
 
     id: str
     category: Category
     text: str
     withholds: tuple[str, ...] = ()
+    moot_when: tuple[str, ...] = ()
+
+
+class Moot(Frozen):
+    """A state of the world that ends an offer: while a counting fact matches `pattern`, no rule
+    responds the responses that name it in `moot_when`."""
+
+    name: str
+    pattern: Pattern
+    text: str
 
 
 class Guardrail(Frozen):
@@ -206,21 +229,37 @@ class Assumption(Frozen):
     type: Literal["number", "integer", "date"]
     text: str
     cites: tuple[Citation, ...] = ()
+class Headline(Frozen):
+    """A derived kind the views summarise (the state the argument turns on), and how text names it."""
+
+    kind: str
+    label: str
 
 
 class Pack(Frozen):
+    """The argument as declared: besides rules, what it is about (`parties`), how its responses are
+    grouped (`categories`, id → title in display order) and what its summaries lead with (`headline`)."""
+
     name: str
     version: str
     title: str = ""
+    headline: tuple[Headline, ...] = ()
+    categories: dict[str, str] = DEFAULT_CATEGORIES
+    parties: dict[str, str] = {}
     sources: dict[str, Source]
     evidence: Evidence
     vocabulary: dict[str, KindSpec]
     patterns: dict[str, Pattern] = {}
+    moot: dict[str, Moot] = {}
     responses: dict[str, ResponseSpec]
     rules: tuple[Rule, ...]
     guardrails: tuple[Guardrail, ...] = ()
     assumptions: dict[str, Assumption] = {}
     digest: str = ""
+
+    def label(self, kind: str) -> str:
+        """How text names a headline kind (its label, as the pack declares it); the kind itself otherwise."""
+        return next((h.label for h in self.headline if h.kind == kind), kind)
 
 
 # --- facts ----------------------------------------------------------------------------------------------
@@ -327,6 +366,7 @@ class Evaluation(Frozen):
     rules: tuple[RuleOutcome, ...]
     firings: tuple[Firing, ...]
     counted: tuple[str, ...]
+    warnings: tuple[str, ...] = ()  # e.g. the as-of date long after the newest counting fact
 
     @property
     def ok(self) -> bool:
@@ -335,10 +375,15 @@ class Evaluation(Frozen):
     def response_ids(self) -> list[str]:
         return [r.id for r in self.responses]
 
-    def cooperation_level(self) -> str | None:
-        values = [str(d.value) for d in self.derived if d.kind == "cooperation_level"]
+    def value_of(self, kind: str) -> str | None:
+        """The value derived for `kind`, when exactly one was (none, or two at once, is no answer)."""
+        values = [str(d.value) for d in self.derived if d.kind == kind]
         return values[0] if len(values) == 1 else None
 
+    def headline(self, pack: Pack) -> dict[str, str | None]:
+        """The pack's headline kinds → their values: what every summary of this result leads with."""
+        return {h.kind: self.value_of(h.kind) for h in pack.headline}
 
-for _model in (AllOf, AnyOf, Not, Rule, Pack):
+
+for _model in (AllOf, AnyOf, Not, Rule, Moot, Pack):
     _model.model_rebuild()

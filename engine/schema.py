@@ -122,9 +122,9 @@ def rules_schema(pack: Pack) -> dict[str, Any]:
                            "else": {"type": "array", "items": {"$ref": "#/$defs/effect"}},
                            "priority": {"type": "integer"}}}
     response = {"type": "object", "required": ["category", "text"], "additionalProperties": False,
-                "properties": {"category": {"enum": ["offer", "consequence", "messaging", "assurance", "principle",
-                                                     "risk"]},
-                               "text": {"type": "string"}, "withholds": {"type": "array", "items": {"type": "string"}}}}
+                "properties": {"category": {"enum": list(pack.categories)},
+                               "text": {"type": "string"}, "withholds": {"type": "array", "items": {"type": "string"}},
+                               "moot_when": {"type": "array", "items": {"enum": sorted(pack.moot)}}}}
     return {
         "$schema": DRAFT,
         "$id": "rules.schema.json",

@@ -48,7 +48,7 @@ WRONG: dict[str, Any] = {"list": ["x"], "mapping": {"a": 1}, "string": "1", "num
 KEY = "<key>"  # in an identifier's place: the mapping key itself is the identifier
 ANY = "*"
 IDENTIFIERS = {
-    "pack.yaml": [("sources", KEY), ("assumptions", KEY), ("vocabulary", KEY), ("vocabulary", ANY, "subjects", ANY),
+    "pack.yaml": [("parties", KEY), ("categories", KEY), ("sources", KEY), ("assumptions", KEY), ("vocabulary", KEY), ("vocabulary", ANY, "subjects", ANY),
                   ("vocabulary", ANY, "fields", KEY), ("patterns", KEY), ("guardrails", ANY, "id")],
     "rules.yaml": [("responses", KEY), ("rules", ANY, "id"), ("rules", ANY, "when", "all", ANY, "as")],
 }
@@ -97,6 +97,7 @@ def accepts(file: str, path: Path_, wrong: Any) -> bool:
     if wrong is None:
         return file == "pack.yaml" and (
             (len(path) == 3 and path[0] == "sources" and path[2] in optional(Source))
+            or (len(path) == 3 and path[0] == "vocabulary" and path[2] in optional(KindSpec))
             or (len(path) == 5 and path[0] == "vocabulary" and path[2] == "fields" and path[4] in optional(FieldSpec)))
     where = [i for i, part in enumerate(path) if part == "where"]
     if not where or len(path) - where[-1] not in (2, 3):
@@ -161,6 +162,15 @@ TARGETED = [
              "unknown-response", "no response 'umbrella.take'"),
     targeted("guardrail-unknown-category", "pack.yaml", ("guardrails", 2, "categories", 0), "offers",
              "bad-value", "no category 'offers'"),
+    targeted("response-unknown-category", "rules.yaml", ("responses", "stay_in", "category"), "risk",
+             "bad-value", "no category 'risk'; the pack's categories are offer, consequence, messaging, principle"),
+    targeted("headline-unknown-kind", "pack.yaml", ("headline",), {"moods": "The mood"}, "unknown-kind",
+             "did you mean 'mood'?"),
+    targeted("headline-stated-kind", "pack.yaml", ("headline",), ["weather"], "bad-headline",
+             "a headline is a derived kind with a 'value' field; weather is entered as facts"),
+    targeted("headline-empty-label", "pack.yaml", ("headline", "mood"), " ", "schema", "non-empty text"),
+    targeted("category-empty-title", "pack.yaml", ("categories", "offer"), "", "schema", "non-empty title"),
+    targeted("categories-none", "pack.yaml", ("categories",), {}, "schema", "at least one category"),
     targeted("guardrail-prefix-of-nothing", "pack.yaml", ("guardrails", 3, "prefix"), "umbrela.",
              "unknown-response", "no response id starts with 'umbrela.'"),
     targeted("guardrail-exclusive-alone", "pack.yaml", ("guardrails", 0, "responses"), ["picnic"], "bad-value",
