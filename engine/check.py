@@ -17,7 +17,7 @@ from typing import Literal as TypingLiteral
 from engine.compiler import Literal, _Forms, patterns_of
 from engine.evaluate import evaluate
 from engine.explain import _options
-from engine.model import Derive, Fact, Frozen, Guardrail, Pack, Pattern, Respond, Rule, SourceBody
+from engine.model import OBSERVED, Derive, Fact, Frozen, Guardrail, Pack, Pattern, Ref, Respond, Rule, SourceBody
 from engine.whatif import apply
 
 Severity = TypingLiteral["error", "violation", "warning"]
@@ -173,7 +173,9 @@ def counterexample(pack: Pack, conj: tuple[Literal, ...], guard_id: str) -> tupl
 
     Tries the fact sets built from the literals' alternatives in turn, until one is confirmed.
     """
-    per_literal = [_options(pack, [], literal, PROBE_DATE, 0) for literal in conj]
+    referenced = {t.value.alias for lit in conj for t in lit.pattern.tests
+                  if t.field == OBSERVED and isinstance(t.value, Ref)}
+    per_literal = [_options(pack, [], lit, PROBE_DATE, 0, lit.pattern.alias in referenced) for lit in conj]
     if any(not options for options in per_literal):
         return None, False
     first: list[Fact] | None = None

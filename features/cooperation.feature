@@ -53,3 +53,22 @@ Feature: Pakistan's cooperation level, derived from the facts
     And rule "coop.demonstrable_steps" is in its else branch
     And the US response does not include "fatf.support_removal"
     And the US response does not include "india.keep_at_arms_length"
+
+  Scenario: A fall in violence reported before Pakistan's step is not Pakistan curbing violence
+    Given these facts:
+      | kind            | observed   | fields                                                     |
+      | violence_trend  | 2021-03-01 | change_pct=-40, window_days=90, metric=civilian_casualties |
+      | pakistan_action | 2021-03-20 | action=arrest_taliban_leaders, verified=true               |
+    When the argument is evaluated as of 2021-04-01
+    Then Pakistan's cooperation level is demonstrable_steps
+    And rule "coop.sustained_reduction" is in its else branch
+    And the US response does not include "fatf.support_removal"
+
+  Scenario: The same fall reported after the step is a sustained reduction
+    Given these facts:
+      | kind            | observed   | fields                                                     |
+      | pakistan_action | 2021-03-01 | action=arrest_taliban_leaders, verified=true               |
+      | violence_trend  | 2021-03-20 | change_pct=-40, window_days=90, metric=civilian_casualties |
+    When the argument is evaluated as of 2021-04-01
+    Then Pakistan's cooperation level is sustained_reduction
+    And rule "coop.sustained_reduction" fired

@@ -212,10 +212,13 @@ def expected_level(evaluation: Evaluation, facts: list[Fact]) -> str:
     counted = [f for f in facts if f.id in set(evaluation.counted)]
     actions = [f.fields for f in counted if f.kind == "pakistan_action"]
     stances = {str(f.fields["position"]) for f in counted if f.kind == "pakistan_stance"}
-    demonstrable = any(a["action"] in DEMONSTRABLE and a["verified"] is True for a in actions)
-    trends = [(float(f.fields["change_pct"]), int(f.fields["window_days"]))  # type: ignore[arg-type]
+    steps = [f.observed for f in counted if f.kind == "pakistan_action"
+             and f.fields["action"] in DEMONSTRABLE and f.fields["verified"] is True]
+    demonstrable = bool(steps)
+    trends = [(float(f.fields["change_pct"]), int(f.fields["window_days"]), f.observed)  # type: ignore[arg-type]
               for f in counted if f.kind == "violence_trend" and f.subject == "taliban"]
-    drop = any(change <= -25 and days >= 60 for change, days in trends)
+    # attribution (issue #12): the drop is reported after a demonstrable step
+    drop = any(change <= -25 and days >= 60 and any(step < seen for step in steps) for change, days, seen in trends)
     if demonstrable and drop:
         return "sustained_reduction"
     if demonstrable:
@@ -237,7 +240,8 @@ def stated(fid: str, kind: str, **fields: Any) -> dict[str, Any]:
 
 SOON = dt.date(2020, 4, 1)  # the examples' facts still count: a trend for 120 days, an action for 365
 ARREST = stated("arrest", "pakistan_action", action="arrest_taliban_leaders", verified=True)
-DROP = stated("drop", "violence_trend", change_pct=-25, window_days=60, metric="attacks")
+DROP = {**stated("drop", "violence_trend", change_pct=-25, window_days=60, metric="attacks"),
+        "observed": dt.date(2020, 3, 2)}  # the day after the step
 LEVEL_EXAMPLES = {  # one fact set per level, so that every run reaches all five
     "sustained_reduction": [ARREST, DROP],
     "demonstrable_steps": [ARREST, {**DROP, "window_days": 59}],

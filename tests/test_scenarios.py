@@ -81,10 +81,12 @@ def test_cli_json_contract(name: str, capsys: pytest.CaptureFixture[str]) -> Non
     for response in data["responses"]:
         assert set(response) >= {"id", "category", "text", "rules", "facts", "citations"}
         assert response["citations"] and set(response["citations"][0]) == {"source", "para", "quote"}
-    assert {d["kind"] for d in data["derived"]} == {"cooperation_level"}
-    assert set(data["derived"][0]) >= {"kind", "value", "rule", "facts"}
+    # the cooperation level, and with a sustained reduction the drop after a step it rests on
+    assert {d["kind"] for d in data["derived"]} == (
+        {"cooperation_level", "drop_after_step"} if name == "cooperates" else {"cooperation_level"})
+    assert all(set(d) >= {"kind", "value", "rule", "facts"} for d in data["derived"])
     level, expected = EXPECTED[name]
-    assert data["derived"][0]["value"] == level
+    assert next(d["value"] for d in data["derived"] if d["kind"] == "cooperation_level") == level
     assert {r["id"] for r in data["responses"]} == expected
     reasons = {n["fact"]: n["reason"] for n in data["not_counted"]}
     assert reasons["base-rumour-quetta-arrests"] == \
@@ -104,3 +106,15 @@ def test_below_threshold_fact_is_listed_not_counted(pack: Pack) -> None:
     reasons = {n.fact: n.reason for n in evaluation.not_counted}
     assert "below evidence threshold" in reasons["base-rumour-quetta-arrests"]
     assert "base-rumour-quetta-arrests" not in evaluation.counted
+
+
+def test_the_violence_threshold_is_a_named_assumption_the_sweep_varies(capsys: pytest.CaptureFixture[str]) -> None:
+    """−25 % is the pack's assumption, not the article's: at −10 % the scenario's 10 % fall would earn support."""
+    code = main(["whatif", str(BASELINE), str(SCENARIOS / "demonstrable_steps.yaml"), "--as-of", "2021-07-01",
+                 "--rules", str(BASELINE.parents[1] / "rules"), "--assume", "violence_drop_pct=-10,-25"])
+    assert code == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "Sensitivity to violence_drop_pct (the pack says -25):"
+    assert lines[1].startswith("  violence_drop_pct = -10: + fatf.support_removal;")
+    assert "demonstrable_steps → sustained_reduction" in lines[1]
+    assert lines[2] == "  violence_drop_pct = -25: no response changes"
