@@ -19,6 +19,10 @@ RELIABILITY = ("A", "B", "C", "D", "E", "F")
 CREDIBILITY = (1, 2, 3, 4, 5, 6)
 # Facts the rules derive have ids that start so; an analyst's fact may not, or it would stand in for one.
 DERIVED_ID_PREFIX = "derived:"
+# The kind the ledger derives for a commitment's conditions (engine.ledger); a pack may not declare it.
+LEDGER_KIND = "commitment_condition"
+CommitmentState = Literal["conditional", "detached", "discharged", "violated", "expired", "cancelled", "released"]
+TERMINAL: tuple[CommitmentState, ...] = ("discharged", "violated", "expired", "cancelled", "released")
 
 
 class Frozen(BaseModel):
@@ -173,6 +177,40 @@ class Guardrail(Frozen):
     interests: tuple[str, ...] = ()
 
 
+class FactDate(Frozen):
+    """A deadline read from a date field of the latest counting fact of a kind: a fact can move it."""
+
+    kind: str
+    subject: str
+    field: str
+
+
+class Deadline(Frozen):
+    """A fixed date, a number of days after detachment, or a date field of a fact (exactly one)."""
+
+    date: dt.date | None = None
+    within_days: int | None = None
+    fact: FactDate | None = None
+
+
+class Commitment(Frozen):
+    """C(debtor, creditor, antecedent, consequent): if the antecedent comes about (by its deadline), the
+    debtor owes the creditor the consequent (by its deadline). Singh's commitments; L4's MUST … WITHIN."""
+
+    id: str
+    title: str
+    cites: tuple[Citation, ...]
+    debtor: str
+    creditor: str
+    antecedent: Condition
+    consequent: Condition
+    antecedent_deadline: Deadline | None = None
+    consequent_deadline: Deadline | None = None
+    cancelled_when: Condition | None = None
+    released_when: Condition | None = None
+    origin: str = ""
+
+
 class Pack(Frozen):
     name: str
     version: str
@@ -184,6 +222,7 @@ class Pack(Frozen):
     responses: dict[str, ResponseSpec]
     rules: tuple[Rule, ...]
     guardrails: tuple[Guardrail, ...] = ()
+    commitments: tuple[Commitment, ...] = ()
     digest: str = ""
 
 
@@ -304,5 +343,5 @@ class Evaluation(Frozen):
         return values[0] if len(values) == 1 else None
 
 
-for _model in (AllOf, AnyOf, Not, Rule, Pack):
+for _model in (AllOf, AnyOf, Not, Rule, Commitment, Pack):
     _model.model_rebuild()
