@@ -17,19 +17,21 @@ import heapq
 from engine.model import (
     LEDGER_KIND,
     TERMINAL,
-    Citation,
     Commitment,
     CommitmentState,
+    CommitmentStatus,
     Condition,
     Deadline,
+    DeadlineMove,
     Derive,
     Evaluation,
     Fact,
     FieldSpec,
-    Frozen,
     KindSpec,
+    Ledger,
     Pack,
     Rule,
+    Transition,
 )
 from engine.session import Session
 from engine.validate import digest
@@ -38,50 +40,6 @@ LEDGER_RULE = "$ledger."  # the ledger's rules: no pack rule id can start so ('$
 LEDGER_SUBJECT = "ledger"
 PARTS = ("antecedent", "consequent", "cancelled", "released")
 ONE_DAY = dt.timedelta(days=1)
-
-
-class Transition(Frozen):
-    """A commitment moving from one state to another: when, why, on which facts, under which citation."""
-
-    date: dt.date
-    previous: CommitmentState
-    state: CommitmentState
-    why: str
-    facts: tuple[str, ...] = ()
-    rule: str = ""
-    citations: tuple[Citation, ...] = ()
-
-
-class DeadlineMove(Frozen):
-    """A fact moving the deadline in force (what is owed is unchanged; by when is not)."""
-
-    date: dt.date
-    part: str
-    before: dt.date
-    after: dt.date | None
-    facts: tuple[str, ...] = ()
-
-
-class CommitmentStatus(Frozen):
-    id: str
-    title: str
-    debtor: str
-    creditor: str
-    state: CommitmentState
-    since: dt.date | None
-    due: str
-    due_by: dt.date | None
-    transitions: tuple[Transition, ...]
-    deadline_moves: tuple[DeadlineMove, ...]
-    citations: tuple[Citation, ...]
-
-
-class Ledger(Frozen):
-    as_of: dt.date
-    commitments: tuple[CommitmentStatus, ...]
-
-    def state_of(self, cid: str) -> CommitmentStatus | None:
-        return next((c for c in self.commitments if c.id == cid), None)
 
 
 def rule_id(cid: str, part: str) -> str:
@@ -162,10 +120,12 @@ class _Track:
             return
         self.watch(day, counted)
         cid = self.c.id
-        for part, state, who in (("cancelled", "cancelled", "the debtor"), ("released", "released", "the creditor")):
+        ends: tuple[tuple[str, CommitmentState, str], ...] = (
+            ("cancelled", "cancelled", f"cancelled by the debtor ({self.c.debtor})"),
+            ("released", "released", f"released by the creditor ({self.c.creditor})"))
+        for part, state, why in ends:
             if (cid, part) in holds:
-                self.move(day, state, f"{state} by {who} ({self.c.debtor if who == 'the debtor' else self.c.creditor})",
-                          holds[cid, part][0], part)
+                self.move(day, state, why, holds[cid, part][0], part)
                 return
         if self.state == "conditional":
             by, source = self.deadline(self.c.antecedent_deadline, counted)

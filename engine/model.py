@@ -343,5 +343,51 @@ class Evaluation(Frozen):
         return values[0] if len(values) == 1 else None
 
 
+# --- the commitment ledger (engine.ledger) ----------------------------------------------------------------
+
+class Transition(Frozen):
+    """A commitment moving from one state to another: when, why, on which facts, under which citation."""
+
+    date: dt.date
+    previous: CommitmentState
+    state: CommitmentState
+    why: str
+    facts: tuple[str, ...] = ()
+    rule: str = ""
+    citations: tuple[Citation, ...] = ()
+
+
+class DeadlineMove(Frozen):
+    """A fact moving the deadline in force (what is owed is unchanged; by when is not)."""
+
+    date: dt.date
+    part: str
+    before: dt.date
+    after: dt.date | None
+    facts: tuple[str, ...] = ()
+
+
+class CommitmentStatus(Frozen):
+    id: str
+    title: str
+    debtor: str
+    creditor: str
+    state: CommitmentState
+    since: dt.date | None
+    due: str
+    due_by: dt.date | None
+    transitions: tuple[Transition, ...]
+    deadline_moves: tuple[DeadlineMove, ...]
+    citations: tuple[Citation, ...]
+
+
+class Ledger(Frozen):
+    as_of: dt.date
+    commitments: tuple[CommitmentStatus, ...]
+
+    def state_of(self, cid: str) -> CommitmentStatus | None:
+        return next((c for c in self.commitments if c.id == cid), None)
+
+
 for _model in (AllOf, AnyOf, Not, Rule, Commitment, Pack):
     _model.model_rebuild()

@@ -17,8 +17,8 @@ from engine.errors import Problems
 from engine.guardrails import READS, SINGLE_STATE
 from engine.loader import Document, Path_
 from engine.model import (
-    AllOf,
     LEDGER_KIND,
+    AllOf,
     AnyOf,
     Category,
     Citation,
@@ -156,7 +156,8 @@ class _Builder:
         quotes it unescaped."""
         named = self.name(name, path, "kind names")
         if name == LEDGER_KIND:
-            self.bad(path, "reserved-name", f"{LEDGER_KIND!r} is the commitment ledger's own kind; name yours otherwise")
+            self.bad(path, "reserved-name", f"{LEDGER_KIND!r} is the commitment ledger's own kind; name yours "
+                     "otherwise")
             named = False
         spec = as_model(self.problems, self.doc, path, KindSpec, raw, f"kind {name!r}", strict=True)
         if spec is None:

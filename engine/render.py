@@ -179,8 +179,11 @@ def render_timeline(result: Any, fmt: str) -> str:
         first = result.points[0]
         lines.append(f"{first.date}  cooperation level {first.cooperation_level}; recommended: "
                      f"{', '.join(first.responses) or 'nothing'}")
-    for event in (e for e in result.events if result.points and e.date > result.points[0].date):
-        if event.change == "level":
+    for event in (e for e in result.events
+                  if result.points and (e.date > result.points[0].date or e.change in ("commitment", "deadline"))):
+        if event.change in ("commitment", "deadline"):
+            lines.append(f"{event.date}  commitment {event.subject}: {event.detail}")
+        elif event.change == "level":
             lines.append(f"{event.date}  cooperation level {event.detail}")
         elif event.change == "evidence":
             lines.append(f"{event.date}    now counts for {event.subject}: {event.detail}")
