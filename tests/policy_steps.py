@@ -23,8 +23,8 @@ from pytest_bdd import given, parsers, then, when
 from engine.audit import AuditStore
 from engine.errors import Problems
 from engine.evaluate import evaluate
-from engine.loader import parse_text
 from engine.ledger import ledger
+from engine.loader import parse_text
 from engine.model import Evaluation, Fact, Ledger, Pack
 from engine.record import entry_for, result_digest
 from engine.validate import facts_from_document, load_facts, load_pack
