@@ -149,4 +149,6 @@ def export_markdown(record: AuditRecord, pack: Pack) -> str:
     lines += ["", "## Recommendation (as recorded)", ""]
     memo = render_markdown(record.result, pack)
     lines += [f"#{line}" if line.startswith("#") else line for line in memo.removesuffix("\n").split("\n")[2:]]
+    if record.ledger is not None:
+        lines += ["", "## Commitment ledger (as recorded)", "", "```", *render_ledger(record.ledger).split("\n"), "```"]
     return view(lines) + "\n"
