@@ -10,18 +10,20 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import FACTS, RULES, SEEDS
 
 from engine.audit import AuditStore
 from engine.cli import main
-from engine.errors import InputError
+from engine.errors import InputError, Problems
 from engine.evaluate import evaluate
 from engine.ledger import ledger
+from engine.loader import parse_text
 from engine.model import Pack
 from engine.record import entry_for
 from engine.replay import replay
 from engine.trail import render_show
-from engine.validate import load_facts, load_pack
+from engine.validate import facts_from_document, load_facts, load_pack
 
 HISTORY = FACTS / "history" / "2021"
 AS_OF = dt.date(2021, 9, 30)
@@ -97,3 +99,68 @@ def test_every_quote_of_the_articles_commitments_is_verbatim(pack: Pack) -> None
     assert cites
     for cid, cite in cites:
         assert cite.quote in paras[cite.para - 1], f"{cid}: quote not in ¶{cite.para}: {cite.quote!r}"
+
+
+# --- the lifecycle on a small pack (tests/packs/every_key: a picnic promised within a week of a sunny day) ----
+
+EVERY_KEY = RULES.parent / "tests" / "packs" / "every_key"
+
+
+def small(rows: list[tuple[str, str, str, dict[str, object]]], as_of: str) -> dict[str, object]:
+    """The small pack's ledger as of a date, over facts given as (id, kind, observed, fields)."""
+    pack = load_pack(EVERY_KEY)
+    facts = [{"id": fid, "kind": kind, "subject": "city", "observed": dt.date.fromisoformat(day), **fields,
+              "source": {"title": "t", "ref": "r", "date": dt.date.fromisoformat(day)}, "reliability": "B",
+              "credibility": 2} for fid, kind, day, fields in rows]
+    problems = Problems()
+    loaded = facts_from_document(parse_text(yaml.safe_dump({"facts": facts}), "<test>"), pack, problems)
+    problems.raise_if_any()
+    found = ledger(pack, loaded, dt.date.fromisoformat(as_of)).state_of("city.picnic_promise")
+    assert found is not None
+    return {"state": found.state, "since": str(found.since), "due_by": str(found.due_by),
+            "moves": [(str(t.date), t.state, t.facts) for t in found.transitions]}
+
+
+SUNNY = ("sun", "weather", "2021-06-01", {"sky": "sunny", "temp": 25})
+
+
+def test_within_days_counts_from_detachment_and_its_deadline_is_kept() -> None:
+    assert small([SUNNY], "2021-06-05")["due_by"] == "2021-06-08"
+    late = small([SUNNY, ("hot", "event", "2021-06-09", {"heat": 31})], "2021-06-30")
+    assert (late["state"], late["since"]) == ("violated", "2021-06-09")
+    on_time = small([SUNNY, ("hot", "event", "2021-06-08", {"heat": 31})], "2021-06-30")
+    assert (on_time["state"], on_time["since"]) == ("discharged", "2021-06-08")
+    assert on_time["moves"] == [("2021-06-01", "detached", ("sun",)), ("2021-06-08", "discharged", ("hot",))]
+
+
+def test_a_consequent_brought_about_before_its_antecedent_discharges_the_commitment() -> None:
+    early = small([("hot", "event", "2021-05-01", {"heat": 35}), SUNNY], "2021-06-30")
+    assert (early["state"], early["since"]) == ("discharged", "2021-05-01")
+
+
+def test_terminal_states_stay_and_a_fixed_antecedent_deadline_expires_the_day_after() -> None:
+    expired = small([("rain", "weather", "2021-06-01", {"sky": "rainy", "temp": 10})], "2022-01-15")
+    assert expired["state"] == "cancelled"  # rain is the debtor's way out, on the day it is observed
+    never = small([("mild", "event", "2021-06-01", {"heat": 20})], "2022-01-15")
+    assert (never["state"], never["since"]) == ("expired", "2022-01-01")
+    late_sun = small([("mild", "event", "2021-06-01", {"heat": 20}),
+                      ("sun", "weather", "2022-01-05", {"sky": "sunny", "temp": 5})], "2022-01-15")
+    assert late_sun["moves"] == [("2022-01-01", "expired", ())]
+
+
+def test_the_creditor_releases_a_detached_commitment() -> None:
+    rows = [SUNNY, ("town-rain", "weather", "2021-06-03", {"sky": "rainy", "temp": 12})]
+    pack = load_pack(EVERY_KEY)
+    assert pack.vocabulary["weather"].subjects == ("city", "town")
+    facts = [{"id": fid, "kind": kind, "subject": "town" if fid == "town-rain" else "city",
+              "observed": dt.date.fromisoformat(day), **fields,
+              "source": {"title": "t", "ref": "r", "date": dt.date.fromisoformat(day)}, "reliability": "B",
+              "credibility": 2} for fid, kind, day, fields in rows]
+    problems = Problems()
+    loaded = facts_from_document(parse_text(yaml.safe_dump({"facts": facts}), "<test>"), pack, problems)
+    problems.raise_if_any()
+    found = ledger(pack, loaded, dt.date(2021, 6, 30)).state_of("city.picnic_promise")
+    assert found is not None
+    assert [(t.date, t.previous, t.state, t.facts) for t in found.transitions] == [
+        (dt.date(2021, 6, 1), "conditional", "detached", ("sun",)),
+        (dt.date(2021, 6, 3), "detached", "released", ("town-rain",))]
