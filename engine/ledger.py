@@ -17,6 +17,7 @@ import heapq
 from engine.model import (
     LEDGER_KIND,
     TERMINAL,
+    AllOf,
     Commitment,
     CommitmentState,
     CommitmentStatus,
@@ -29,7 +30,10 @@ from engine.model import (
     FieldSpec,
     KindSpec,
     Ledger,
+    NoneOf,
+    Not,
     Pack,
+    Pattern,
     Rule,
     Transition,
 )
@@ -56,6 +60,29 @@ def ledger_pack(pack: Pack) -> Pack:
              for c in pack.commitments for part, cond in _parts(c) if cond is not None]
     return pack.model_copy(update={"vocabulary": {**pack.vocabulary, LEDGER_KIND: kind},
                                    "rules": (*pack.rules, *rules), "digest": digest([pack.digest, "ledger"])})
+
+
+def said(cond: Condition) -> str:
+    """A condition in one line, as `ledger` says what is owed: `us_force_posture decision=withdrawal_complete`."""
+    if isinstance(cond, Pattern):
+        tests = ", ".join(f"{t.field}{_OPS[t.op]}{_value(t.value)}" for t in cond.tests)
+        return cond.name or f"{cond.kind}{' ' + tests if tests else ''}"
+    if isinstance(cond, NoneOf):
+        return f"no {said(cond.none)}"
+    if isinstance(cond, Not):
+        return f"not ({said(cond.not_)})"
+    parts = cond.all if isinstance(cond, AllOf) else cond.any
+    joined = (" and " if isinstance(cond, AllOf) else " or ").join(said(p) for p in parts)
+    return f"({joined})" if len(parts) > 1 else joined or "nothing"
+
+
+_OPS = {"eq": "=", "ne": "≠", "lt": "<", "lte": "≤", "gt": ">", "gte": "≥", "in": " in "}
+
+
+def _value(value: object) -> str:
+    if isinstance(value, tuple):
+        return "{" + ", ".join(map(str, value)) + "}"
+    return str(value)
 
 
 def _parts(c: Commitment) -> tuple[tuple[str, Condition | None], ...]:
@@ -154,10 +181,11 @@ class _Track:
         due, by = "nothing", None
         if self.state == "conditional":
             by, _ = self.deadline(self.c.antecedent_deadline, counted)
-            due = f"awaits its antecedent{f' by {by}' if by else ''}; nothing is owed yet"
+            due = f"nothing yet; owed once {said(self.c.antecedent)}{f' by {by}' if by else ''}"
         elif self.state == "detached":
             by, _ = self.deadline(self.c.consequent_deadline, counted)
-            due = f"{self.c.debtor} owes {self.c.creditor} the consequent{f' by {by}' if by else ' (no deadline)'}"
+            when = f"by {by}" if by else "(no deadline)"
+            due = f"{self.c.debtor} owes {self.c.creditor}: {said(self.c.consequent)} {when}"
         return CommitmentStatus(id=self.c.id, title=self.c.title, debtor=self.c.debtor, creditor=self.c.creditor,
                                 state=self.state, since=self.since, due=due, due_by=by,
                                 transitions=tuple(self.transitions), deadline_moves=tuple(self.moves),
