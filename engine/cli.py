@@ -265,7 +265,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         owed = ledger(pack, facts, evaluation.as_of) if pack.commitments else None
         with audit.AuditStore.open(audit.audit_path(args.audit_db)) as store:
             done = f"the run was recorded as {store.append(entry_for(evaluation, pack, facts, owed)).run_id}"
-    _deliver(RENDERERS[args.format](evaluation, pack), done)
+    _deliver(RENDERERS[args.format](evaluation, pack, args.as_of is None), done)
     return EXIT_OK if evaluation.ok else EXIT_GUARDRAIL
 
 

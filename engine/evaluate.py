@@ -17,7 +17,7 @@ from operator import attrgetter
 from typing import Any
 
 from engine.compiler import CompiledPack, compile_pack, durable_record
-from engine.evidence import sort_evidence
+from engine.evidence import sort_evidence, staleness
 from engine.guardrails import check_guardrails
 from engine.model import (
     Citation,
@@ -168,6 +168,7 @@ def result(compiled: CompiledPack, run: _Run, counted: list[Fact], not_counted: 
         rules=outcomes,
         firings=tuple(firings),
         counted=tuple(f.id for f in counted),
+        warnings=staleness(pack, counted, as_of),
     )
 
 

@@ -2,8 +2,11 @@
 
 Takes facts, the pack's threshold and an as-of date; gives the counting facts and, for every other
 fact, why it does not count. A fact counts when observed on or before as-of, still valid, and graded at
-or above the threshold. Of counting state-like facts, the latest per (kind, subject) supersedes the rest
-(ties broken by recorded date, then id, so the order facts arrive in never matters).
+or above the threshold. A fact is valid until its own `valid_until`, else for its kind's `valid_for`
+days after it was observed (the fact's own date wins: the analyst set it from what the source says of
+that one fact, the kind's default is a guess about all of them). Of counting state-like facts, the latest
+per (kind, subject, key fields) supersedes the rest — a kind's `key` names fields that are separate
+series — (ties broken by recorded date, then id, so the order facts arrive in never matters).
 """
 
 from __future__ import annotations
@@ -17,6 +20,38 @@ from engine.model import Fact, NotCounted, Pack
 
 _BY_ID = attrgetter("id")
 _LAST = 1 << 62  # sorts after every fact index: (day, _LAST) bounds the facts of that day
+Group = tuple[Any, ...]  # (kind, subject, *key values): one series of a state
+
+
+def last_day(fact: Fact, pack: Pack) -> dt.date | None:
+    """The last day a fact counts: its own valid_until, else observed + its kind's valid_for, else none."""
+    if fact.valid_until is not None:
+        return fact.valid_until
+    kind = pack.vocabulary.get(fact.kind)
+    if kind is None or kind.valid_for is None:
+        return None
+    return fact.observed + dt.timedelta(days=kind.valid_for)
+
+
+def series(fact: Fact, pack: Pack) -> Group | None:
+    """The series a state fact belongs to (the latest of each counts), or None for an event kind."""
+    kind = pack.vocabulary.get(fact.kind)
+    if kind is None or not kind.state:
+        return None
+    return (fact.kind, fact.subject, *(fact.fields.get(k) for k in kind.key))
+
+
+def staleness(pack: Pack, counted: list[Fact], as_of: dt.date) -> tuple[str, ...]:
+    """A warning when the as-of date is long after the newest counting fact: the result may describe a
+    world that has moved on since."""
+    if not counted:
+        return (f"no fact counts as of {as_of}",)
+    newest = max(f.observed for f in counted)
+    gap = (as_of - newest).days
+    if gap > pack.evidence.stale_after_days:
+        return (f"newest counting fact is {newest}, {gap} days before the as-of date "
+                f"(warned past {pack.evidence.stale_after_days} days)",)
+    return ()
 
 
 def threshold_text(pack: Pack) -> str:
@@ -33,8 +68,9 @@ class Evidence:
     """One set of facts, sorted as of any date; asked again, it re-sorts only what the date moved.
 
     A fact's own standing changes only on the day it is observed and the day after it expires, so a
-    move from one as-of date to another re-examines the facts with such a day in between. Counting
-    state facts are kept in rank order per (kind, subject): the last counts, each other one is
+    move from one as-of date to another re-examines the facts with such a day in between (the day after
+    it expires is its own valid_until's or its kind's valid_for's). Counting state facts are kept in rank
+    order per series, (kind, subject, key values): the last counts, each other one is
     superseded by the next, so a fact coming or going changes the notes of its neighbours only.
     """
 
@@ -43,19 +79,19 @@ class Evidence:
         self.facts = sorted(facts, key=_BY_ID)
         grades = pack.evidence
         self.graded = [f.reliability in grades.reliability and f.credibility in grades.credibility for f in self.facts]
-        state = {name for name, kind in pack.vocabulary.items() if kind.state}
-        self.group = [(f.kind, f.subject) if f.kind in state else None for f in self.facts]
+        self.group = [series(f, pack) for f in self.facts]
+        self.ends = [last_day(f, pack) for f in self.facts]
         self.rank = {i: _rank(self.facts[i]) for i, group in enumerate(self.group) if group is not None}
         self.days: tuple[list[tuple[dt.date, int]], ...] = ()  # built when first asked again (see `_moved`)
         self.notes: dict[tuple[Any, ...], NotCounted] = {}
         self.status: list[NotCounted | None] = [None] * len(self.facts)  # None: it counts (set in `at`)
-        self.order: dict[tuple[str, str], list[tuple[Any, int]]] = {}  # counting but for supersession, by rank
+        self.order: dict[Group, list[tuple[Any, int]]] = {}  # counting but for supersession, by rank
         self.as_of: dt.date | None = None
 
     def at(self, as_of: dt.date) -> tuple[list[Fact], list[NotCounted]]:
         moved = range(len(self.facts)) if self.as_of is None else self._moved(self.as_of, as_of)
         self.as_of = as_of
-        refresh: dict[tuple[str, str], set[int]] = {}  # facts whose successor may have changed
+        refresh: dict[Group, set[int]] = {}  # facts whose successor may have changed
         for i in moved:
             standing = self._standing(i, as_of)
             group = self.group[i]
@@ -97,8 +133,8 @@ class Evidence:
         """The facts observed, or expiring, after the earlier date and on or before the later one."""
         if not self.days:
             observed = sorted((f.observed, i) for i, f in enumerate(self.facts))
-            expiring = sorted((f.valid_until + dt.timedelta(days=1), i) for i, f in enumerate(self.facts)
-                              if f.valid_until is not None)  # the first day it no longer counts
+            expiring = sorted((end + dt.timedelta(days=1), i) for i, end in enumerate(self.ends)
+                              if end is not None)  # the first day it no longer counts
             self.days = (observed, expiring)
         early, late = sorted((before, now))
         return {i for days in self.days
@@ -109,8 +145,11 @@ class Evidence:
         fact = self.facts[i]
         if fact.observed > as_of:
             return self._note(fact.id, "future", fact.observed)
-        if fact.valid_until is not None and fact.valid_until < as_of:
-            return self._note(fact.id, "expired", fact.valid_until)
+        end = self.ends[i]
+        if end is not None and end < as_of:
+            if fact.valid_until is not None:
+                return self._note(fact.id, "expired", fact.valid_until)
+            return self._note(fact.id, "stale", (fact.observed, self.pack.vocabulary[fact.kind].valid_for, end))
         if not self.graded[i]:
             return self._note(fact.id, "below", (fact.reliability, fact.credibility))
         return None
@@ -128,6 +167,8 @@ def _reason(pack: Pack, why: str, detail: Any) -> str:
         return f"not yet observed: observed {detail}, after the as-of date"
     if why == "expired":
         return f"expired: valid until {detail}"
+    if why == "stale":
+        return f"stale: observed {detail[0]}, counts {detail[1]} days (to {detail[2]})"
     if why == "below":
         return f"below evidence threshold: graded {detail[0]}{detail[1]}, needs {threshold_text(pack)}"
     itself = ", itself superseded" if detail[2] else ""

@@ -59,6 +59,7 @@ class Link(Frozen):
     derived: tuple[str, ...]
     missing: tuple[str, ...]
     citations: tuple[Citation, ...]
+    moot: tuple[str, ...] = ()  # "TEXT (fact ID)": a state that ends the rule's responses holds
 
 
 class Explanation(Frozen):
@@ -98,11 +99,29 @@ def _chain(pack: Pack, evaluation: Evaluation, rules: list[str], facts: dict[str
         made = sorted({d for firing in evaluation.firings if firing.rule == rule_id for d in firing.derived})
         links.append(Link(rule=rule_id, title=by_id[rule_id].title, status=outcome.status,
                           branch_facts=tuple(_fact_view(f, facts, evaluation) for f in used), derived=tuple(made),
-                          missing=outcome.missing, citations=by_id[rule_id].cites))
+                          missing=outcome.missing, citations=by_id[rule_id].cites,
+                          moot=_moot(pack, by_id[rule_id], evaluation, facts)))
         for derived in evaluation.derived:
             if derived.id in used:
                 queue.extend(sorted({f.rule for f in evaluation.firings if derived.id in f.derived}))
     return links
+
+
+def _moot(pack: Pack, rule: Rule, evaluation: Evaluation, facts: dict[str, Fact]) -> tuple[str, ...]:
+    """Which moot states ended the rule. The Rete decided it: the rule's else form fired on a fact of the
+    moot state (its `none:` turned positive); this only names which state that fact is."""
+    found = []
+    for firing in evaluation.firings:
+        if firing.rule != rule.id or firing.branch != "else":
+            continue
+        for fid in firing.facts:
+            fact = facts.get(fid)
+            for name in rule.moot:
+                moot = pack.moot[name]
+                if (fact is not None and (fact.kind, fact.subject) == (moot.pattern.kind, moot.pattern.subject)
+                        and all(_passes(fact, t) for t in moot.pattern.tests)):
+                    found.append(f"{moot.text} (fact {fid})")
+    return tuple(dict.fromkeys(found))
 
 
 def _producers(pack: Pack, response: str) -> list[tuple[Rule, str]]:
@@ -123,6 +142,9 @@ def explain(pack: Pack, facts: list[Fact], as_of: dt.date, target: str) -> Expla
             summary = f"{target} is recommended by {', '.join(response.rules)}"
             return Explanation(target=target, what="response", present=True, summary=summary, chain=tuple(chain))
         statuses = ", ".join(f"{link.rule} is {link.status}" for link in chain) or "no rule produces it"
+        moot = [m for link in chain for m in link.moot]
+        if moot:
+            statuses = f"moot: {'; '.join(dict.fromkeys(moot))}; {statuses}"
         changes = smallest_change(pack, facts, as_of, lambda e: target in e.response_ids(), producers)
         return Explanation(target=target, what="response", present=False, change_found=changes is not None,
                            summary=f"{target} is not recommended: {statuses}", chain=tuple(chain),
@@ -217,6 +239,8 @@ def _options(pack: Pack, counted: list[Fact], literal: Literal, as_of: dt.date, 
     if any(not isinstance(t.value, str | int | float | bool | dt.date | tuple) for t in pattern.tests):
         return []  # joins: no proposal
     current = [f for f in counted if f.kind == pattern.kind and f.subject == pattern.subject]
+    series = {t.field: t.value for t in pattern.tests if t.field in kind.key and t.op == "eq"}
+    current = [f for f in current if all(f.fields.get(k) == v for k, v in series.items())]  # its own series
     if not literal.positive:
         matching = [f for f in current if all(_passes(f, t) for t in pattern.tests)]
         return [[Change(op="retract", fact=f.id) for f in matching if not f.id.startswith(DERIVED_ID_PREFIX)]]
@@ -224,7 +248,9 @@ def _options(pack: Pack, counted: list[Fact], literal: Literal, as_of: dt.date, 
         return _derived_options(pack, counted, pattern.kind, pattern.tests, as_of, depth)
     tests = pattern.tests[:1] if literal.flip else pattern.tests
     fields = {t.field: v for t in tests if (v := _fit(t, literal.flip, pack, pattern.kind)) is not None}
-    options = []
+    options: list[list[Change]] = []
+    if not literal.flip and any(all(_passes(f, t) for t in pattern.tests) for f in current):
+        options.append([])  # already holds: nothing to change for this literal
     if kind.state and current:
         # change only what the recorded fact gets wrong
         wrong = [t for t in pattern.tests if _passes(current[0], t) == literal.flip]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 
+from engine.evidence import last_day
 from engine.model import (
     LEDGER_KIND,
     TERMINAL,
@@ -195,7 +196,8 @@ class _Track:
 def _dates(pack: Pack, facts: list[Fact]) -> set[dt.date]:
     """Every date where a commitment can move: facts observed or expiring, deadlines passed."""
     days = {f.observed for f in facts}
-    days |= {f.valid_until + ONE_DAY for f in facts if f.valid_until is not None and f.valid_until < dt.date.max}
+    ends = (last_day(f, pack) for f in facts)  # its own valid_until, else its kind's valid_for
+    days |= {end + ONE_DAY for end in ends if end is not None and end < dt.date.max}
     days |= {v + ONE_DAY for f in facts for v in f.fields.values()
              if isinstance(v, dt.date) and not isinstance(v, dt.datetime) and v < dt.date.max}
     days |= {d.date + ONE_DAY for c in pack.commitments for d in (c.antecedent_deadline, c.consequent_deadline)

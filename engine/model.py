@@ -40,12 +40,18 @@ class FieldSpec(Frozen):
 
 
 class KindSpec(Frozen):
-    """One kind of fact: who it can be about, whether the latest supersedes, and its typed fields."""
+    """One kind of fact: who it can be about, whether the latest supersedes, and its typed fields.
+
+    `valid_for`: days a fact of the kind counts after it is observed, unless it gives its own
+    `valid_until`. `key`: fields naming separate series of a state (the latest fact per series counts).
+    """
 
     subjects: tuple[str, ...]
     state: bool
     derived: bool = False
     fields: dict[str, FieldSpec]
+    valid_for: int | None = Field(default=None, ge=1)
+    key: tuple[str, ...] = ()
 
 
 class Evidence(Frozen):
@@ -53,6 +59,8 @@ class Evidence(Frozen):
 
     reliability: tuple[Literal["A", "B", "C", "D", "E", "F"], ...] = ("A", "B", "C")
     credibility: tuple[int, ...] = (1, 2, 3)
+    # `evaluate` warns when the as-of date is more than this many days after the newest counting fact.
+    stale_after_days: int = Field(default=90, ge=1)
 
 
 class Source(Frozen):
@@ -143,15 +151,27 @@ class Rule(Frozen):
     else_: tuple[Effect, ...] = ()
     priority: int = 0
     origin: str = ""
+    moot: tuple[str, ...] = ()  # the moot states whose absence the pack added to `when`
 
 
 class ResponseSpec(Frozen):
-    """A recommended US response; `withholds` names areas of cooperation it would hold back."""
+    """A recommended US response; `withholds` names areas of cooperation it would hold back;
+    `moot_when` names the pack's moot states that end it."""
 
     id: str
     category: Category
     text: str
     withholds: tuple[str, ...] = ()
+    moot_when: tuple[str, ...] = ()
+
+
+class Moot(Frozen):
+    """A state of the world that ends an offer: while a counting fact matches `pattern`, no rule
+    responds the responses that name it in `moot_when`."""
+
+    name: str
+    pattern: Pattern
+    text: str
 
 
 class Guardrail(Frozen):
@@ -219,6 +239,7 @@ class Pack(Frozen):
     evidence: Evidence
     vocabulary: dict[str, KindSpec]
     patterns: dict[str, Pattern] = {}
+    moot: dict[str, Moot] = {}
     responses: dict[str, ResponseSpec]
     rules: tuple[Rule, ...]
     guardrails: tuple[Guardrail, ...] = ()
@@ -330,6 +351,7 @@ class Evaluation(Frozen):
     rules: tuple[RuleOutcome, ...]
     firings: tuple[Firing, ...]
     counted: tuple[str, ...]
+    warnings: tuple[str, ...] = ()  # e.g. the as-of date long after the newest counting fact
 
     @property
     def ok(self) -> bool:
@@ -389,5 +411,5 @@ class Ledger(Frozen):
         return next((c for c in self.commitments if c.id == cid), None)
 
 
-for _model in (AllOf, AnyOf, Not, Rule, Commitment, Pack):
+for _model in (AllOf, AnyOf, Not, Rule, Moot, Commitment, Pack):
     _model.model_rebuild()

@@ -30,6 +30,7 @@ from engine.model import (
     FieldSpec,
     Guardrail,
     KindSpec,
+    Moot,
     NoneOf,
     Not,
     Pack,
@@ -58,7 +59,8 @@ Aliases = dict[str, str]  # a rule's aliases so far → the kind each names
 OPS = ("eq", "ne", "lt", "lte", "gt", "gte", "in")
 ORDERED = ("number", "integer", "date")
 MAX_QUOTE_WORDS = 30
-PACK_KEYS = {"pack", "sources", "evidence", "vocabulary", "patterns", "guardrails"}
+PACK_KEYS = {"pack", "sources", "evidence", "vocabulary", "patterns", "moot", "guardrails"}
+KEY_TYPES = ("enum", "string", "integer")  # a series is named by an exact value: never a measure or a date
 RULE_FILE_KEYS = {"rules", "responses", "commitments"}
 RULE_KEYS = {"id", "title", "cites", "when", "then", "else", "priority"}
 HEAD_KEYS = {"name", "version", "title"}
@@ -77,6 +79,7 @@ class _Builder:
         self.problems = Problems()
         self.vocabulary: dict[str, KindSpec] = {}
         self.patterns: dict[str, Pattern] = {}
+        self.moot: dict[str, Moot] = {}
         self.sources: dict[str, Source] = {}
         self.responses: dict[str, ResponseSpec] = {}
         self.doc: Document = Document("<pack>", None)
@@ -149,7 +152,23 @@ class _Builder:
             self.name(name, ("patterns", name), "pattern names")
             if (pattern := self.pattern(raw, ("patterns", name), {})) is not None:
                 self.patterns[name] = pattern.model_copy(update={"name": name})
+        for name, raw in self.mapping(data.get("moot", {}), ("moot",), "'moot'").items():
+            self.moot_state(name, raw, ("moot", name))
         return data
+
+    def moot_state(self, name: str, raw: Any, path: Path_) -> None:
+        """A named state that ends offers: a pattern (no alias: nothing joins it) and the text explain says."""
+        named = self.name(name, path, "moot state names")
+        data = dict(self.mapping(raw, path, "a moot state"))
+        text = data.pop("text", None)
+        if not isinstance(text, str) or not text.strip():
+            self.bad(path, "missing-field", f"moot state {name!r} needs 'text': what it ends, in a sentence")
+        if "as" in data:
+            self.bad((*path, "as"), "unknown-key", "a moot state takes no 'as:': no rule joins it")
+            return
+        pattern = self.pattern(data, path, {})
+        if named and pattern is not None and isinstance(text, str) and text.strip():
+            self.moot[name] = Moot(name=name, pattern=pattern, text=text)
 
     def kind(self, name: str, raw: Any, path: Path_) -> None:
         """Register the kind; a misnamed kind, subject or field is left out, so that no later message
@@ -172,8 +191,28 @@ class _Builder:
                      f"{MAX_FACT_PROPERTIES - ENGINE_PROPERTIES} per fact")
         if not spec.subjects:
             self.bad(path, "schema", "a kind needs at least one subject")
+        self.series_key(spec, path)
         if named and subjects:
             self.vocabulary[name] = spec.model_copy(update={"subjects": subjects, "fields": fields})
+
+    def series_key(self, spec: KindSpec, path: Path_) -> None:
+        """A `key` names separate series of a state: each field must be one every fact has, of exact value."""
+        if spec.key and (not spec.state or spec.derived):
+            self.bad((*path, "key"), "bad-key", "only a state kind entered as facts takes 'key' (the latest fact "
+                     "per subject and key counts)")
+            return
+        for j, field in enumerate(spec.key):
+            fspec = spec.fields.get(field)
+            here = (*path, "key", j)
+            if fspec is None:
+                self.bad(here, "bad-key", f"key field {field!r} is not a field of the kind"
+                         + suggest(field, spec.fields))
+            elif fspec.type not in KEY_TYPES:
+                self.bad(here, "bad-key", f"key field {field!r} must be {', '.join(KEY_TYPES)}; it is {fspec.type}")
+            elif fspec.optional:
+                self.bad(here, "bad-key", f"key field {field!r} is optional; every fact must name its series")
+        if len(set(spec.key)) != len(spec.key):
+            self.bad((*path, "key"), "bad-key", "a key names each field once")
 
     def field_name(self, field: str, path: Path_) -> bool:
         if field in RESERVED_FIELDS:
@@ -305,6 +344,9 @@ class _Builder:
             self.bad((*path, "id"), "unknown-key", "a response's id is its key; it takes no 'id:'")
         spec = as_model(self.problems, self.doc, path, ResponseSpec, {**data, "id": rid}, f"response {rid!r}",
                         strict=True)
+        if spec is not None:
+            for j, name in enumerate(spec.moot_when):
+                self.known(name, self.moot, (*path, "moot_when", j), "unknown-moot", "moot state")
         if self.name(rid, path, "response ids", ID) and spec is not None:
             if rid in self.responses:
                 self.bad(path, "duplicate-id", f"response {rid!r} is defined twice")
@@ -380,8 +422,47 @@ class _Builder:
         title, priority = self.text(data, "title", path, rid), self.priority(data.get("priority", 0), path)
         if when is None:
             return None
+        self.keyed_falsity(when, bool(otherwise), path)
+        moot = self.moot_of(then, otherwise, path)
+        if moot:  # the rule holds only while none of the states that end its responses is observed
+            parts = when.all if isinstance(when, AllOf) else (when,)
+            when = AllOf(all=(*parts, *(NoneOf(none=self.moot[name].pattern) for name in moot)))
         return Rule(id=rid, title=title, cites=cites, when=when, then=then, else_=otherwise, priority=priority,
-                    origin=str(self.doc.where(path)))
+                    origin=str(self.doc.where(path)), moot=moot)
+
+    def keyed_falsity(self, when: Condition, has_else: bool, path: Path_) -> None:
+        """A state with a `key` has one counting fact per series, and the compiled falsity of a test on a
+        state reads one fact: another series failing the test would take the else (or `not:`) while one
+        series passes. Such a rule is refused until the falsity of a keyed state is compiled over all
+        its series; `none:` (closed world) reads them all and is the way to write it meanwhile."""
+        def walk(cond: Condition, negated: bool) -> list[str]:
+            if isinstance(cond, Pattern):
+                keyed = self.vocabulary[cond.kind].key if cond.kind in self.vocabulary else ()
+                return [cond.kind] if keyed and (negated or has_else) else []
+            if isinstance(cond, NoneOf):
+                return []
+            if isinstance(cond, Not):
+                return walk(cond.not_, True)
+            return [k for part in (cond.all if isinstance(cond, AllOf) else cond.any) for k in walk(part, negated)]
+
+        kinds = sorted(set(walk(when, False)))
+        if kinds:
+            self.bad(path, "keyed-falsity", f"{', '.join(kinds)} has a key (one counting fact per series), so a rule "
+                     "testing it takes no 'else:' and no 'not:' around it; write 'none:' for 'no series shows it'")
+
+    def moot_of(self, then: tuple[Effect, ...], otherwise: tuple[Effect, ...], path: Path_) -> tuple[str, ...]:
+        """The moot states of the responses the rule gives. A rule with an `else:` cannot give one: while
+        the offer is moot its condition is false, and the else would be taken in its place."""
+        ends = {e.respond: self.responses[e.respond].moot_when for e in (*then, *otherwise)
+                if isinstance(e, Respond) and e.respond in self.responses}
+        names = tuple(dict.fromkeys(n for e in then if isinstance(e, Respond) for n in ends.get(e.respond, ())
+                                    if n in self.moot))
+        ended = sorted(rid for rid, when in ends.items() if when)
+        if ended and otherwise:
+            self.bad(path, "moot-with-else", f"{', '.join(ended)} can be moot ({', '.join(ends[ended[0]])}); a rule "
+                     "giving it takes no 'else:', which would be taken whenever it is moot: split the rule in two")
+            return ()
+        return names
 
     def priority(self, value: Any, path: Path_) -> int:
         """A whole number. SPEC §4 lists it, so it stays in the language, though it orders nothing today:
@@ -513,5 +594,5 @@ def pack_from_documents(docs: list[Document]) -> Pack:
     snapshot = [{"file": doc.file.rsplit("/", 1)[-1], "data": doc.data} for doc in docs]
     return Pack(name=head["name"], version=head["version"], title=head.get("title", ""),
                 sources=builder.sources, evidence=evidence, vocabulary=builder.vocabulary,
-                patterns=builder.patterns, responses=builder.responses, rules=tuple(rules),
+                patterns=builder.patterns, moot=builder.moot, responses=builder.responses, rules=tuple(rules),
                 guardrails=guardrails, commitments=tuple(commitments), digest=digest(snapshot))

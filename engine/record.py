@@ -129,6 +129,8 @@ def result_digest(result: Evaluation | dict[str, Any]) -> str:
     """Digest of a result without its run id: what a replay must reproduce."""
     data = result.model_dump(mode="json") if isinstance(result, Evaluation) else dict(result)
     data.pop("run_id", None)
+    if not data.get("warnings"):
+        data.pop("warnings", None)  # results recorded before warnings existed had none: they replay identical
     return digest(data)
 
 

@@ -51,8 +51,15 @@ def as_json(evaluation: Evaluation) -> dict[str, Any]:
     return data
 
 
-def render_json(evaluation: Evaluation, pack: Pack) -> str:
+def render_json(evaluation: Evaluation, pack: Pack, defaulted: bool = False) -> str:
+    """The recorded result as it is (a program reads `as_of` itself; the banner is for readers)."""
     return json.dumps(as_json(evaluation), indent=2, ensure_ascii=False)
+
+
+def _as_of_banner(evaluation: Evaluation, defaulted: bool) -> list[str]:
+    """A result as of today, because no date was given, says so before anything else: a memo read later
+    must not pass for one about the date it was meant for."""
+    return [f"AS OF {evaluation.as_of} (today: no --as-of was given)"] if defaulted else []
 
 
 def _reason(response: Response, evaluation: Evaluation, pack: Pack) -> str:
@@ -73,11 +80,13 @@ def _sections(evaluation: Evaluation) -> list[tuple[str, list[Response]]]:
             if any(r.category == category for r in evaluation.responses)]
 
 
-def render_text(evaluation: Evaluation, pack: Pack) -> str:
-    lines = [f"{pack.title or pack.name} (pack {pack.version}, {pack.digest[:12]})",
+def render_text(evaluation: Evaluation, pack: Pack, defaulted: bool = False) -> str:
+    lines = [*_as_of_banner(evaluation, defaulted),
+             f"{pack.title or pack.name} (pack {pack.version}, {pack.digest[:12]})",
              f"As of {evaluation.as_of}: Pakistan's cooperation level is "
              f"{evaluation.cooperation_level() or 'not derived'}.",
-             f"{len(evaluation.counted)} facts count; {len(evaluation.not_counted)} do not.", ""]
+             f"{len(evaluation.counted)} facts count; {len(evaluation.not_counted)} do not.",
+             *(f"Warning: {w}." for w in evaluation.warnings), ""]
     for title, responses in _sections(evaluation):
         lines.append(title)
         for response in responses:
@@ -103,11 +112,13 @@ def render_text(evaluation: Evaluation, pack: Pack) -> str:
     return view(lines)
 
 
-def render_markdown(evaluation: Evaluation, pack: Pack) -> str:
-    lines = [f"# {pack.title or pack.name}", "",
+def render_markdown(evaluation: Evaluation, pack: Pack, defaulted: bool = False) -> str:
+    banner = [f"**{line}**" for line in _as_of_banner(evaluation, defaulted)]
+    lines = [f"# {pack.title or pack.name}", "", *banner, *([""] if banner else []),
              f"*As of {evaluation.as_of}* · pack `{pack.name}` {pack.version} (`{pack.digest[:12]}`) · "
              f"run `{evaluation.run_id}`", "",
-             f"**Pakistan's cooperation level:** `{evaluation.cooperation_level() or 'not derived'}`", ""]
+             f"**Pakistan's cooperation level:** `{evaluation.cooperation_level() or 'not derived'}`", "",
+             *(f"> **Warning:** {w}." for w in evaluation.warnings), *([""] if evaluation.warnings else [])]
     for title, responses in _sections(evaluation):
         lines += [f"## {title}", ""]
         for response in responses:
@@ -140,6 +151,7 @@ def render_explanation(explanation: Any) -> str:
         lines.append(f"  rule {link.rule} — {link.title}: {link.status}")
         if link.missing:
             lines.append(f"    needs: {', '.join(link.missing)}")
+        lines.extend(f"    moot: {m}" for m in link.moot)
         for fact in link.branch_facts:
             values = ", ".join(f"{k}={v}" for k, v in sorted(fact.fields.items()))
             when = f" observed {fact.observed}" if fact.observed else ""

@@ -117,7 +117,8 @@ def rules_schema(pack: Pack) -> dict[str, Any]:
     response = {"type": "object", "required": ["category", "text"], "additionalProperties": False,
                 "properties": {"category": {"enum": ["offer", "consequence", "messaging", "assurance", "principle",
                                                      "risk"]},
-                               "text": {"type": "string"}, "withholds": {"type": "array", "items": {"type": "string"}}}}
+                               "text": {"type": "string"}, "withholds": {"type": "array", "items": {"type": "string"}},
+                               "moot_when": {"type": "array", "items": {"enum": sorted(pack.moot)}}}}
     date = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
     deadline = {"oneOf": [date, {"type": "object", "required": ["within_days"], "additionalProperties": False,
                                  "properties": {"within_days": {"type": "integer", "minimum": 1}}},

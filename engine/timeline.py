@@ -12,6 +12,7 @@ import datetime as dt
 import re
 
 from engine.errors import InputError, Location, shown
+from engine.evidence import series
 from engine.ledger import ledger
 from engine.model import Fact, Frozen, Pack
 from engine.session import Session
@@ -64,14 +65,14 @@ def timeline(pack: Pack, facts: list[Fact], start: dt.date, end: dt.date, step_d
     points: list[Point] = []
     events: list[Event] = []
     by_id = {f.id: f for f in facts}
-    states: dict[tuple[str, str], str] = {}
+    states: dict[tuple[object, ...], str] = {}  # the fact counting for each series of a state
     day = start
     session = Session(pack, facts)  # one live Rete state; each step only moves what changed
     while True:
         result = session.evaluate(day)
         for fact in (by_id[i] for i in result.counted):
-            key = (fact.kind, fact.subject)
-            if pack.vocabulary[fact.kind].state and states.get(key) != fact.id:
+            key = series(fact, pack)
+            if key is not None and states.get(key) != fact.id:
                 values = ", ".join(f"{k}={v}" for k, v in sorted(fact.fields.items()))
                 events.append(Event(date=day, change="evidence", subject=fact.kind,
                                     detail=f"{fact.id} ({values}, observed {fact.observed})"))

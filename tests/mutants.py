@@ -33,8 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 MODULES = ("engine/compiler.py", "engine/evidence.py", "engine/guardrails.py")
 # Fastest-failing first: the tests written against these mutants; then every other test file but those
 # that only reach the loader or the audit store (so a new test file joins without editing this one).
-FIRST = ("test_mutants_compiler.py", "test_second_pack.py", "test_guardrail_failures.py", "test_semantics.py",
-         "test_bad_inputs.py")
+FIRST = ("test_mutants_compiler.py", "test_second_pack.py", "test_freshness.py", "test_guardrail_failures.py",
+         "test_semantics.py", "test_bad_inputs.py")
 UNRELATED = {"test_store_faults.py", "test_yaml_paths.py", "test_loading_errors.py", "test_entry.py", "test_schema.py"}
 TIMEOUT = 300  # seconds; a mutant that makes the suite hang is killed
 
@@ -64,8 +64,11 @@ HAND = [
     ("engine/compiler.py", 'gate = f"{GATE_KIND}|{name}" if negated else GATE_KIND', "gate = GATE_KIND"),
     ("engine/evidence.py", "return fact.observed, fact.recorded or fact.observed, fact.id",
      "return fact.observed, fact.observed, fact.id"),
-    ("engine/evidence.py", "(f.kind, f.subject) if f.kind in state", "(f.kind, f.kind) if f.kind in state"),
-    ("engine/evidence.py", "(f.kind, f.subject) if f.kind in state", "(f.subject, f.subject) if f.kind in state"),
+    ("engine/evidence.py", "return (fact.kind, fact.subject, *(", "return (fact.kind, fact.kind, *("),
+    ("engine/evidence.py", "return (fact.kind, fact.subject, *(", "return (fact.subject, fact.subject, *("),
+    ("engine/evidence.py", "for k in kind.key))", "for k in ()))"),
+    ("engine/evidence.py", "    if fact.valid_until is not None:\n        return fact.valid_until\n", ""),
+    ("engine/evidence.py", "days=kind.valid_for)", "days=kind.valid_for - 1)"),
     ("engine/guardrails.py", "{str(d.value) for d in derived if d.kind == guard.kind}",
      "{str(d.value) for d in derived}"),
     ("engine/guardrails.py", "kinds |= {d.kind for d in derived if d.id in response.derived}", "kinds |= set()"),

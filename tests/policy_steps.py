@@ -277,6 +277,17 @@ def _not_counted(policy: Policy, fact: str, reason: str) -> None:
     assert reasons[fact].startswith(reason), f"{fact}: {reasons[fact]}"
 
 
+@step("then", 'the evaluation warns "{text}"', "one of the result's warnings contains TEXT")
+def _warns(policy: Policy, text: str) -> None:
+    warnings = policy.result().warnings
+    assert any(text in w for w in warnings), f"warnings: {list(warnings)}"
+
+
+@step("then", "the evaluation gives no warning", "the result has no warnings")
+def _no_warning(policy: Policy) -> None:
+    assert policy.result().warnings == (), f"warnings: {list(policy.result().warnings)}"
+
+
 @step("then", "the audit trail holds the run", "the evaluation is recorded, intact, with a verified chain")
 def _audited(policy: Policy) -> None:
     result = policy.result()

@@ -98,6 +98,7 @@ def accepts(file: str, path: Path_, wrong: Any) -> bool:
     if wrong is None:
         return file == "pack.yaml" and (
             (len(path) == 3 and path[0] == "sources" and path[2] in optional(Source))
+            or (len(path) == 3 and path[0] == "vocabulary" and path[2] in optional(KindSpec))
             or (len(path) == 5 and path[0] == "vocabulary" and path[2] == "fields" and path[4] in optional(FieldSpec)))
     where = [i for i, part in enumerate(path) if part == "where"]
     if not where or len(path) - where[-1] not in (2, 3):

@@ -29,6 +29,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
@@ -386,60 +387,83 @@ def test_tiny_float_does_not_crash_the_engine(tmp_path: Path) -> None:
 SESSION = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def reference_evidence(facts: list[Fact], as_of: dt.date) -> tuple[set[str], dict[str, str]]:
+def _fresh(pack: Pack) -> Pack:
+    """The article pack with freshness and series declared: violence trends count 120 days, one per metric;
+    actions 365 days; stances 200 days. A digest of its own, so it compiles apart from the article pack."""
+    vocabulary = dict(pack.vocabulary)
+    for kind, update in {"violence_trend": {"valid_for": 120, "key": ("metric",)},
+                         "pakistan_action": {"valid_for": 365}, "pakistan_stance": {"valid_for": 200}}.items():
+        vocabulary[kind] = vocabulary[kind].model_copy(update=update)
+    return pack.model_copy(update={"vocabulary": vocabulary, "digest": "f" + pack.digest[1:]})
+
+
+FRESH: Pack = _fresh(PACK)
+
+
+def reference_evidence(facts: list[Fact], as_of: dt.date, pack: Pack = PACK) -> tuple[set[str], dict[str, str]]:
     """SPEC §3's rules of evidence, written plainly: the counting ids, and why each other fact does not count."""
-    grades = PACK.evidence
+    grades = pack.evidence
     why: dict[str, str] = {}
     candidates = []
     for fact in facts:
+        valid_for = pack.vocabulary[fact.kind].valid_for
         if fact.observed > as_of:
             why[fact.id] = "not yet observed"
         elif fact.valid_until is not None and fact.valid_until < as_of:
             why[fact.id] = "expired"
+        elif fact.valid_until is None and valid_for is not None and (as_of - fact.observed).days > valid_for:
+            why[fact.id] = "stale"
         elif fact.reliability not in grades.reliability or fact.credibility not in grades.credibility:
             why[fact.id] = "below evidence threshold"
         else:
             candidates.append(fact)
     rank = {f.id: (f.observed, f.recorded or f.observed, f.id) for f in candidates}
+    def one_series(a: Fact, b: Fact) -> bool:
+        return (a.kind, a.subject) == (b.kind, b.subject) and all(
+            a.fields.get(k) == b.fields.get(k) for k in pack.vocabulary[a.kind].key)
+
     for fact in candidates:
-        if PACK.vocabulary[fact.kind].state:
+        if pack.vocabulary[fact.kind].state:
             later = sorted((rank[o.id], o.id) for o in candidates
-                           if (o.kind, o.subject) == (fact.kind, fact.subject) and rank[o.id] > rank[fact.id])
+                           if one_series(o, fact) and rank[o.id] > rank[fact.id])
             if later:
                 why[fact.id] = f"superseded by {later[0][1]} "
     return {f.id for f in candidates if f.id not in why}, why
 
 
+@pytest.mark.parametrize("pack", [PACK, FRESH], ids=["article", "valid_for-and-key"])
 @SESSION
 @given(raws=fact_sets(max_size=24), days=st.lists(AS_OF, min_size=1, max_size=5))
-def test_the_rules_of_evidence_asked_date_after_date(raws: list[dict[str, Any]], days: list[dt.date]) -> None:
+def test_the_rules_of_evidence_asked_date_after_date(pack: Pack, raws: list[dict[str, Any]],
+                                                     days: list[dt.date]) -> None:
     from engine.evidence import Evidence
 
     facts = [to_fact(raw) for raw in raws]
-    evidence = Evidence(facts, PACK)
+    evidence = Evidence(facts, pack)
     for as_of in days:
         counted, notes = evidence.at(as_of)
-        ids, why = reference_evidence(facts, as_of)
+        ids, why = reference_evidence(facts, as_of, pack)
         assert [f.id for f in counted] == sorted(ids)
         assert [n.fact for n in notes] == sorted(why)
         for note in notes:
             assert note.reason.startswith(why[note.fact]), (note, why[note.fact])
 
 
+@pytest.mark.parametrize("pack", [PACK, FRESH], ids=["article", "valid_for-and-key"])
 @SESSION
 @given(raws=fact_sets(max_size=24), days=st.lists(AS_OF, min_size=2, max_size=5), drop=st.integers(0, 23))
-def test_a_session_equals_from_scratch_date_after_date(raws: list[dict[str, Any]], days: list[dt.date],
-                                                       drop: int) -> None:
+def test_a_session_equals_from_scratch_date_after_date(pack: Pack, raws: list[dict[str, Any]],
+                                                       days: list[dt.date], drop: int) -> None:
     from engine.session import Session
     from engine.whatif import Change
 
     facts = [to_fact(raw) for raw in raws]
-    with Session(PACK, facts) as session:
+    with Session(pack, facts) as session:
         for as_of in days:
-            assert comparable(session.evaluate(as_of)) == comparable(evaluate(PACK, facts, as_of)), as_of
+            assert comparable(session.evaluate(as_of)) == comparable(evaluate(pack, facts, as_of)), as_of
         if facts:  # and a what-if: one fact taken away, then back
             gone = facts[drop % len(facts)]
             rest = [f for f in facts if f is not gone]
             changed = session.evaluate_changes([Change(op="retract", fact=gone.id)], days[0])
-            assert comparable(changed) == comparable(evaluate(PACK, rest, days[0]))
-            assert comparable(session.evaluate(days[-1])) == comparable(evaluate(PACK, facts, days[-1]))
+            assert comparable(changed) == comparable(evaluate(pack, rest, days[0]))
+            assert comparable(session.evaluate(days[-1])) == comparable(evaluate(pack, facts, days[-1]))
