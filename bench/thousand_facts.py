@@ -53,7 +53,7 @@ def main() -> None:
     median = statistics.median(times) * 1000
     print(f"1,000 facts ({len(result.counted)} counting), article pack: median {median:.0f} ms, "
           f"min {min(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms over {len(times)} runs; "
-          f"cooperation level {result.cooperation_level()}")
+          f"cooperation level {result.value_of('cooperation_level')}")
 
 
 if __name__ == "__main__":

@@ -269,7 +269,7 @@ def w3(count: int, steps: int, scratch_every: int, problems: Problems) -> dict[s
     for index, day in enumerate(days):
         took, fresh = timed(lambda: session.evaluate(day))  # noqa: B023
         incremental.append(took)
-        levels.add(fresh.cooperation_level())
+        levels.add(fresh.value_of("cooperation_level"))
         firings += len(fresh.firings)
         if index % scratch_every == 0:
             took, full = timed(lambda: evaluate(pack, facts, day))  # noqa: B023
@@ -348,7 +348,7 @@ def w4(count: int, problems: Problems) -> dict[str, Any]:
         incremental.append(took)
         took, full = timed(lambda: evaluate(pack, apply(base, changes), BASELINE_AS_OF))  # noqa: B023
         scratch.append(took)
-        levels.add(fresh.cooperation_level())
+        levels.add(fresh.value_of("cooperation_level"))
         if not same(fresh, full):
             problems.append(f"W4: the session's evaluation of {changes[0].describe()} differs from evaluate()")
     session.close()

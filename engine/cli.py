@@ -42,7 +42,15 @@ from engine.evaluate import evaluate
 from engine.loader import one_run
 from engine.model import Fact, Pack
 from engine.record import AuditFilter, entry_for
-from engine.render import RENDERERS, printable, render_check, render_diff, render_explanation, render_timeline
+from engine.render import (
+    RENDERERS,
+    printable,
+    render_check,
+    render_diff,
+    render_explanation,
+    render_timeline,
+    view,
+)
 from engine.validate import load_facts, load_pack
 
 DEFAULT_RULES = Path("rules")
@@ -169,7 +177,8 @@ def _dated_parent() -> _Parser:
 def _explain_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     explain_cmd = commands.add_parser("explain", parents=[_dated_parent()],
                                       help="why a response, rule or derived fact was (not) recommended")
-    explain_cmd.add_argument("target", help="a response id, rule id, or derived kind (e.g. cooperation_level)")
+    explain_cmd.add_argument("target",
+                             help="a response id, rule id, or derived kind (e.g. one of the pack's headline kinds)")
     explain_cmd.add_argument("paths", nargs="*", type=Path, help="fact files or folders (default: facts/)")
     explain_cmd.add_argument("--rules", type=Path, default=DEFAULT_RULES, help="the rule pack folder")
 
@@ -209,6 +218,11 @@ def _schema_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     schema_cmd.add_argument("--out", type=Path, help="write facts.schema.json and rules.schema.json here")
 
 
+def _init_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
+    init_cmd = commands.add_parser("init", help="write a minimal, commented pack to start a new argument from")
+    init_cmd.add_argument("folder", type=Path, help="a new (or empty) folder: rules/, facts/ and features/ go in it")
+
+
 AUDIT_DB_HELP = f"the audit store (default ${audit.ENV_VAR}, else {audit.DEFAULT_PATH} in this folder)"
 
 
@@ -246,7 +260,7 @@ def _audit_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
 _DECLARE: dict[str, Callable[[argparse._SubParsersAction[_Parser]], None]] = {
     "evaluate": _evaluate_parser, "check": _check_parser, "audit": _audit_parser, "explain": _explain_parser,
     "whatif": _whatif_parser, "timeline": _timeline_parser, "ledger": _ledger_parser,
-    "facts": _facts_parser, "schema": _schema_parser,
+    "facts": _facts_parser, "schema": _schema_parser, "init": _init_parser,
 }
 
 
@@ -321,7 +335,7 @@ def _whatif(args: argparse.Namespace) -> int:
         raise InputError.one("usage", "give at least one --set, --add or --drop", Location("whatif"))
     before = evaluate(pack, facts, as_of)
     after = evaluate(pack, apply(facts, changes), as_of)
-    _deliver(render_diff(diff(before, after), changes))
+    _deliver(render_diff(diff(pack, before, after), changes, pack))
     return EXIT_OK if after.ok else EXIT_GUARDRAIL
 
 
@@ -329,7 +343,7 @@ def _timeline(args: argparse.Namespace) -> int:
     from engine.timeline import parse_step, timeline
 
     pack, facts = _inputs(args.rules, args.paths)
-    _deliver(render_timeline(timeline(pack, facts, args.start, args.end, parse_step(args.step)), args.format))
+    _deliver(render_timeline(timeline(pack, facts, args.start, args.end, parse_step(args.step)), args.format, pack))
     return EXIT_OK
 
 
@@ -387,6 +401,17 @@ def _ask(prompt: str, choices: list[str], no_input: bool) -> str:
         return input(printable(f"{prompt}{shown}: ")).strip()
     except EOFError:
         raise InputError.one("input-ended", "input ended; nothing was written", Location("<stdin>")) from None
+
+
+def _init(args: argparse.Namespace) -> int:
+    from engine.starter import write_starter
+
+    written = write_starter(args.folder)
+    folder = args.folder
+    _deliver(view([*(f"wrote {path}" for path in written),
+                   f"next: commitments check --rules {folder / 'rules'} {folder / 'facts'}",
+                   f"      commitments evaluate --rules {folder / 'rules'} {folder / 'facts'} --as-of 2024-03-15"]))
+    return EXIT_OK
 
 
 def _schema(args: argparse.Namespace) -> int:
@@ -477,7 +502,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _parser(arguments[0] if arguments and arguments[0] in _DECLARE else None).parse_args(arguments)
         commands = {"evaluate": _evaluate, "check": _check, "audit": _audit, "explain": _explain,
-                    "whatif": _whatif, "timeline": _timeline, "ledger": _ledger, "facts": _facts, "schema": _schema}
+                    "whatif": _whatif, "timeline": _timeline, "ledger": _ledger, "facts": _facts, "schema": _schema,
+                    "init": _init}
         with one_run():
             code = commands[args.command](args)
         _deliver()

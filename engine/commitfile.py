@@ -23,7 +23,9 @@ DEADLINE_FORMS = "a date (YYYY-MM-DD), {within_days: N} or {fact: KIND, field: D
 
 
 def parties(builder: _Builder) -> set[str]:
-    """Who can owe or be owed: every subject of the vocabulary's entered kinds."""
+    """Who can owe or be owed: the pack's declared parties, else every subject of its entered kinds."""
+    if builder.parties:
+        return set(builder.parties)
     return {s for kind in builder.vocabulary.values() if not kind.derived for s in kind.subjects}
 
 

@@ -36,7 +36,6 @@ from engine.model import (
 from engine.network import Activation, Network
 from engine.validate import canonical_json
 
-CATEGORY_ORDER = ("offer", "assurance", "consequence", "messaging", "principle", "risk")
 _FIRING_ORDER = attrgetter("rule", "branch", "facts")
 _RULE = attrgetter("rule")
 
@@ -221,4 +220,5 @@ def _responses(compiled: CompiledPack, run: _Run, firings: list[Firing]) -> tupl
         spec = compiled.pack.responses[rid]
         out.append(Response(id=rid, category=spec.category, text=spec.text, rules=tuple(sorted(rules)),
                             facts=tuple(sorted(facts)), citations=tuple(cited), derived=tuple(sorted(derived))))
-    return tuple(sorted(out, key=lambda r: (CATEGORY_ORDER.index(r.category), r.id)))
+    order = list(compiled.pack.categories)  # the pack's display order
+    return tuple(sorted(out, key=lambda r: (order.index(r.category), r.id)))

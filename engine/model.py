@@ -13,10 +13,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Scalar = str | int | float | bool | dt.date
 Op = Literal["eq", "ne", "lt", "lte", "gt", "gte", "in"]
-Category = Literal["offer", "consequence", "messaging", "assurance", "principle", "risk"]
+Category = str  # one of the pack's `categories:` (DEFAULT_CATEGORIES when it declares none)
 Status = Literal["fired", "else", "undetermined"]
 RELIABILITY = ("A", "B", "C", "D", "E", "F")
 CREDIBILITY = (1, 2, 3, 4, 5, 6)
+# A pack that declares no `categories:` sorts its responses under these, in this order, with these titles.
+DEFAULT_CATEGORIES = {"offer": "Offers", "assurance": "Assurances", "consequence": "Consequences",
+                      "messaging": "Messaging", "principle": "Principles", "risk": "Risks"}
 # Facts the rules derive have ids that start so; an analyst's fact may not, or it would stand in for one.
 DERIVED_ID_PREFIX = "derived:"
 # The kind the ledger derives for a commitment's conditions (engine.ledger); a pack may not declare it.
@@ -155,7 +158,7 @@ class Rule(Frozen):
 
 
 class ResponseSpec(Frozen):
-    """A recommended US response; `withholds` names areas of cooperation it would hold back;
+    """A response the argument recommends; `withholds` names areas of cooperation it would hold back;
     `moot_when` names the pack's moot states that end it."""
 
     id: str
@@ -231,10 +234,23 @@ class Commitment(Frozen):
     origin: str = ""
 
 
+class Headline(Frozen):
+    """A derived kind the views summarise (the state the argument turns on), and how text names it."""
+
+    kind: str
+    label: str
+
+
 class Pack(Frozen):
+    """The argument as declared: besides rules, what it is about (`parties`), how its responses are
+    grouped (`categories`, id → title in display order) and what its summaries lead with (`headline`)."""
+
     name: str
     version: str
     title: str = ""
+    headline: tuple[Headline, ...] = ()
+    categories: dict[str, str] = DEFAULT_CATEGORIES
+    parties: dict[str, str] = {}
     sources: dict[str, Source]
     evidence: Evidence
     vocabulary: dict[str, KindSpec]
@@ -245,6 +261,10 @@ class Pack(Frozen):
     guardrails: tuple[Guardrail, ...] = ()
     commitments: tuple[Commitment, ...] = ()
     digest: str = ""
+
+    def label(self, kind: str) -> str:
+        """How text names a headline kind (its label, as the pack declares it); the kind itself otherwise."""
+        return next((h.label for h in self.headline if h.kind == kind), kind)
 
 
 # --- facts ----------------------------------------------------------------------------------------------
@@ -360,9 +380,14 @@ class Evaluation(Frozen):
     def response_ids(self) -> list[str]:
         return [r.id for r in self.responses]
 
-    def cooperation_level(self) -> str | None:
-        values = [str(d.value) for d in self.derived if d.kind == "cooperation_level"]
+    def value_of(self, kind: str) -> str | None:
+        """The value derived for `kind`, when exactly one was (none, or two at once, is no answer)."""
+        values = [str(d.value) for d in self.derived if d.kind == kind]
         return values[0] if len(values) == 1 else None
+
+    def headline(self, pack: Pack) -> dict[str, str | None]:
+        """The pack's headline kinds → their values: what every summary of this result leads with."""
+        return {h.kind: self.value_of(h.kind) for h in pack.headline}
 
 
 # --- the commitment ledger (engine.ledger) ----------------------------------------------------------------

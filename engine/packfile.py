@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, TypeGuard, get_args
+from typing import Any, TypeGuard
 
 from engine.commitfile import commitment
 from engine.errors import Problems
 from engine.guardrails import READS, SINGLE_STATE
 from engine.loader import Document, Path_
 from engine.model import (
+    DEFAULT_CATEGORIES,
     LEDGER_KIND,
     AllOf,
     AnyOf,
-    Category,
     Citation,
     Commitment,
     Condition,
@@ -29,6 +29,7 @@ from engine.model import (
     Evidence,
     FieldSpec,
     Guardrail,
+    Headline,
     KindSpec,
     Moot,
     NoneOf,
@@ -59,7 +60,8 @@ Aliases = dict[str, str]  # a rule's aliases so far → the kind each names
 OPS = ("eq", "ne", "lt", "lte", "gt", "gte", "in")
 ORDERED = ("number", "integer", "date")
 MAX_QUOTE_WORDS = 30
-PACK_KEYS = {"pack", "sources", "evidence", "vocabulary", "patterns", "moot", "guardrails"}
+PACK_KEYS = {"pack", "sources", "evidence", "vocabulary", "patterns", "moot", "guardrails", "headline",
+             "categories", "parties"}
 KEY_TYPES = ("enum", "string", "integer")  # a series is named by an exact value: never a measure or a date
 RULE_FILE_KEYS = {"rules", "responses", "commitments"}
 RULE_KEYS = {"id", "title", "cites", "when", "then", "else", "priority"}
@@ -82,6 +84,9 @@ class _Builder:
         self.moot: dict[str, Moot] = {}
         self.sources: dict[str, Source] = {}
         self.responses: dict[str, ResponseSpec] = {}
+        self.categories: dict[str, str] = DEFAULT_CATEGORIES
+        self.parties: dict[str, str] = {}
+        self.headline: tuple[Headline, ...] = ()
         self.doc: Document = Document("<pack>", None)
 
     def bad(self, path: Path_, code: str, message: str) -> None:
@@ -154,7 +159,52 @@ class _Builder:
                 self.patterns[name] = pattern.model_copy(update={"name": name})
         for name, raw in self.mapping(data.get("moot", {}), ("moot",), "'moot'").items():
             self.moot_state(name, raw, ("moot", name))
+        if "categories" in data:
+            self.categories = self.titled(data["categories"], ("categories",), "category")
+            if not self.categories:
+                self.bad(("categories",), "schema", "'categories' names at least one category (id: title)")
+        self.parties = self.titled(data.get("parties", {}), ("parties",), "party")
+        self.headline = self.headlines(data.get("headline", []))
         return data
+
+    def titled(self, raw: Any, path: Path_, what: str) -> dict[str, str]:
+        """A mapping of lower_snake_case ids to the words the views print for them, in the file's order."""
+        out: dict[str, str] = {}
+        for key, title in self.mapping(raw, path, f"'{path[0]}'").items():
+            if not self.name(key, (*path, key), f"{what} ids"):
+                continue
+            if isinstance(title, str) and title.strip():
+                out[key] = title
+            else:
+                self.bad((*path, key), "schema", f"a {what} is 'id: title' with a non-empty title; found "
+                         f"{type_name(title)}")
+        return out
+
+    def headlines(self, raw: Any) -> tuple[Headline, ...]:
+        """`headline:` is a list of derived kinds, or a mapping of them to the label text prints (kind: label).
+        Each must be a derived kind with a `value` field: that value is what a summary reports."""
+        if isinstance(raw, list):
+            items = {i: (kind, kind.replace("_", " ") if isinstance(kind, str) else "") for i, kind in enumerate(raw)}
+        elif isinstance(raw, dict):
+            items = {kind: (kind, label) for kind, label in raw.items()}
+        else:
+            self.bad(("headline",), "schema", f"'headline' is a list of derived kinds or a mapping kind: label; "
+                     f"found {type_name(raw)}")
+            return ()
+        out = []
+        for key, (kind, label) in items.items():
+            path = ("headline", key)
+            if not self.known(kind, self.vocabulary, path, "unknown-kind", "kind"):
+                continue
+            spec = self.vocabulary[kind]
+            if not spec.derived or "value" not in spec.fields:
+                self.bad(path, "bad-headline", f"a headline is a derived kind with a 'value' field; {kind} "
+                         f"{'has no value field' if spec.derived else 'is entered as facts'}")
+            elif not isinstance(label, str) or not label.strip():
+                self.bad(path, "schema", f"a headline's label is non-empty text; found {type_name(label)}")
+            else:
+                out.append(Headline(kind=kind, label=label))
+        return tuple(out)
 
     def moot_state(self, name: str, raw: Any, path: Path_) -> None:
         """A named state that ends offers: a pattern (no alias: nothing joins it) and the text explain says."""
@@ -344,6 +394,9 @@ class _Builder:
             self.bad((*path, "id"), "unknown-key", "a response's id is its key; it takes no 'id:'")
         spec = as_model(self.problems, self.doc, path, ResponseSpec, {**data, "id": rid}, f"response {rid!r}",
                         strict=True)
+        if spec is not None and spec.category not in self.categories:
+            self.bad((*path, "category"), "bad-value", f"no category {spec.category!r}; the pack's categories are "
+                     f"{', '.join(self.categories)}" + suggest(spec.category, self.categories))
         if spec is not None:
             for j, name in enumerate(spec.moot_when):
                 self.known(name, self.moot, (*path, "moot_when", j), "unknown-moot", "moot state")
@@ -530,8 +583,7 @@ class _Builder:
         for j, kind in enumerate(guard.kinds):
             self.known(kind, self.vocabulary, (*path, "kinds", j), "unknown-kind", "kind")
         for j, category in enumerate(guard.categories):
-            self.known(category, dict.fromkeys(get_args(Category)), (*path, "categories", j), "bad-value",
-                       "category")
+            self.known(category, self.categories, (*path, "categories", j), "bad-value", "category")
         if guard.pattern is not None:
             self.known(guard.pattern, self.patterns, (*path, "pattern"), "unknown-pattern", "pattern")
         if guard.prefix and not any(rid.startswith(guard.prefix) for rid in self.responses):
@@ -593,6 +645,7 @@ def pack_from_documents(docs: list[Document]) -> Pack:
     head = header["pack"]
     snapshot = [{"file": doc.file.rsplit("/", 1)[-1], "data": doc.data} for doc in docs]
     return Pack(name=head["name"], version=head["version"], title=head.get("title", ""),
+                headline=builder.headline, categories=builder.categories, parties=builder.parties,
                 sources=builder.sources, evidence=evidence, vocabulary=builder.vocabulary,
                 patterns=builder.patterns, moot=builder.moot, responses=builder.responses, rules=tuple(rules),
                 guardrails=guardrails, commitments=tuple(commitments), digest=digest(snapshot))

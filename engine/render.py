@@ -35,25 +35,21 @@ def view(lines: Iterable[str]) -> str:
     return "\n".join(printable(line) for line in lines)
 
 
-CATEGORY_TITLES = {
-    "offer": "Offers (conditional on Pakistan)",
-    "assurance": "Assurances",
-    "consequence": "Consequences",
-    "messaging": "Messaging",
-    "principle": "Principles",
-    "risk": "Risks",
-}
-
-
-def as_json(evaluation: Evaluation) -> dict[str, Any]:
+def as_json(evaluation: Evaluation, pack: Pack) -> dict[str, Any]:
+    """The recorded result, plus `headline`: the pack's headline kinds and their values (null when none)."""
     data: dict[str, Any] = evaluation.model_dump(mode="json")
-    data["cooperation_level"] = evaluation.cooperation_level()
+    data["headline"] = evaluation.headline(pack)
     return data
 
 
 def render_json(evaluation: Evaluation, pack: Pack, defaulted: bool = False) -> str:
     """The recorded result as it is (a program reads `as_of` itself; the banner is for readers)."""
-    return json.dumps(as_json(evaluation), indent=2, ensure_ascii=False)
+    return json.dumps(as_json(evaluation, pack), indent=2, ensure_ascii=False)
+
+
+def headline_text(values: dict[str, str | None], pack: Pack) -> str:
+    """"<label> is <value>" in the pack's words, one clause per headline kind."""
+    return "; ".join(f"{pack.label(kind)} is {value or 'not derived'}" for kind, value in values.items())
 
 
 def _as_of_banner(evaluation: Evaluation, defaulted: bool) -> list[str]:
@@ -74,20 +70,20 @@ def _cite(response: Response) -> str:
     return f"{cite.source} ¶{cite.para}: “{cite.quote}”"
 
 
-def _sections(evaluation: Evaluation) -> list[tuple[str, list[Response]]]:
+def _sections(evaluation: Evaluation, pack: Pack) -> list[tuple[str, list[Response]]]:
     return [(title, [r for r in evaluation.responses if r.category == category])
-            for category, title in CATEGORY_TITLES.items()
+            for category, title in pack.categories.items()
             if any(r.category == category for r in evaluation.responses)]
 
 
 def render_text(evaluation: Evaluation, pack: Pack, defaulted: bool = False) -> str:
     lines = [*_as_of_banner(evaluation, defaulted),
              f"{pack.title or pack.name} (pack {pack.version}, {pack.digest[:12]})",
-             f"As of {evaluation.as_of}: Pakistan's cooperation level is "
-             f"{evaluation.cooperation_level() or 'not derived'}.",
+             f"As of {evaluation.as_of}" + (f": {headline_text(evaluation.headline(pack), pack)}." if pack.headline
+                                            else "."),
              f"{len(evaluation.counted)} facts count; {len(evaluation.not_counted)} do not.",
              *(f"Warning: {w}." for w in evaluation.warnings), ""]
-    for title, responses in _sections(evaluation):
+    for title, responses in _sections(evaluation, pack):
         lines.append(title)
         for response in responses:
             lines.append(f"  • {response.text}  ({response.id})")
@@ -117,9 +113,9 @@ def render_markdown(evaluation: Evaluation, pack: Pack, defaulted: bool = False)
     lines = [f"# {pack.title or pack.name}", "", *banner, *([""] if banner else []),
              f"*As of {evaluation.as_of}* · pack `{pack.name}` {pack.version} (`{pack.digest[:12]}`) · "
              f"run `{evaluation.run_id}`", "",
-             f"**Pakistan's cooperation level:** `{evaluation.cooperation_level() or 'not derived'}`", "",
+             *(f"**{h.label}:** `{evaluation.value_of(h.kind) or 'not derived'}`" for h in pack.headline), "",
              *(f"> **Warning:** {w}." for w in evaluation.warnings), *([""] if evaluation.warnings else [])]
-    for title, responses in _sections(evaluation):
+    for title, responses in _sections(evaluation, pack):
         lines += [f"## {title}", ""]
         for response in responses:
             lines.append(f"- **{response.text}** (`{response.id}`)  ")
@@ -167,36 +163,40 @@ def render_explanation(explanation: Any) -> str:
     return view(lines)
 
 
-def render_diff(result: Any, changes: list[Any]) -> str:
+def render_diff(result: Any, changes: list[Any], pack: Pack) -> str:
     """An `engine.whatif.Diff` after the changes that made it."""
     lines = ["What if:"] + [f"  - {c.describe()}" for c in changes]
-    lines.append(f"Cooperation level: {result.level_before} → {result.level_after}")
+    lines += [f"{pack.label(kind)}: {result.headline_before.get(kind)} → {value}"
+              for kind, value in result.headline_after.items()]
     lines += [f"  + {r}" for r in result.gained] + [f"  - {r}" for r in result.lost]
     if not result.gained and not result.lost:
         lines.append("  (no response changes)")
     return view(lines)
 
 
-def render_timeline(result: Any, fmt: str) -> str:
-    """An `engine.timeline.Timeline` as text (events), JSON (all), or CSV (one row a step)."""
+def render_timeline(result: Any, fmt: str, pack: Pack) -> str:
+    """An `engine.timeline.Timeline` as text (events), JSON (all), or CSV (one row a step, a column per
+    headline kind)."""
     if fmt == "json":
         return json.dumps(result.model_dump(mode="json"), indent=2, ensure_ascii=False)
+    kinds = [h.kind for h in pack.headline]
     if fmt == "csv":
-        rows = ["date,cooperation_level,responses"]
-        rows += [f"{p.date},{p.cooperation_level or ''},{' '.join(p.responses)}" for p in result.points]
+        rows = [",".join(["date", *kinds, "responses"])]
+        rows += [",".join([str(p.date), *(p.headline.get(k) or "" for k in kinds), " ".join(p.responses)])
+                 for p in result.points]
         return "\n".join(rows)
     lines = [f"Timeline {result.start} → {result.end}, every {result.step_days} days "
              f"({len(result.points)} evaluations)"]
     if result.points:
         first = result.points[0]
-        lines.append(f"{first.date}  cooperation level {first.cooperation_level}; recommended: "
-                     f"{', '.join(first.responses) or 'nothing'}")
+        lead = headline_text(first.headline, pack) + "; " if first.headline else ""
+        lines.append(f"{first.date}  {lead}recommended: {', '.join(first.responses) or 'nothing'}")
     for event in (e for e in result.events
                   if result.points and (e.date > result.points[0].date or e.change in ("commitment", "deadline"))):
         if event.change in ("commitment", "deadline"):
             lines.append(f"{event.date}  commitment {event.subject}: {event.detail}")
-        elif event.change == "level":
-            lines.append(f"{event.date}  cooperation level {event.detail}")
+        elif event.change == "headline":
+            lines.append(f"{event.date}  {pack.label(event.subject)} {event.detail}")
         elif event.change == "evidence":
             lines.append(f"{event.date}    now counts for {event.subject}: {event.detail}")
         else:

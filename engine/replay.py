@@ -3,8 +3,8 @@
 Takes an `AuditRecord`; rebuilds the pack and facts exactly as they were (JSON has no dates, so
 date-typed fields get their type back from the snapshot's own vocabulary), evaluates them as of the
 recorded date under the recorded run id, and gives a `Replay`: identical (same result digest, and the same
-commitment ledger when one was recorded) or the differences — responses gained and lost, the cooperation
-level before → after, the fields that differ, commitments whose state differs.
+commitment ledger when one was recorded) or the differences — responses gained and lost, each headline
+kind's value before → after, the fields that differ, commitments whose state differs.
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ def replay(record: AuditRecord, restored: tuple[Pack, list[Fact]] | None = None)
     if facts_digest(facts) != record.facts_digest:
         differences.append("the facts snapshot no longer matches the recorded facts digest")
     if digest_now != record.result_digest:
-        differences += _differences(record.result, replayed)
+        differences += _differences(pack, record.result, replayed)
     if record.ledger is not None:
         differences += _ledger_differences(record.ledger, ledger(pack, facts, record.as_of))
     return Replay(seq=record.seq, run_id=record.run_id, identical=not differences,
@@ -151,7 +151,7 @@ def _ledger_differences(before: Ledger, after: Ledger) -> list[str]:
     return lines
 
 
-def _differences(before: Evaluation, after: Evaluation) -> list[str]:
+def _differences(pack: Pack, before: Evaluation, after: Evaluation) -> list[str]:
     lines: list[str] = []
     gained = sorted(set(after.response_ids()) - set(before.response_ids()))
     lost = sorted(set(before.response_ids()) - set(after.response_ids()))
@@ -159,8 +159,9 @@ def _differences(before: Evaluation, after: Evaluation) -> list[str]:
         lines.append(f"responses gained: {', '.join(gained)}")
     if lost:
         lines.append(f"responses lost: {', '.join(lost)}")
-    if before.cooperation_level() != after.cooperation_level():
-        lines.append(f"cooperation level: {before.cooperation_level()} → {after.cooperation_level()}")
+    then_values, now_values = before.headline(pack), after.headline(pack)
+    lines += [f"{pack.label(kind)}: {then_values[kind]} → {value}" for kind, value in now_values.items()
+              if then_values[kind] != value]
     then, now = before.model_dump(mode="json"), after.model_dump(mode="json")
     changed = sorted(key for key in then if key != "run_id" and then[key] != now.get(key))
     if changed:

@@ -115,8 +115,7 @@ def rules_schema(pack: Pack) -> dict[str, Any]:
                            "else": {"type": "array", "items": {"$ref": "#/$defs/effect"}},
                            "priority": {"type": "integer"}}}
     response = {"type": "object", "required": ["category", "text"], "additionalProperties": False,
-                "properties": {"category": {"enum": ["offer", "consequence", "messaging", "assurance", "principle",
-                                                     "risk"]},
+                "properties": {"category": {"enum": list(pack.categories)},
                                "text": {"type": "string"}, "withholds": {"type": "array", "items": {"type": "string"}},
                                "moot_when": {"type": "array", "items": {"enum": sorted(pack.moot)}}}}
     date = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}

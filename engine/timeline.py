@@ -2,8 +2,8 @@
 
 Takes a pack, facts and a period; gives a `Timeline` of evaluations through the engine, one per step
 (incrementally, in one `Session`), and the events where a response appeared or disappeared, the
-cooperation level changed, or another fact came to count for a state; beside them, the commitment
-ledger's transitions and deadline moves (engine.ledger) on the day they happened.
+value of a headline kind (pack.headline) changed, or another fact came to count for a state; beside
+them, the commitment ledger's transitions and deadline moves (engine.ledger) on the day they happened.
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ from engine.session import Session
 
 class Point(Frozen):
     date: dt.date
-    cooperation_level: str | None
+    headline: dict[str, str | None]  # the pack's headline kinds → their values at this step
     responses: tuple[str, ...]
 
 
 class Event(Frozen):
     date: dt.date
-    # "appeared" or "disappeared" (a response), "level" (cooperation), "evidence" (a state's fact),
+    # "appeared"/"disappeared" (a response), "headline" (a headline kind's value), "evidence" (a state's fact),
     # "commitment" (a ledger transition), "deadline" (a fact moved a commitment's deadline)
     change: str
     subject: str
@@ -57,6 +57,10 @@ def parse_step(text: str) -> int:
     return days
 
 
+def _shown(value: str | None) -> str:
+    return "not derived" if value is None else value
+
+
 def timeline(pack: Pack, facts: list[Fact], start: dt.date, end: dt.date, step_days: int = 7) -> Timeline:
     if end < start:
         raise InputError.one("bad-period", f"--to {end} is before --from {start}", Location("--to"))
@@ -77,14 +81,15 @@ def timeline(pack: Pack, facts: list[Fact], start: dt.date, end: dt.date, step_d
                 events.append(Event(date=day, change="evidence", subject=fact.kind,
                                     detail=f"{fact.id} ({values}, observed {fact.observed})"))
                 states[key] = fact.id
-        point = Point(date=day, cooperation_level=result.cooperation_level(), responses=tuple(result.response_ids()))
+        point = Point(date=day, headline=result.headline(pack), responses=tuple(result.response_ids()))
         before = points[-1] if points else None
         old = set(before.responses) if before else set()
         events += [Event(date=day, change="appeared", subject=r) for r in point.responses if r not in old]
         events += [Event(date=day, change="disappeared", subject=r) for r in sorted(old - set(point.responses))]
-        if before is None or before.cooperation_level != point.cooperation_level:
-            events.append(Event(date=day, change="level", subject="cooperation_level",
-                                detail=f"{before.cooperation_level if before else '—'} → {point.cooperation_level}"))
+        for kind, value in point.headline.items():
+            if before is None or before.headline.get(kind) != value:
+                events.append(Event(date=day, change="headline", subject=kind,
+                                    detail=f"{_shown(before.headline.get(kind)) if before else '—'} → {_shown(value)}"))
         points.append(point)
         if (end - day).days < step_days:  # the next step is past the end (and, near 9999-12-31, past the calendar)
             break

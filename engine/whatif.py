@@ -37,8 +37,8 @@ class Change(Frozen):
 class Diff(Frozen):
     gained: tuple[str, ...]
     lost: tuple[str, ...]
-    level_before: str | None
-    level_after: str | None
+    headline_before: dict[str, str | None]  # the pack's headline kinds → their values
+    headline_after: dict[str, str | None]
 
 
 def apply(facts: list[Fact], changes: list[Change]) -> list[Fact]:
@@ -78,7 +78,7 @@ def set_field(pack: Pack, facts: list[Fact], as_of: dt.date, assignment: str) ->
     return Change(op="set", fact=current[0].id, kind=kind_name, fields={field: value})
 
 
-def diff(before: Evaluation, after: Evaluation) -> Diff:
+def diff(pack: Pack, before: Evaluation, after: Evaluation) -> Diff:
     old, new = set(before.response_ids()), set(after.response_ids())
     return Diff(gained=tuple(sorted(new - old)), lost=tuple(sorted(old - new)),
-                level_before=before.cooperation_level(), level_after=after.cooperation_level())
+                headline_before=before.headline(pack), headline_after=after.headline(pack))

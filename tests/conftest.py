@@ -74,4 +74,4 @@ def ids(evaluation: Evaluation) -> set[str]:
     return set(evaluation.response_ids())
 
 
-from policy_steps import pytest_bdd_step_func_lookup_error  # noqa: E402,F401 - a pytest-bdd hook
+from policy_steps import pytest_bdd_before_scenario, pytest_bdd_step_func_lookup_error  # noqa: E402,F401 - hooks

@@ -46,6 +46,8 @@ class Policy:
     evaluation: Evaluation | None = None
     inline: int = 0
     audit_db: Path | None = None
+    feature: Path | None = None  # the .feature file running (pytest_bdd_before_scenario)
+    base: Path = ROOT  # what fact paths are relative to: the repository, or the pack folder of this feature
 
     def result(self) -> Evaluation:
         if self.evaluation is None:
@@ -86,7 +88,7 @@ def _date(text: str) -> dt.date:
 def explain(policy: Policy) -> str:
     """What the engine actually recommended, and why: shown whenever a Then step fails."""
     result = policy.result()
-    lines = [f"as of {result.as_of}, cooperation level {result.cooperation_level()}; responses:"]
+    lines = [f"as of {result.as_of}, cooperation level {result.value_of('cooperation_level')}; responses:"]
     titles = {r.id: r.title for r in policy.pack.rules} if policy.pack else {}
     for response in result.responses:
         why = "; ".join(titles.get(r, r) for r in response.rules)
@@ -96,6 +98,11 @@ def explain(policy: Policy) -> str:
     for item in result.not_counted:
         lines.append(f"  not counted {item.fact}: {item.reason}")
     return "\n".join(lines)
+
+
+def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:
+    """Note which feature file runs, so a feature can name the pack it sits in (`the rule pack of this feature`)."""
+    request.getfixturevalue("policy").feature = Path(feature.filename)
 
 
 def pytest_bdd_step_func_lookup_error(request: Any, feature: Any, scenario: Any, step: Any, exception: Any) -> None:
@@ -122,10 +129,19 @@ def _pack_in(policy: Policy, folder: str) -> None:
     policy.pack = load_pack(ROOT / folder)
 
 
+@step("given", "the rule pack of this feature",
+      "use the pack this feature belongs to (FOLDER/rules for FOLDER/features/x.feature); fact paths are then "
+      "relative to FOLDER")
+def _pack_of_feature(policy: Policy) -> None:
+    assert policy.feature is not None, "no feature file is running"
+    policy.base = policy.feature.resolve().parent.parent
+    policy.pack = load_pack(policy.base / "rules")
+
+
 @step("given", 'the facts in "{path}"', "add the facts of a file, or of every *.yaml in a folder")
 def _facts_in(policy: Policy, path: str) -> None:
     policy.pack = policy.pack or load_pack(ROOT / "rules")
-    policy.facts += load_facts([ROOT / path], policy.pack)
+    policy.facts += load_facts([policy.base / path], policy.pack)
 
 
 @step("given", "the baseline of February 2021", "add facts/2021-02-baseline.yaml")
@@ -207,8 +223,28 @@ def _excludes(policy: Policy, response: str) -> None:
 
 @step("then", "Pakistan's cooperation level is {level}", "the derived cooperation level (e.g. refusal)")
 def _level(policy: Policy, level: str) -> None:
-    found = policy.result().cooperation_level()
+    found = policy.result().value_of("cooperation_level")
     assert found == level.strip('"'), f"cooperation level is {found}, not {level}.\n{explain(policy)}"
+
+
+@step("then", 'the recommendation includes "{response}"', "the response id is recommended (any pack's words)")
+def _recommends(policy: Policy, response: str) -> None:
+    _includes(policy, response)
+
+
+@step("then", 'the recommendation does not include "{response}"', "the response id is not recommended")
+def _does_not_recommend(policy: Policy, response: str) -> None:
+    _excludes(policy, response)
+
+
+@step("then", "the headline {kind} is {value}", "the value derived for a headline kind of the pack (pack.yaml), or `not derived`")
+def _headline(policy: Policy, kind: str, value: str) -> None:
+    result = policy.result()
+    assert policy.pack is not None
+    headline = result.headline(policy.pack)
+    assert kind in headline, f"{kind} is not a headline kind of the pack; its headline is {', '.join(headline)}"
+    expected = None if value == "not derived" else value.strip('"')
+    assert headline[kind] == expected, f"{kind} is {headline[kind]}, not {value}.\n{explain(policy)}"
 
 
 def _outcome(policy: Policy, rule: str) -> Any:

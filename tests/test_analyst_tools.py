@@ -60,11 +60,12 @@ def test_whatif_set_a_field_and_drop_a_fact(pack: Pack, baseline: list[Fact]) ->
     before = evaluate(pack, baseline, FEB)
     change = set_field(pack, baseline, FEB, "pakistan_stance.position=supports_ceasefire")
     after = evaluate(pack, apply(baseline, [change]), FEB)
-    result = diff(before, after)
-    assert (result.level_before, result.level_after) == ("refusal", "rhetorical")
+    result = diff(pack, before, after)
+    assert (result.headline_before, result.headline_after) == ({"cooperation_level": "refusal"},
+                                                               {"cooperation_level": "rhetorical"})
     assert "messaging.inability_claim_rejected" in result.lost and "warning.remind_sst_possibility" in result.lost
     dropped = evaluate(pack, apply(baseline, [Change(op="retract", fact="base-yusuf-claims-inability")]), FEB)
-    assert dropped.cooperation_level() == "rhetorical"  # facilitating Doha is all that is left
+    assert dropped.value_of("cooperation_level") == "rhetorical"  # facilitating Doha is all that is left
 
 
 @pytest.mark.parametrize("assignment, message", [
@@ -82,7 +83,7 @@ def test_whatif_set_rejects_what_it_cannot_do(pack: Pack, baseline: list[Fact], 
 def test_timeline_reports_when_responses_appear(pack: Pack) -> None:
     facts = scenario_facts(pack, "cooperates")
     result = timeline(pack, facts, dt.date(2021, 2, 1), AFTER_SCENARIOS, parse_step("2w"))
-    levels = [p.cooperation_level for p in result.points]
+    levels = [p.headline["cooperation_level"] for p in result.points]
     assert levels[0] == "refusal" and levels[-1] == "sustained_reduction"
     appeared = {e.subject: e.date for e in result.events if e.change == "appeared"}
     # the arrests are observed on 2021-03-15 (demonstrable steps), the −38% trend on 2021-06-15

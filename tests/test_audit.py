@@ -110,7 +110,7 @@ def test_evaluate_records_the_run_with_snapshots_firings_and_result(capsys: pyte
     assert {f["id"] for f in stored.facts_snapshot} == {f.id for f in load_facts([BASELINE], pack)}
     assert restore_pack(stored.pack_snapshot) == pack
     assert any(f.rule == "coop.refusal" and f.branch == "then" and f.derived for f in stored.firings)
-    assert stored.result.model_dump(mode="json") == {k: v for k, v in shown.items() if k != "cooperation_level"}
+    assert stored.result.model_dump(mode="json") == {k: v for k, v in shown.items() if k != "headline"}
     assert stored.result_digest == result_digest(stored.result)
 
 

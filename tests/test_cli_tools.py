@@ -40,7 +40,7 @@ def test_whatif_set_add_and_drop(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "whatif", *BASE, "--as-of", "2021-07-01", "--drop", "base-yusuf-claims-inability",
                        "--add", str(SCENARIOS / "cooperates.yaml"))
     assert code == 0
-    assert "Cooperation level: refusal → sustained_reduction" in out
+    assert "Pakistan's cooperation level: refusal → sustained_reduction" in out
     assert "  + fatf.support_removal" in out and "  - fatf.keep_listed" in out
     assert "  - retract base-yusuf-claims-inability" in out
     code, _, err = run(capsys, "whatif", *BASE, "--drop", "nope")
@@ -56,7 +56,7 @@ def test_timeline_formats(capsys: pytest.CaptureFixture[str], fmt: str) -> None:
     assert code == 0
     if fmt == "json":
         data = json.loads(out)
-        assert [p["cooperation_level"] for p in data["points"]][::5] == ["refusal", "demonstrable_steps",
+        assert [p["headline"]["cooperation_level"] for p in data["points"]][::5] == ["refusal", "demonstrable_steps",
                                                                           "sustained_reduction"]
         assert {"date": "2021-06-21", "change": "appeared", "subject": "fatf.support_removal", "detail": ""} in \
             data["events"]

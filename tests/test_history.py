@@ -29,7 +29,7 @@ def turns(result: Timeline, kind: str, field: str) -> list[tuple[dt.date, str]]:
 
 def test_the_record_never_shows_pakistan_curbing_violence(pack: Pack) -> None:
     result = weekly(pack)
-    assert {p.cooperation_level for p in result.points} == {"refusal"}
+    assert {p.headline["cooperation_level"] for p in result.points} == {"refusal"}
     after_baseline = {p.responses for p in result.points if p.date >= dt.date(2021, 2, 15)}
     assert len(after_baseline) == 1
     steady = set(next(iter(after_baseline)))

@@ -48,7 +48,7 @@ WRONG: dict[str, Any] = {"list": ["x"], "mapping": {"a": 1}, "string": "1", "num
 KEY = "<key>"  # in an identifier's place: the mapping key itself is the identifier
 ANY = "*"
 IDENTIFIERS = {
-    "pack.yaml": [("sources", KEY), ("vocabulary", KEY), ("vocabulary", ANY, "subjects", ANY),
+    "pack.yaml": [("parties", KEY), ("categories", KEY), ("sources", KEY), ("vocabulary", KEY), ("vocabulary", ANY, "subjects", ANY),
                   ("vocabulary", ANY, "fields", KEY), ("patterns", KEY), ("guardrails", ANY, "id")],
     "rules.yaml": [("responses", KEY), ("rules", ANY, "id"), ("rules", ANY, "when", "all", ANY, "as")],
     "commitments.yaml": [("commitments", ANY, "id")],
@@ -163,6 +163,15 @@ TARGETED = [
              "unknown-response", "no response 'umbrella.take'"),
     targeted("guardrail-unknown-category", "pack.yaml", ("guardrails", 2, "categories", 0), "offers",
              "bad-value", "no category 'offers'"),
+    targeted("response-unknown-category", "rules.yaml", ("responses", "stay_in", "category"), "risk",
+             "bad-value", "no category 'risk'; the pack's categories are offer, consequence, messaging, principle"),
+    targeted("headline-unknown-kind", "pack.yaml", ("headline",), {"moods": "The mood"}, "unknown-kind",
+             "did you mean 'mood'?"),
+    targeted("headline-stated-kind", "pack.yaml", ("headline",), ["weather"], "bad-headline",
+             "a headline is a derived kind with a 'value' field; weather is entered as facts"),
+    targeted("headline-empty-label", "pack.yaml", ("headline", "mood"), " ", "schema", "non-empty text"),
+    targeted("category-empty-title", "pack.yaml", ("categories", "offer"), "", "schema", "non-empty title"),
+    targeted("categories-none", "pack.yaml", ("categories",), {}, "schema", "at least one category"),
     targeted("guardrail-prefix-of-nothing", "pack.yaml", ("guardrails", 3, "prefix"), "umbrela.",
              "unknown-response", "no response id starts with 'umbrela.'"),
     targeted("guardrail-exclusive-alone", "pack.yaml", ("guardrails", 0, "responses"), ["picnic"], "bad-value",

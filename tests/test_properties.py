@@ -260,7 +260,7 @@ def test_exactly_one_cooperation_level_the_first_that_holds(raws: list[dict[str,
     levels = [d.value for d in evaluation.derived if d.kind == "cooperation_level"]
     assert len(levels) == 1, f"derived cooperation levels: {levels}"
     assert levels[0] in LEVELS
-    assert evaluation.cooperation_level() == levels[0]
+    assert evaluation.value_of("cooperation_level") == levels[0]
     assert levels[0] == expected_level(evaluation, facts)
     for level, examples in LEVEL_EXAMPLES.items():
         if raws is examples:

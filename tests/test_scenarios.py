@@ -50,7 +50,7 @@ def test_scenario_responses(pack: Pack, name: str) -> None:
         evaluation = evaluate(pack, _baseline(pack), dt.date(2021, 2, 12))
     else:
         evaluation = evaluate(pack, scenario_facts(pack, name), AFTER_SCENARIOS)
-    assert evaluation.cooperation_level() == level
+    assert evaluation.value_of("cooperation_level") == level
     assert ids(evaluation) == expected, (
         f"missing {sorted(expected - ids(evaluation))}, unexpected {sorted(ids(evaluation) - expected)}")
     assert all(g.ok for g in evaluation.guardrails)

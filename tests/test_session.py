@@ -172,7 +172,7 @@ def test_a_random_walk_over_a_busy_timeline_matches_from_scratch(pack: Pack) -> 
             incremental = session.evaluate(day)
             assert same(incremental, evaluate(pack, facts, day)), day
             assert _held(session) == [("", [])], day
-            levels.add(incremental.cooperation_level())
+            levels.add(incremental.value_of("cooperation_level"))
     assert len(levels) >= 2
 
 
