@@ -48,6 +48,7 @@ from engine.render import (
     render_check,
     render_diff,
     render_explanation,
+    render_sweep,
     render_timeline,
     view,
 )
@@ -189,6 +190,8 @@ def _whatif_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     whatif.add_argument("--set", dest="assignments", action="append", default=[], metavar="KIND.FIELD=VALUE")
     whatif.add_argument("--add", dest="added", action="append", default=[], type=Path, metavar="FILE")
     whatif.add_argument("--drop", dest="dropped", action="append", default=[], metavar="FACT_ID")
+    whatif.add_argument("--assume", dest="assumed", action="append", default=[], metavar="NAME=VALUE[,VALUE…]",
+                        help="another value for a pack assumption; several values give a sensitivity sweep")
 
 
 def _timeline_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
@@ -316,7 +319,7 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _whatif(args: argparse.Namespace) -> int:
-    from engine.whatif import Change, apply, diff, set_field
+    from engine.whatif import Change, apply, assume, diff, parse_assume, set_field
 
     pack, facts = _inputs(args.rules, args.paths)
     as_of = args.as_of or dt.date.today()
@@ -331,11 +334,17 @@ def _whatif(args: argparse.Namespace) -> int:
         if dropped not in known:
             raise InputError.one("unknown-fact", f"no fact {shown(dropped)} to drop", Location("--drop"))
         changes.append(Change(op="retract", fact=dropped))
-    if not changes:
-        raise InputError.one("usage", "give at least one --set, --add or --drop", Location("whatif"))
+    fixed, swept = parse_assume(pack, args.assumed)
+    if not changes and not fixed and not swept:
+        raise InputError.one("usage", "give at least one --set, --add, --drop or --assume", Location("whatif"))
     before = evaluate(pack, facts, as_of)
-    after = evaluate(pack, apply(facts, changes), as_of)
-    _deliver(render_diff(diff(pack, before, after), changes, pack))
+    changed = apply(facts, changes)
+    if swept:
+        rows = [(each, diff(pack, before, evaluate(assume(pack, [*fixed, each]), changed, as_of))) for each in swept]
+        _deliver(render_sweep(rows, [*changes, *fixed], pack))
+        return EXIT_OK
+    after = evaluate(assume(pack, fixed), changed, as_of)
+    _deliver(render_diff(diff(pack, before, after), [*changes, *fixed], pack))
     return EXIT_OK if after.ok else EXIT_GUARDRAIL
 
 

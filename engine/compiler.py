@@ -14,6 +14,10 @@ with a negation has a gate of its own, so that an incremental step (engine.netwo
 rules whose negated patterns a changed fact matches (a small watch ruleset per stratum says which).
 Rules that negate a derived kind run in a later stratum than the rules deriving it; a derivation cycle
 is a compile error naming its rules.
+
+Dates are day numbers. A test against the as-of date joins the clock fact (`clock_fact`, one per run,
+alias `as_of`), and a date shifted by days is durable_rules arithmetic (`$add`/`$sub`), so time is decided
+in the network like everything else and a timeline moves it by changing one fact.
 """
 
 from __future__ import annotations
@@ -26,10 +30,12 @@ from typing import Any
 from engine.errors import InputError, Location, Problem
 from engine.limits import MAX_IN_VALUES, Membership, TooLarge, split
 from engine.model import (
+    AS_OF,
     DERIVED_ID_PREFIX,
     AllOf,
     AnyOf,
     Citation,
+    Clock,
     Condition,
     Derive,
     NoneOf,
@@ -48,6 +54,10 @@ PROBE = "$guardrail."
 WATCH = "$watch."  # a rule matching one negated pattern, in a stratum's watch ruleset (engine.network)
 GATE_KIND = "$go"
 GATE_ALIAS = "gate"
+# The as-of date as a fact (day number): patterns that test a date against it join it under this alias, which
+# no pack alias may take. Its id is no fact id an analyst can write (those start with a letter or digit).
+CLOCK_KIND = CLOCK_ID = "$clock"
+CLOCK_ALIAS = AS_OF
 MAX_CONJUNCTIONS = 256
 _NEGATED_OP = {"eq": "ne", "ne": "eq", "lt": "gte", "lte": "gt", "gt": "lte", "gte": "lt"}
 _DURABLE_OP = {"ne": "$neq", "lt": "$lt", "lte": "$lte", "gt": "$gt", "gte": "$gte"}
@@ -93,6 +103,7 @@ class CompiledRule:
     gate: str = GATE_KIND  # the kind of the gate fact it waits for
     made: tuple[Made, ...] = ()
     negated: tuple[Pattern, ...] = ()  # its negated patterns, joins left out (they match at least as much)
+    timed: bool = False  # a negated pattern tests a date against the clock: re-opened when the clock moves
 
 
 @dataclass
@@ -136,6 +147,7 @@ class CompiledPack:
     # (rule id, branch) → what that branch recommends: each response with the citations it carries
     responds: dict[tuple[str, str], tuple[tuple[str, tuple[Citation, ...]], ...]] = field(default_factory=dict)
     memberships: dict[str, list[Membership]] = field(default_factory=dict)  # kind → its large `in:` tests
+    clocked: bool = False  # some rule tests a date against the as-of date: each run asserts the clock fact
 
 
 def derived_id(kind: str, subject: str, fields: dict[str, Scalar]) -> str:
@@ -143,9 +155,39 @@ def derived_id(kind: str, subject: str, fields: dict[str, Scalar]) -> str:
     return f"{DERIVED_ID_PREFIX}{kind}:{subject}:{values}"
 
 
-def durable_record(fid: str, kind: str, subject: str, fields: dict[str, Scalar]) -> dict[str, Any]:
-    """A fact as durable_rules sees it: identity, kind, subject and typed fields; nothing else."""
-    return {"id": fid, "kind": kind, "subject": subject, **{k: durable_value(v) for k, v in fields.items()}}
+def durable_record(fid: str, kind: str, subject: str, fields: dict[str, Scalar],
+                   observed: dt.date | None = None) -> dict[str, Any]:
+    """A fact as durable_rules sees it: identity, kind, subject, typed fields and (for an observed fact,
+    not a derived one) the day it was observed; nothing else."""
+    record = {"id": fid, "kind": kind, "subject": subject, **{k: durable_value(v) for k, v in fields.items()}}
+    if observed is not None:
+        record["observed"] = observed.toordinal()
+    return record
+
+
+def clock_fact(as_of: dt.date) -> dict[str, Any]:
+    """The as-of date as the network sees it: one fact, retracted and asserted again when the date moves."""
+    return {"id": CLOCK_ID, "kind": CLOCK_KIND, "subject": CLOCK_KIND, "day": as_of.toordinal()}
+
+
+def _shifted(operand: dict[str, Any], days: int) -> dict[str, Any]:
+    """durable_rules arithmetic: `operand` plus `days` (evaluated in the network, per match)."""
+    if not days:
+        return operand
+    return {"$add" if days > 0 else "$sub": {"$l": operand, "$r": abs(days)}}
+
+
+def _operand(value: Any) -> Any:
+    if isinstance(value, Ref):
+        return _shifted({value.alias: value.field}, value.days)
+    if isinstance(value, Clock):
+        return _shifted({CLOCK_ALIAS: "day"}, value.days)
+    return durable_value(value)
+
+
+def clocked(pattern: Pattern) -> bool:
+    """Whether a pattern tests a date against the as-of date."""
+    return any(isinstance(t.value, Clock) for t in pattern.tests)
 
 
 def durable_value(value: Any) -> Any:
@@ -163,7 +205,7 @@ def _test(test: Test, negate: bool) -> dict[str, Any]:
             return {"$and": [{"$neq": {test.field: durable_value(v)}} for v in value]}
         return {"$or": [{test.field: durable_value(v)} for v in value]}
     op = _NEGATED_OP[test.op] if negate else test.op
-    operand = {value.alias: value.field} if isinstance(value, Ref) else durable_value(value)
+    operand = _operand(value)
     if op == "eq":
         return {test.field: operand}
     return {_DURABLE_OP[op]: {test.field: operand}}
@@ -289,6 +331,8 @@ def _definition(conj: Conjunction, aliases: dict[str, Pattern], gate: str) -> di
     bound: set[str] = set()
     ordered = sorted(conj, key=lambda lit: (not lit.positive, bool(_refs(lit.pattern))))
     items: list[dict[str, Any]] = [{GATE_ALIAS: {"kind": gate}}]
+    if any(clocked(p) for lit in conj for p in (lit.pattern, *(a.pattern for a in lit.also))):
+        items.append({CLOCK_ALIAS: {"kind": CLOCK_KIND}})
     for number, literal in enumerate(ordered):
         for ref in sorted(_refs(literal.pattern) - bound):
             # A join whose partner is not bound in this conjunction: bind it to any fact of its kind.
@@ -316,11 +360,14 @@ def _made(rule: Rule, branch: str) -> tuple[Made, ...]:
 def _compiled_rule(name: str, rule: Rule, branch: str, conj: Conjunction, aliases: dict[str, Pattern]) -> CompiledRule:
     negated = tuple(_without_joins(lit.pattern) for lit in conj if not lit.positive)
     gate = f"{GATE_KIND}|{name}" if negated else GATE_KIND
-    return CompiledRule(name, rule.id, branch, _definition(conj, aliases, gate), gate, _made(rule, branch), negated)
+    timed = any(clocked(lit.pattern) for lit in conj if not lit.positive)
+    return CompiledRule(name, rule.id, branch, _definition(conj, aliases, gate), gate, _made(rule, branch), negated,
+                        timed)
 
 
 def _without_joins(pattern: Pattern) -> Pattern:
-    return pattern.model_copy(update={"tests": tuple(t for t in pattern.tests if not isinstance(t.value, Ref)),
+    """The pattern without its tests against other facts or the clock (what a watch can decide alone)."""
+    return pattern.model_copy(update={"tests": tuple(t for t in pattern.tests if not isinstance(t.value, Ref | Clock)),
                                       "alias": None})
 
 
@@ -379,7 +426,9 @@ def compile_pack(pack: Pack) -> CompiledPack:
     responds = {(rule.id, branch): tuple((e.respond, (rule.cites[e.cite - 1],) if e.cite else tuple(rule.cites))
                                          for e in effects if isinstance(e, Respond))
                 for rule in pack.rules for branch, effects in (("then", rule.then), ("else", rule.else_))}
-    return CompiledPack(pack, strata, {c.name: c for c in compiled}, needs, joined, responds, memberships)
+    uses_clock = any(CLOCK_ALIAS in item for c in compiled for item in c.definition["all"])
+    return CompiledPack(pack, strata, {c.name: c for c in compiled}, needs, joined, responds, memberships,
+                        uses_clock)
 
 
 def _join_limits(rule: Rule) -> list[Problem]:

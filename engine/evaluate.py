@@ -16,7 +16,7 @@ from itertools import groupby
 from operator import attrgetter
 from typing import Any
 
-from engine.compiler import CompiledPack, compile_pack, durable_record
+from engine.compiler import CLOCK_ID, CompiledPack, clock_fact, compile_pack, durable_record
 from engine.evidence import sort_evidence, staleness
 from engine.guardrails import check_guardrails
 from engine.model import (
@@ -60,7 +60,14 @@ def _compiled(pack: Pack) -> CompiledPack:
 
 
 def durable_fact(fact: Fact) -> dict[str, Any]:
-    return durable_record(fact.id, fact.kind, fact.subject, fact.fields)
+    return durable_record(fact.id, fact.kind, fact.subject, fact.fields, fact.observed)
+
+
+def with_clock(compiled: CompiledPack, facts: dict[str, dict[str, Any]], as_of: dt.date) -> dict[str, dict[str, Any]]:
+    """The facts for the network, with the as-of date as a fact when some rule tests a date against it."""
+    if compiled.clocked:
+        facts[CLOCK_ID] = clock_fact(as_of)
+    return facts
 
 
 _TEXTS: dict[int, str] = {}  # id of a live Fact → its canonical text (see fact_text)
@@ -134,7 +141,7 @@ def evaluate(pack: Pack, facts: list[Fact], as_of: dt.date, run_id: str | None =
     counted, not_counted = sort_evidence(facts, pack, as_of)
     network = Network(compiled)
     try:
-        network.update({f.id: durable_fact(f) for f in counted})
+        network.update(with_clock(compiled, {f.id: durable_fact(f) for f in counted}, as_of))
         run = _Run(compiled, network)
     finally:
         network.close()

@@ -13,17 +13,20 @@ import datetime as dt
 from itertools import product
 from typing import Literal as TypingLiteral
 
-from engine.compiler import Literal, _Forms
+from engine.compiler import Literal, _Forms, patterns_of
 from engine.errors import InputError, Location, shown
 from engine.evaluate import evaluate
 from engine.evidence import sort_evidence
 from engine.model import (
     DERIVED_ID_PREFIX,
+    OBSERVED,
     Citation,
+    Clock,
     Derive,
     Evaluation,
     Fact,
     FactSource,
+    FieldSpec,
     Frozen,
     Pack,
     Respond,
@@ -59,6 +62,7 @@ class Link(Frozen):
     derived: tuple[str, ...]
     missing: tuple[str, ...]
     citations: tuple[Citation, ...]
+    assumptions: tuple[str, ...] = ()  # "name = value: why", each pack assumption the rule reads
     moot: tuple[str, ...] = ()  # "TEXT (fact ID)": a state that ends the rule's responses holds
 
 
@@ -100,6 +104,7 @@ def _chain(pack: Pack, evaluation: Evaluation, rules: list[str], facts: dict[str
         links.append(Link(rule=rule_id, title=by_id[rule_id].title, status=outcome.status,
                           branch_facts=tuple(_fact_view(f, facts, evaluation) for f in used), derived=tuple(made),
                           missing=outcome.missing, citations=by_id[rule_id].cites,
+                          assumptions=_assumptions(pack, by_id[rule_id]),
                           moot=_moot(pack, by_id[rule_id], evaluation, facts)))
         for derived in evaluation.derived:
             if derived.id in used:
@@ -107,6 +112,10 @@ def _chain(pack: Pack, evaluation: Evaluation, rules: list[str], facts: dict[str
     return links
 
 
+def _assumptions(pack: Pack, rule: Rule) -> tuple[str, ...]:
+    """The pack assumptions a rule's tests read, with the value it was evaluated with and why."""
+    names = sorted({t.assumption for p in patterns_of(rule.when) for t in p.tests if t.assumption})
+    return tuple(f"{name} = {pack.assumptions[name].value}: {pack.assumptions[name].text}" for name in names)
 def _moot(pack: Pack, rule: Rule, evaluation: Evaluation, facts: dict[str, Fact]) -> tuple[str, ...]:
     """Which moot states ended the rule. The Rete decided it: the rule's else form fired on a fact of the
     moot state (its `none:` turned positive); this only names which state that fact is."""
@@ -170,9 +179,12 @@ def explain(pack: Pack, facts: list[Fact], as_of: dt.date, target: str) -> Expla
 
 # --- the smallest change ----------------------------------------------------------------------------------
 
-def _fit(test: Test, violate: bool, pack: Pack, kind: str) -> Scalar | None:
-    """A value that passes the test (or fails it, with `violate`)."""
-    spec = pack.vocabulary[kind].fields[test.field]
+_DAY = FieldSpec(type="date")
+
+
+def _fit(test: Test, violate: bool, pack: Pack | None, kind: str) -> Scalar | None:
+    """A value that passes the test (or fails it, with `violate`); a test on `observed` needs no pack."""
+    spec = _DAY if pack is None or test.field == OBSERVED else pack.vocabulary[kind].fields[test.field]
     value = test.value
     if test.op == "in":
         assert isinstance(value, tuple)
@@ -203,7 +215,7 @@ def _fit(test: Test, violate: bool, pack: Pack, kind: str) -> Scalar | None:
 
 def _passes(fact: Fact, test: Test) -> bool:
     """Proposal-side only (candidates are verified by the engine): does a fact pass a test?"""
-    have, want = fact.fields.get(test.field), test.value
+    have, want = fact.observed if test.field == OBSERVED else fact.fields.get(test.field), test.value
     if have is None or not isinstance(want, str | int | float | bool | dt.date | tuple):
         return False
     if test.op == "in":
@@ -217,7 +229,31 @@ def _passes(fact: Fact, test: Test) -> bool:
         return False
 
 
-def _new_fact(pack: Pack, kind: str, subject: str, fields: dict[str, Scalar], as_of: dt.date, n: int) -> Fact:
+def _on_the_day(test: Test, as_of: dt.date) -> Test:
+    """A test against the as-of date, as a test against that day (proposals are made for one date)."""
+    if isinstance(test.value, Clock):
+        return test.model_copy(update={"value": as_of + dt.timedelta(days=test.value.days)})
+    return test
+
+
+def _observed_on(tests: list[Test], as_of: dt.date) -> dt.date | None:
+    """A day on or before the as-of date that passes the tests on `observed`, if the first tried does."""
+    day = as_of
+    for test in tests:
+        probe = _new_day(day)
+        if not _passes(probe, test):
+            fitted = _fit(test, False, None, "")
+            day = fitted if isinstance(fitted, dt.date) else day
+    return day if day <= as_of and all(_passes(_new_day(day), t) for t in tests) else None
+
+
+def _new_day(day: dt.date) -> Fact:
+    return Fact(id="probe", kind="", subject="", observed=day, source=FactSource(title="", ref="", date=day),
+                reliability="A", credibility=1)
+
+
+def _new_fact(pack: Pack, kind: str, subject: str, fields: dict[str, Scalar], as_of: dt.date, n: int,
+              observed: dt.date | None = None) -> Fact:
     full: dict[str, Scalar] = {}
     for name, spec in pack.vocabulary[kind].fields.items():
         if name in fields:
@@ -227,7 +263,7 @@ def _new_fact(pack: Pack, kind: str, subject: str, fields: dict[str, Scalar], as
                                            "date": as_of, "string": "",
                                            "number": spec.min or 0, "integer": int(spec.min or 0)}
             full[name] = defaults[spec.type]
-    return Fact(id=f"whatif-{kind}-{n}", kind=kind, subject=subject, observed=as_of, fields=full,
+    return Fact(id=f"whatif-{kind}-{n}", kind=kind, subject=subject, observed=observed or as_of, fields=full,
                 source=FactSource(title="what-if", ref="explain", date=as_of),
                 reliability=pack.evidence.reliability[0], credibility=pack.evidence.credibility[0])
 
@@ -236,6 +272,7 @@ def _options(pack: Pack, counted: list[Fact], literal: Literal, as_of: dt.date, 
     """Alternative change sets that would satisfy one literal."""
     pattern = literal.pattern
     kind = pack.vocabulary[pattern.kind]
+    pattern = pattern.model_copy(update={"tests": tuple(_on_the_day(t, as_of) for t in pattern.tests)})
     if any(not isinstance(t.value, str | int | float | bool | dt.date | tuple) for t in pattern.tests):
         return []  # joins: no proposal
     current = [f for f in counted if f.kind == pattern.kind and f.subject == pattern.subject]
@@ -246,6 +283,16 @@ def _options(pack: Pack, counted: list[Fact], literal: Literal, as_of: dt.date, 
         return [[Change(op="retract", fact=f.id) for f in matching if not f.id.startswith(DERIVED_ID_PREFIX)]]
     if kind.derived:
         return _derived_options(pack, counted, pattern.kind, pattern.tests, as_of, depth)
+    dated = [t for t in pattern.tests if t.field == OBSERVED]
+    if dated:
+        # a fact observed on another day is another fact: add one, observed on a day that passes
+        observed = _observed_on(dated, as_of)
+        if literal.flip or observed is None:
+            return []
+        fields = {t.field: v for t in pattern.tests if t.field != OBSERVED
+                  and (v := _fit(t, False, pack, pattern.kind)) is not None}
+        fact = _new_fact(pack, pattern.kind, pattern.subject, fields, as_of, len(counted), observed)
+        return [[Change(op="add", fact=fact.id, kind=pattern.kind, fields=fields, added=fact, observed=observed)]]
     tests = pattern.tests[:1] if literal.flip else pattern.tests
     fields = {t.field: v for t in tests if (v := _fit(t, literal.flip, pack, pattern.kind)) is not None}
     options: list[list[Change]] = []

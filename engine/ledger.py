@@ -14,11 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 
+from engine.compiler import patterns_of
 from engine.evidence import last_day
 from engine.model import (
     LEDGER_KIND,
     TERMINAL,
     AllOf,
+    Clock,
     Commitment,
     CommitmentState,
     CommitmentStatus,
@@ -193,9 +195,29 @@ class _Track:
                                 citations=self.c.cites)
 
 
+def _clock_offsets(pack: Pack) -> set[int]:
+    """The shifts of the as-of date that the rules' date tests compare facts' dates with (`within_days`)."""
+    conditions = [r.when for r in pack.rules] + list(pack.patterns.values())
+    conditions += [cond for c in pack.commitments for _, cond in _parts(c) if cond is not None]
+    return {t.value.days for cond in conditions for p in patterns_of(cond) for t in p.tests
+            if isinstance(t.value, Clock)}
+
+
+def _shifted(day: dt.date, days: int) -> dt.date | None:
+    try:
+        return day + dt.timedelta(days=days)
+    except OverflowError:  # past the calendar: no as-of date reaches it
+        return None
+
+
 def _dates(pack: Pack, facts: list[Fact]) -> set[dt.date]:
-    """Every date where a commitment can move: facts observed or expiring, deadlines passed."""
+    """Every date where a commitment can move: facts observed or expiring, a date test turning as the
+    as-of date passes a fact's date (as_of + k crossing it: on its day and the day after), deadlines passed."""
     days = {f.observed for f in facts}
+    dated = {v for f in facts for v in (f.observed, *f.fields.values())
+             if isinstance(v, dt.date) and not isinstance(v, dt.datetime)}
+    for k in _clock_offsets(pack):
+        days |= {d for v in dated for shift in (k, k - 1) if (d := _shifted(v, -shift)) is not None}
     ends = (last_day(f, pack) for f in facts)  # its own valid_until, else its kind's valid_for
     days |= {end + ONE_DAY for end in ends if end is not None and end < dt.date.max}
     days |= {v + ONE_DAY for f in facts for v in f.fields.values()

@@ -22,6 +22,9 @@ DEFAULT_CATEGORIES = {"offer": "Offers", "assurance": "Assurances", "consequence
                       "messaging": "Messaging", "principle": "Principles", "risk": "Risks"}
 # Facts the rules derive have ids that start so; an analyst's fact may not, or it would stand in for one.
 DERIVED_ID_PREFIX = "derived:"
+# In a date test, the as-of date; no alias may take the name.
+AS_OF = "as_of"
+OBSERVED = "observed"
 # The kind the ledger derives for a commitment's conditions (engine.ledger); a pack may not declare it.
 LEDGER_KIND = "commitment_condition"
 CommitmentState = Literal["conditional", "detached", "discharged", "violated", "expired", "cancelled", "released"]
@@ -84,16 +87,39 @@ class Citation(Frozen):
 
 
 class Ref(Frozen):
-    """The value of a field of another pattern in the same rule: a join."""
+    """The value of a field of another pattern in the same rule (a join), `days` later (earlier if < 0)."""
 
     alias: str
     field: str
+    days: int = 0
+
+
+class Clock(Frozen):
+    """The as-of date, `days` later (earlier if < 0): a test against it is decided in the network, by the
+    clock fact each evaluation asserts, so a timeline step moves it like any other fact."""
+
+    days: int = 0
+
+
+def moved(when: dt.date | Clock | Ref, days: int) -> dt.date | Clock | Ref:
+    """A date `days` later (earlier if < 0), whether fixed, the as-of date or a joined fact's."""
+    if isinstance(when, dt.date):
+        return when + dt.timedelta(days=days)
+    return when.model_copy(update={"days": when.days + days})
 
 
 class Test(Frozen):
+    """`field op value`; `field` may be `observed` (the day a fact was observed).
+
+    `assumption` names the pack assumption the test reads: with `shift` 0 `value` is the assumption's value;
+    with ±1 it is a number of days and `value` a date moved by it, later (+1) or earlier (-1).
+    """
+
     field: str
     op: Op
-    value: Scalar | tuple[Scalar, ...] | Ref
+    value: Scalar | tuple[Scalar, ...] | Ref | Clock
+    assumption: str | None = None
+    shift: Literal[-1, 0, 1] = 0
 
 
 class Pattern(Frozen):
@@ -234,6 +260,13 @@ class Commitment(Frozen):
     origin: str = ""
 
 
+class Assumption(Frozen):
+    """A named, documented value the rules read (a threshold, a window): `whatif --assume` varies it."""
+
+    value: int | float | dt.date
+    type: Literal["number", "integer", "date"]
+    text: str
+    cites: tuple[Citation, ...] = ()
 class Headline(Frozen):
     """A derived kind the views summarise (the state the argument turns on), and how text names it."""
 
@@ -260,6 +293,7 @@ class Pack(Frozen):
     rules: tuple[Rule, ...]
     guardrails: tuple[Guardrail, ...] = ()
     commitments: tuple[Commitment, ...] = ()
+    assumptions: dict[str, Assumption] = {}
     digest: str = ""
 
     def label(self, kind: str) -> str:

@@ -8,7 +8,9 @@ fires only the activations that are new. It keeps the truth maintenance durable_
 - a rule with a negation is re-opened when a fact matching a negated pattern comes or goes (a watch
   ruleset, run over the changed facts first, says which): its activations are dropped and its gate is
   retracted before the change and re-asserted after it, so it is re-evaluated over complete memories
-  (see engine.compiler). Other rules keep their activations and their gate.
+  (see engine.compiler). Other rules keep their activations and their gate;
+- the clock fact (the as-of date, engine.compiler) is one more fact: when the date moves, the activations
+  that matched it go, and the rules negating a date test against it are re-opened.
 A from-scratch evaluation is one update of a fresh network; a `Session` updates one network many times.
 Both give the same activations (tested on every bundled scenario, the 2021 record and random variants).
 """
@@ -19,7 +21,17 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.compiler import GATE_ALIAS, GATE_KIND, PROBE, CompiledPack, CompiledRule, Made, Stratum
+from engine.compiler import (
+    CLOCK_ALIAS,
+    CLOCK_ID,
+    GATE_ALIAS,
+    GATE_KIND,
+    PROBE,
+    CompiledPack,
+    CompiledRule,
+    Made,
+    Stratum,
+)
 from engine.limits import with_memberships
 from engine.model import Firing
 from engine.runtime import Runtime, fact_id, runtime
@@ -124,6 +136,10 @@ class Network:
         first = GATE_KIND not in state.gates
         reopen = ([r for r in state.stratum.rules if r.negated] if first
                   else self._watching(state, [state.inputs[fid] for fid in gone] + list(new.values())))
+        if not first and CLOCK_ID in new:
+            # the as-of date moved: a negation of a date test against it may hold now, or no longer
+            reopen = sorted({r.name: r for r in [*reopen, *(r for r in state.stratum.rules if r.timed)]}.values(),
+                            key=lambda r: r.name)
         close = [state.gates.pop(r.gate) for r in reopen if r.gate in state.gates]
         for fid in gone:
             del state.inputs[fid]
@@ -174,11 +190,12 @@ class Network:
         pairs = tuple(sorted((alias, fact_id(f)) for alias, f in matched.items() if alias != GATE_ALIAS))
         key = (name, pairs)
         rule = self.compiled.by_name[name]
-        ids = tuple(sorted({fid for _, fid in pairs}))
+        # the clock is no evidence: left out of the firing, but the activation goes when the date moves
+        ids = tuple(sorted({fid for alias, fid in pairs if alias != CLOCK_ALIAS}))
         firing = Firing(rule=rule.rule, branch=rule.branch, facts=ids, derived=tuple(m.id for m in rule.made))
         state.activations[key] = Activation(rule, ids, firing)
         state.by_rule.setdefault(name, set()).add(key)
-        for fid in ids:
+        for fid in {fid for _, fid in pairs}:
             state.by_fact.setdefault(fid, set()).add(key)
         new = []
         for made in rule.made:
@@ -196,7 +213,7 @@ class Network:
             if activation is None:
                 continue
             state.by_rule[activation.rule.name].discard(key)
-            for fid in activation.facts:
+            for fid in {fid for _, fid in key[1]}:  # the clock's too
                 state.by_fact[fid].discard(key)
             for made in activation.rule.made:
                 state.makers[made.id].discard(key)

@@ -8,6 +8,7 @@ analyst's terms.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
 from typing import Any, TypeGuard
@@ -17,11 +18,15 @@ from engine.errors import Problems
 from engine.guardrails import READS, SINGLE_STATE
 from engine.loader import Document, Path_
 from engine.model import (
+    AS_OF,
     DEFAULT_CATEGORIES,
     LEDGER_KIND,
+    OBSERVED,
     AllOf,
     AnyOf,
+    Assumption,
     Citation,
+    Clock,
     Commitment,
     Condition,
     Derive,
@@ -40,8 +45,10 @@ from engine.model import (
     Respond,
     ResponseSpec,
     Rule,
+    Scalar,
     Source,
     Test,
+    moved,
 )
 from engine.validate import (
     ENGINE_PROPERTIES,
@@ -61,7 +68,7 @@ OPS = ("eq", "ne", "lt", "lte", "gt", "gte", "in")
 ORDERED = ("number", "integer", "date")
 MAX_QUOTE_WORDS = 30
 PACK_KEYS = {"pack", "sources", "evidence", "vocabulary", "patterns", "moot", "guardrails", "headline",
-             "categories", "parties"}
+             "categories", "parties", "assumptions"}
 KEY_TYPES = ("enum", "string", "integer")  # a series is named by an exact value: never a measure or a date
 RULE_FILE_KEYS = {"rules", "responses", "commitments"}
 RULE_KEYS = {"id", "title", "cites", "when", "then", "else", "priority"}
@@ -70,6 +77,8 @@ PATTERN_KEYS = {"fact", "subject", "where", "as"}
 MATCH_KEYS = {"match", "as"}
 CONDITION_KEYS = ("all", "any", "not", "none", "match", "fact")
 RESERVED_FIELDS = ("id", "kind", "subject", "sid", "observed", "source")
+DATE_KEYS = ("after", "before", "within_days")  # the date tests, on `observed` and on date fields
+MAX_DAYS = 36_525  # a hundred years: further is a typo
 GRAMMARS = {NAME: "lower_snake_case", ID: "letters, digits and . _ : - (at most 128)"}
 # Values of a join that can be compared: a ref to a date is never a number.
 COMPARABLE = {"number": "number", "integer": "number", "string": "text", "enum": "text", "boolean": "boolean",
@@ -84,6 +93,8 @@ class _Builder:
         self.moot: dict[str, Moot] = {}
         self.sources: dict[str, Source] = {}
         self.responses: dict[str, ResponseSpec] = {}
+        self.assumptions: dict[str, Assumption] = {}
+        self.broken: set[str] = set()  # assumptions declared with a mistake, already reported
         self.categories: dict[str, str] = DEFAULT_CATEGORIES
         self.parties: dict[str, str] = {}
         self.headline: tuple[Headline, ...] = ()
@@ -151,6 +162,8 @@ class _Builder:
             source = as_model(self.problems, doc, ("sources", sid), Source, raw, "a source", strict=True)
             if self.name(sid, ("sources", sid), "source ids", ID) and source is not None:
                 self.sources[sid] = source
+        for name, raw in self.mapping(data.get("assumptions", {}), ("assumptions",), "'assumptions'").items():
+            self.assumption(name, raw, ("assumptions", name))
         for name, raw in self.mapping(data.get("vocabulary"), ("vocabulary",), "'vocabulary'").items():
             self.kind(name, raw, ("vocabulary", name))
         for name, raw in self.mapping(data.get("patterns", {}), ("patterns",), "'patterns'").items():
@@ -167,6 +180,33 @@ class _Builder:
         self.headline = self.headlines(data.get("headline", []))
         return data
 
+    def assumption(self, name: str, raw: Any, path: Path_) -> None:
+        """A named value the rules read: its type must fit its value, and its citations name sources."""
+        named = self.name(name, path, "assumption names")
+        self.broken.add(name)  # until it proves sound: a test reading it then says nothing more
+        found = as_model(self.problems, self.doc, path, Assumption, raw, f"assumption {name!r}", strict=True)
+        if found is None:
+            return
+        if (why := check_value(FieldSpec(type=found.type), found.value)) is not None:
+            self.bad((*path, "value"), "bad-value", f"assumption {name}: {why}")
+            return
+        self.broken.discard(name)
+        for i, cite in enumerate(found.cites):
+            if cite.source not in self.sources:
+                self.bad((*path, "cites", i, "source"), "unknown-source", f"no source {cite.source!r}"
+                         + suggest(cite.source, self.sources))
+        if named:
+            self.assumptions[name] = found
+
+    def assumed(self, raw: Any, path: Path_) -> tuple[str, Scalar] | None:
+        """`{assumption: NAME}` → the name and the assumption's value; None after saying why not."""
+        name = raw.get("assumption") if isinstance(raw, dict) and set(raw) == {"assumption"} else None
+        if isinstance(name, str) and name in self.broken:
+            return None
+        if not self.known(name, self.assumptions, (*path, "assumption"), "unknown-assumption", "assumption"):
+            return None
+        assert isinstance(name, str)
+        return name, self.assumptions[name].value
     def titled(self, raw: Any, path: Path_, what: str) -> dict[str, str]:
         """A mapping of lower_snake_case ids to the words the views print for them, in the file's order."""
         out: dict[str, str] = {}
@@ -295,7 +335,7 @@ class _Builder:
                  for field, value in self.mapping(data.get("where", {}), (*path, "where"), "'where'").items()]
         if any(t is None for t in tests):
             return None
-        pattern = Pattern(kind=kind_name, subject=subject, tests=tuple(t for t in tests if t is not None))
+        pattern = Pattern(kind=kind_name, subject=subject, tests=tuple(t for each in tests if each for t in each))
         return self.alias(pattern, data, path, aliases)
 
     def alias(self, pattern: Pattern, data: dict[str, Any], path: Path_, aliases: Aliases) -> Pattern:
@@ -304,28 +344,44 @@ class _Builder:
             return pattern
         if alias in aliases:
             self.bad((*path, "as"), "duplicate-alias", f"alias {alias!r} is already used in this rule")
+        if alias == AS_OF:
+            self.bad((*path, "as"), "bad-name", f"{AS_OF!r} names the as-of date in date tests; choose another alias")
         aliases[alias] = pattern.kind
         return pattern.model_copy(update={"alias": alias})
 
     def test(self, kind_name: str, kind: KindSpec, field: str, raw: Any, path: Path_,
-             aliases: Aliases) -> Test | None:
+             aliases: Aliases) -> list[Test] | None:
+        """One `where:` entry → its tests (a date test may be two: a bound on each side)."""
         spec = kind.fields.get(field)
+        if field == OBSERVED or (spec is not None and spec.type == "date" and isinstance(raw, dict) and raw
+                                 and set(raw) <= set(DATE_KEYS)):
+            return self.dated(kind_name, kind, field, raw, path, aliases)
         if spec is None:
             self.bad(path, "unknown-field", f"kind {kind_name!r} has no field {field!r}"
-                     + suggest(field, kind.fields))
+                     + suggest(field, [*kind.fields, OBSERVED]))
             return None
         op, value = ("eq", raw)
         if isinstance(raw, dict):
             if len(raw) != 1 or next(iter(raw)) not in OPS:
-                self.bad(path, "bad-operator", f"a test is one of {', '.join(OPS)}; found "
-                         f"{', '.join(map(str, raw)) or 'nothing'}" + suggest(next(iter(raw), ""), OPS))
+                ops = (*OPS, *DATE_KEYS) if spec.type == "date" else OPS
+                self.bad(path, "bad-operator", f"a test is one of {', '.join(ops)}; found "
+                         f"{', '.join(map(str, raw)) or 'nothing'}" + suggest(next(iter(raw), ""), ops))
                 return None
             op, value = next(iter(raw.items()))
         if op in ("lt", "lte", "gt", "gte") and spec.type not in ORDERED:
             self.bad(path, "bad-operator", f"{op} compares numbers or dates; {field} is {spec.type}")
             return None
         if isinstance(value, dict) and set(value) == {"ref"}:
-            return self.join(f"{kind_name}.{field}", spec, op, value["ref"], path, aliases)
+            joined = self.join(f"{kind_name}.{field}", spec, op, value["ref"], path, aliases)
+            return None if joined is None else [joined]
+        if isinstance(value, dict) and set(value) == {"assumption"} and op != "in":
+            if (named := self.assumed(value, (*path, op))) is None:
+                return None
+            if (why := check_value(spec, named[1])) is not None:
+                self.bad((*path, op, "assumption"), "bad-value", f"{kind_name}.{field} reads assumption "
+                         f"{named[0]}: {why}")
+                return None
+            return [Test(field=field, op=op, value=named[1], assumption=named[0])]
         values = value if op == "in" else [value]
         if op == "in" and not (isinstance(value, list) and value):
             self.bad(path, "bad-value", f"'in' takes a non-empty list; found {type_name(value)}")
@@ -334,7 +390,105 @@ class _Builder:
             if (why := check_value(spec, item)) is not None:
                 self.bad(path, "bad-value", f"{kind_name}.{field}: {why}")
                 return None
-        return Test(field=field, op=op, value=tuple(values) if op == "in" else value)
+        return [Test(field=field, op=op, value=tuple(values) if op == "in" else value)]
+
+    def dated(self, kind_name: str, kind: KindSpec, field: str, raw: Any, path: Path_,
+              aliases: Aliases) -> list[Test] | None:
+        """`{before|after: WHEN, within_days: N}` on `observed` or a date field → tests against dates.
+
+        WHEN is a date, `{assumption: NAME}` (a date), `as_of`, an earlier alias (its fact's observed date)
+        or alias.field; within_days
+        alone counts back from the as-of date, with before/after it counts from WHEN. Before and after
+        are strict: the same day is neither.
+        """
+        if field == OBSERVED and kind.derived:
+            self.bad(path, "bad-operator", f"{kind_name} is derived: its facts have no observed date to test")
+            return None
+        if not isinstance(raw, dict) or not raw or not set(raw) <= set(DATE_KEYS):
+            found = ", ".join(map(str, raw)) if isinstance(raw, dict) else type_name(raw)
+            self.bad(path, "bad-operator", f"{field} is tested with {', '.join(DATE_KEYS)}; found {found or 'nothing'}"
+                     + (suggest(next(iter(raw), ""), DATE_KEYS) if isinstance(raw, dict) else ""))
+            return None
+        if {"before", "after", "within_days"} <= set(raw):
+            self.bad(path, "bad-operator", "within_days counts from one date: give before or after with it, not both")
+            return None
+        days: tuple[int, str | None] | None = None
+        if "within_days" in raw and (days := self.days(raw["within_days"], (*path, "within_days"))) is None:
+            return None
+        tests = []
+        for key, op, sign in (("before", "lt", -1), ("after", "gt", 1)):
+            if key not in raw:
+                continue
+            if isinstance(raw[key], dict):  # {assumption: NAME}: a date the pack names, that whatif can move
+                if (named := self.assumed_date(raw[key], (*path, key), days is not None)) is None:
+                    return None
+                tests.append(Test(field=field, op=op, value=named[1], assumption=named[0]))
+                continue
+            when = self.when(raw[key], (*path, key), aliases)
+            if when is None:
+                return None
+            tests.append(Test(field=field, op=op, value=when))
+            if days is not None:
+                tests.append(Test(field=field, op="gte" if sign < 0 else "lte", value=moved(when, sign * days[0]),
+                                  assumption=days[1], shift=sign if days[1] else 0))
+        if days is not None and not tests:
+            tests = [Test(field=field, op="gte", value=Clock(days=-days[0]), assumption=days[1],
+                          shift=-1 if days[1] else 0),
+                     Test(field=field, op="lte", value=Clock())]
+        return tests
+
+    def days(self, raw: Any, path: Path_) -> tuple[int, str | None] | None:
+        """within_days: a whole number of days (or an integer assumption), 0 up to MAX_DAYS."""
+        name = None
+        if isinstance(raw, dict):
+            if (named := self.assumed(raw, path)) is None:
+                return None
+            name, raw = named
+        if not isinstance(raw, int) or isinstance(raw, bool) or not 0 <= raw <= MAX_DAYS:
+            shown_value = raw if isinstance(raw, int) and not isinstance(raw, bool) else type_name(raw)
+            self.bad(path, "bad-value", f"within_days is a whole number of days from 0 to {MAX_DAYS}; found "
+                     f"{shown_value}" + (f" (assumption {name})" if name else ""))
+            return None
+        return raw, name
+
+    def assumed_date(self, raw: Any, path: Path_, counted: bool) -> tuple[str, dt.date] | None:
+        """before/after `{assumption: NAME}`: a date assumption, which within_days does not count from."""
+        if (named := self.assumed(raw, path)) is None:
+            return None
+        name, value = named
+        if not isinstance(value, dt.date):
+            self.bad((*path, "assumption"), "bad-value", f"before/after compare dates; assumption {name} is "
+                     f"{self.assumptions[name].type}")
+            return None
+        if counted:
+            self.bad(path, "bad-operator", f"within_days counts from a date written here, as_of or an alias; "
+                     f"not from assumption {name}")
+            return None
+        return name, value
+
+    def when(self, raw: Any, path: Path_, aliases: Aliases) -> dt.date | Clock | Ref | None:
+        """The date a before/after compares with: a date, as_of, an earlier alias, or alias.field."""
+        if isinstance(raw, dt.date) and not isinstance(raw, dt.datetime):
+            return raw
+        if raw == AS_OF:
+            return Clock()
+        alias, _, other = raw.partition(".") if isinstance(raw, str) else ("", "", "")
+        if not alias or alias not in aliases:
+            self.bad(path, "bad-ref", "before/after take a date (2021-05-01), as_of, an earlier alias of the rule "
+                     f"or alias.field; found {raw!r}" if not isinstance(raw, str) or not alias else
+                     f"no earlier alias {alias!r} in this rule" + suggest(alias, [*aliases, AS_OF]))
+            return None
+        kind = self.vocabulary[aliases[alias]]
+        other = other or OBSERVED
+        if other == OBSERVED and kind.derived:
+            self.bad(path, "bad-ref", f"{alias} is a derived {aliases[alias]} fact: it has no observed date")
+            return None
+        if other != OBSERVED and (kind.fields.get(other) is None or kind.fields[other].type != "date"):
+            dates = [f for f, spec in kind.fields.items() if spec.type == "date"]
+            self.bad(path, "bad-ref", f"{raw!r}: {aliases[alias]} has no date field {other!r}"
+                     + suggest(other, [*dates, OBSERVED]))
+            return None
+        return Ref(alias=alias, field=other)
 
     def join(self, field: str, spec: FieldSpec, op: str, ref: Any, path: Path_, aliases: Aliases) -> Test | None:
         """A test against a field of an earlier alias, which must exist and hold the same type of value:
@@ -648,4 +802,5 @@ def pack_from_documents(docs: list[Document]) -> Pack:
                 headline=builder.headline, categories=builder.categories, parties=builder.parties,
                 sources=builder.sources, evidence=evidence, vocabulary=builder.vocabulary,
                 patterns=builder.patterns, moot=builder.moot, responses=builder.responses, rules=tuple(rules),
-                guardrails=guardrails, commitments=tuple(commitments), digest=digest(snapshot))
+                guardrails=guardrails, assumptions=builder.assumptions, commitments=tuple(commitments),
+                digest=digest(snapshot))

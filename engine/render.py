@@ -154,6 +154,7 @@ def render_explanation(explanation: Any) -> str:
             lines.append(f"    on {fact.id}: {fact.kind}({values}){when} [{fact.grade}: {fact.source}]")
         for cite in link.citations:
             lines.append(f"    cites {cite.source} ¶{cite.para}: “{cite.quote}”")
+        lines.extend(f"    assumes {assumption}" for assumption in link.assumptions)
     if not explanation.present and explanation.what == "response":
         if explanation.change_found:
             lines.append("Smallest change that would produce it (checked by evaluating it):")
@@ -171,6 +172,19 @@ def render_diff(result: Any, changes: list[Any], pack: Pack) -> str:
     lines += [f"  + {r}" for r in result.gained] + [f"  - {r}" for r in result.lost]
     if not result.gained and not result.lost:
         lines.append("  (no response changes)")
+    return view(lines)
+
+
+def render_sweep(rows: list[tuple[Any, Any]], changes: list[Any], pack: Pack) -> str:
+    """A sensitivity sweep: one line per value of an assumption, each a `Diff` against the pack as written."""
+    first = rows[0][0]
+    lines = [f"Sensitivity to {first.name} (the pack says {first.was})"
+             + (", with:" if changes else ":")] + [f"  - {c.describe()}" for c in changes]
+    for assumed, result in rows:
+        moved = [f"+ {r}" for r in result.gained] + [f"- {r}" for r in result.lost]
+        moved += [f"{pack.label(kind)} {result.headline_before.get(kind)} → {value}"
+                  for kind, value in result.headline_after.items() if result.headline_before.get(kind) != value]
+        lines.append(f"  {assumed.name} = {assumed.value}: {'; '.join(moved) or 'no response changes'}")
     return view(lines)
 
 

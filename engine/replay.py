@@ -16,6 +16,7 @@ from engine import __version__
 from engine.evaluate import evaluate, facts_digest
 from engine.ledger import ledger
 from engine.model import (
+    OBSERVED,
     AllOf,
     AnyOf,
     Condition,
@@ -43,8 +44,11 @@ def _typed(spec: FieldSpec | None, value: Any) -> Any:
     return dt.datetime.fromisoformat(value) if "T" in value else dt.date.fromisoformat(value)
 
 
+_OBSERVED = FieldSpec(type="date")  # a test on the day a fact was observed compares dates
+
+
 def _test(test: Test, kind: KindSpec | None) -> Test:
-    spec = kind.fields.get(test.field) if kind else None
+    spec = _OBSERVED if test.field == OBSERVED else kind.fields.get(test.field) if kind else None
     value = tuple(_typed(spec, v) for v in test.value) if isinstance(test.value, tuple) else _typed(spec, test.value)
     return test.model_copy(update={"value": value})
 

@@ -75,11 +75,18 @@ def facts_schema(pack: Pack) -> dict[str, Any]:
 def rules_schema(pack: Pack) -> dict[str, Any]:
     kinds = sorted(pack.vocabulary)
     scalar = {"type": ["string", "number", "boolean"]}
+    assumption = {"type": "object", "required": ["assumption"], "additionalProperties": False,
+                  "properties": {"assumption": {"enum": sorted(pack.assumptions)}}}
     test = {"oneOf": [scalar, {"type": "object", "minProperties": 1, "maxProperties": 1,
                                "properties": {op: {"anyOf": [scalar, {"type": "array"},
-                                                             {"type": "object", "required": ["ref"]}]}
+                                                             {"type": "object", "required": ["ref"]}, assumption]}
                                               for op in ("eq", "ne", "lt", "lte", "gt", "gte", "in")},
-                               "additionalProperties": False}]}
+                               "additionalProperties": False},
+                      # dates: before/after a date, as_of, alias or alias.field; within_days a number of days
+                      {"type": "object", "minProperties": 1, "additionalProperties": False,
+                       "properties": {"before": {"anyOf": [{"type": "string"}, assumption]},
+                                      "after": {"anyOf": [{"type": "string"}, assumption]},
+                                      "within_days": {"anyOf": [{"type": "integer", "minimum": 0}, assumption]}}}]}
     pattern = {"type": "object", "required": ["fact"], "additionalProperties": False,
                "properties": {"fact": {"enum": kinds}, "subject": {"type": "string"},
                               "where": {"type": "object", "additionalProperties": test},

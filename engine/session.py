@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from engine.evaluate import _compiled, _Run, durable_fact, facts_digest, result
+from engine.evaluate import _compiled, _Run, durable_fact, facts_digest, result, with_clock
 from engine.evidence import Evidence
 from engine.model import Evaluation, Fact, Pack
 from engine.network import Network
@@ -41,7 +41,7 @@ class Session:
 
     def _evaluate(self, evidence: Evidence, as_of: dt.date, run_id: str | None, digest: str) -> Evaluation:
         counted, not_counted = evidence.at(as_of)
-        self.network.update({f.id: self._durable(f) for f in counted})
+        self.network.update(with_clock(self.compiled, {f.id: self._durable(f) for f in counted}, as_of))
         run = _Run(self.compiled, self.network)
         return result(self.compiled, run, counted, not_counted, as_of, run_id, digest)
 

@@ -96,6 +96,12 @@ EQUIVALENT: dict[str, str] = {
         "before it is read",
     "engine/compiler.py: visit: [0]  →  [1] (#2)":
         "every depth moves up by one, the rules deriving nothing included: sorted by depth, the order is the same",
+    "engine/compiler.py: CompiledRule: timed: bool = False  →  timed: bool = True":
+        "only guardrail probes take the default; re-opening a probe when the clock moves re-asserts the shared "
+        "gate, and durable_rules fires the same activations again (recorded under the same keys)",
+    "engine/compiler.py: CompiledPack: clocked: bool = False  →  clocked: bool = True":
+        "compile_pack always passes whether a rule uses the clock; the default is never read",
+    "engine/compiler.py: _shifted: days > 0  →  days >= 0": "0 days returned the operand unshifted just before",
     "engine/evidence.py: at: strict=True  →  strict=False": "facts and their notes are one list each, of one length",
     "engine/evidence.py: at: at + 1  →  at + 2": "re-examines one more neighbour, whose successor did not change",
     "engine/evidence.py: at: at - 1  →  at - 2": "re-examines one more neighbour, whose successor did not change",

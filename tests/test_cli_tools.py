@@ -46,7 +46,7 @@ def test_whatif_set_add_and_drop(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "whatif", *BASE, "--drop", "nope")
     assert code == 2 and "no fact 'nope' to drop" in err
     code, _, err = run(capsys, "whatif", *BASE)
-    assert code == 2 and "give at least one --set, --add or --drop" in err
+    assert code == 2 and "give at least one --set, --add, --drop or --assume" in err
 
 
 @pytest.mark.parametrize("fmt", ["json", "csv"])

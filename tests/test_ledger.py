@@ -164,3 +164,21 @@ def test_the_creditor_releases_a_detached_commitment() -> None:
     assert [(t.date, t.previous, t.state, t.facts) for t in found.transitions] == [
         (dt.date(2021, 6, 1), "conditional", "detached", ("sun",)),
         (dt.date(2021, 6, 3), "detached", "released", ("town-rain",))]
+
+
+def test_a_date_test_turning_with_the_calendar_moves_a_commitment_on_its_own_day(tmp_path: Path) -> None:
+    """No fact arrives on 9 June: the ledger still looks that day, when the event stops being within 7 days."""
+    rules = tmp_path / "rules"
+    shutil.copytree(EVERY_KEY, rules)
+    text = (rules / "commitments.yaml").read_text(encoding="utf-8")
+    (rules / "commitments.yaml").write_text(text.replace(
+        "cancelled_when: {fact: weather, subject: city, where: {sky: rainy}}",
+        "cancelled_when: {none: {fact: event, where: {observed: {within_days: 7}}}}"), encoding="utf-8")
+    pack = load_pack(rules)
+    problems = Problems()
+    facts = [{"id": "fair", "kind": "event", "subject": "city", "observed": dt.date(2021, 6, 1), "heat": 20,
+              "source": {"title": "t", "ref": "r", "date": dt.date(2021, 6, 1)}, "reliability": "B", "credibility": 2}]
+    loaded = facts_from_document(parse_text(yaml.safe_dump({"facts": facts}), "<test>"), pack, problems)
+    problems.raise_if_any()
+    found = ledger(pack, loaded, dt.date(2021, 6, 20)).state_of("city.picnic_promise")
+    assert found is not None and (found.state, found.since) == ("cancelled", dt.date(2021, 6, 9))

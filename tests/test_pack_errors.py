@@ -29,9 +29,10 @@ from engine.cli import main
 from engine.commitfile import COMMITMENT_KEYS
 from engine.guardrails import READS
 from engine.loader import Path_, load_yaml
-from engine.model import Citation, Evidence, FieldSpec, Guardrail, KindSpec, ResponseSpec, Source
+from engine.model import Assumption, Citation, Evidence, FieldSpec, Guardrail, KindSpec, ResponseSpec, Source
 from engine.packfile import (
     CONDITION_KEYS,
+    DATE_KEYS,
     HEAD_KEYS,
     MATCH_KEYS,
     OPS,
@@ -48,7 +49,7 @@ WRONG: dict[str, Any] = {"list": ["x"], "mapping": {"a": 1}, "string": "1", "num
 KEY = "<key>"  # in an identifier's place: the mapping key itself is the identifier
 ANY = "*"
 IDENTIFIERS = {
-    "pack.yaml": [("parties", KEY), ("categories", KEY), ("sources", KEY), ("vocabulary", KEY), ("vocabulary", ANY, "subjects", ANY),
+    "pack.yaml": [("parties", KEY), ("categories", KEY), ("sources", KEY), ("assumptions", KEY), ("vocabulary", KEY), ("vocabulary", ANY, "subjects", ANY),
                   ("vocabulary", ANY, "fields", KEY), ("patterns", KEY), ("guardrails", ANY, "id")],
     "rules.yaml": [("responses", KEY), ("rules", ANY, "id"), ("rules", ANY, "when", "all", ANY, "as")],
     "commitments.yaml": [("commitments", ANY, "id")],
@@ -103,7 +104,7 @@ def accepts(file: str, path: Path_, wrong: Any) -> bool:
     where = [i for i, part in enumerate(path) if part == "where"]
     if not where or len(path) - where[-1] not in (2, 3):
         return False
-    field = FIELD_TYPES[str(path[where[-1] + 1])]
+    field = FIELD_TYPES.get(str(path[where[-1] + 1]), "-")  # observed: date tests only, never a plain value
     return type_of(wrong) == {"integer": "number", "enum": "-"}.get(field, field)
 
 
@@ -269,9 +270,9 @@ def test_base_pack_uses_every_key() -> None:
     used = {key for data in documents().values() for _, node in nodes({"": data}) if isinstance(node, dict)
             for key in node}
     expected = (PACK_KEYS | HEAD_KEYS | RULE_FILE_KEYS | RULE_KEYS | PATTERN_KEYS | MATCH_KEYS | set(CONDITION_KEYS)
-                | set(OPS) | {"ref", "respond", "cite", "derive", "kind", "subject"} | COMMITMENT_KEYS
-                | {"within_days", "fact", "field"})
-    for model in (Source, Evidence, KindSpec, FieldSpec, ResponseSpec, Guardrail, Citation):
+                | set(OPS) | set(DATE_KEYS) | {"ref", "assumption", "observed", "respond", "cite", "derive", "kind",
+                                                  "subject"} | COMMITMENT_KEYS | {"within_days", "fact", "field"})
+    for model in (Source, Evidence, KindSpec, FieldSpec, ResponseSpec, Guardrail, Citation, Assumption):
         expected |= set(model.model_fields) - {"id"} if model is ResponseSpec else set(model.model_fields)
     assert expected - used == set(), "tests/packs/every_key does not use these keys"
     values = [node for data in documents().values() for _, node in nodes(data) if isinstance(node, str)]
