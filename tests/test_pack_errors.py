@@ -26,6 +26,7 @@ import yaml
 from test_bad_inputs import AS_OF, EXPECTED, LINE, MORE, prepare
 
 from engine.cli import main
+from engine.commitfile import COMMITMENT_KEYS
 from engine.guardrails import READS
 from engine.loader import Path_, load_yaml
 from engine.model import Assumption, Citation, Evidence, FieldSpec, Guardrail, KindSpec, ResponseSpec, Source
@@ -51,6 +52,7 @@ IDENTIFIERS = {
     "pack.yaml": [("parties", KEY), ("categories", KEY), ("sources", KEY), ("assumptions", KEY), ("vocabulary", KEY), ("vocabulary", ANY, "subjects", ANY),
                   ("vocabulary", ANY, "fields", KEY), ("patterns", KEY), ("guardrails", ANY, "id")],
     "rules.yaml": [("responses", KEY), ("rules", ANY, "id"), ("rules", ANY, "when", "all", ANY, "as")],
+    "commitments.yaml": [("commitments", ANY, "id")],
 }
 
 
@@ -269,7 +271,7 @@ def test_base_pack_uses_every_key() -> None:
             for key in node}
     expected = (PACK_KEYS | HEAD_KEYS | RULE_FILE_KEYS | RULE_KEYS | PATTERN_KEYS | MATCH_KEYS | set(CONDITION_KEYS)
                 | set(OPS) | set(DATE_KEYS) | {"ref", "assumption", "observed", "respond", "cite", "derive", "kind",
-                                                  "subject"})
+                                                  "subject"} | COMMITMENT_KEYS | {"within_days", "fact", "field"})
     for model in (Source, Evidence, KindSpec, FieldSpec, ResponseSpec, Guardrail, Citation, Assumption):
         expected |= set(model.model_fields) - {"id"} if model is ResponseSpec else set(model.model_fields)
     assert expected - used == set(), "tests/packs/every_key does not use these keys"
