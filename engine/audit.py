@@ -230,7 +230,7 @@ class AuditStore:
 
     def append(self, entry: AuditEntry) -> AuditRecord:
         """Seal an entry after the chain's head, in one transaction; gives the record as stored."""
-        content = entry.model_dump(mode="json")
+        content = entry.body()
         with self._errors(), self._transaction():
             head = self._db.execute("SELECT seq, hash FROM head WHERE id = 1").fetchone()
             if head is None:  # a new store (or a lost head: then chain after the last record there is)

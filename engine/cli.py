@@ -148,6 +148,12 @@ def _evaluate_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     evaluate_cmd.add_argument("--audit-db", type=Path, default=None, help=AUDIT_DB_HELP)
 
 
+def _ledger_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
+    ledger_cmd = commands.add_parser("ledger", parents=[_inputs_parent(), _dated_parent()],
+                                     help="every commitment's state: since when, on which facts, what is due by when")
+    ledger_cmd.add_argument("--format", choices=("text", "json"), default="text")
+
+
 def _check_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     check_cmd = commands.add_parser("check", help="validate pack and facts, verify quotes, prove the guardrails")
     check_cmd.add_argument("paths", nargs="*", type=Path)
@@ -256,8 +262,8 @@ def _audit_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
 # Each command's parser, in the order `commitments --help` lists them.
 _DECLARE: dict[str, Callable[[argparse._SubParsersAction[_Parser]], None]] = {
     "evaluate": _evaluate_parser, "check": _check_parser, "audit": _audit_parser, "explain": _explain_parser,
-    "whatif": _whatif_parser, "timeline": _timeline_parser, "facts": _facts_parser, "schema": _schema_parser,
-    "init": _init_parser,
+    "whatif": _whatif_parser, "timeline": _timeline_parser, "ledger": _ledger_parser,
+    "facts": _facts_parser, "schema": _schema_parser, "init": _init_parser,
 }
 
 
@@ -271,8 +277,11 @@ def _evaluate(args: argparse.Namespace) -> int:
     evaluation = evaluate(pack, facts, args.as_of or dt.date.today())
     done = "the run was not recorded (--no-audit)"
     if not args.no_audit:
+        from engine.ledger import ledger
+
+        owed = ledger(pack, facts, evaluation.as_of) if pack.commitments else None
         with audit.AuditStore.open(audit.audit_path(args.audit_db)) as store:
-            done = f"the run was recorded as {store.append(entry_for(evaluation, pack, facts)).run_id}"
+            done = f"the run was recorded as {store.append(entry_for(evaluation, pack, facts, owed)).run_id}"
     _deliver(RENDERERS[args.format](evaluation, pack, args.as_of is None), done)
     return EXIT_OK if evaluation.ok else EXIT_GUARDRAIL
 
@@ -344,6 +353,15 @@ def _timeline(args: argparse.Namespace) -> int:
 
     pack, facts = _inputs(args.rules, args.paths)
     _deliver(render_timeline(timeline(pack, facts, args.start, args.end, parse_step(args.step)), args.format, pack))
+    return EXIT_OK
+
+
+def _ledger(args: argparse.Namespace) -> int:
+    from engine.ledger import ledger
+    from engine.ledger_view import render_ledger
+
+    pack, facts = _inputs(args.rules, args.paths)
+    _deliver(render_ledger(ledger(pack, facts, args.as_of or dt.date.today()), args.format))
     return EXIT_OK
 
 
@@ -493,7 +511,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _parser(arguments[0] if arguments and arguments[0] in _DECLARE else None).parse_args(arguments)
         commands = {"evaluate": _evaluate, "check": _check, "audit": _audit, "explain": _explain,
-                    "whatif": _whatif, "timeline": _timeline, "facts": _facts, "schema": _schema, "init": _init}
+                    "whatif": _whatif, "timeline": _timeline, "ledger": _ledger, "facts": _facts, "schema": _schema,
+                    "init": _init}
         with one_run():
             code = commands[args.command](args)
         _deliver()

@@ -25,6 +25,10 @@ DERIVED_ID_PREFIX = "derived:"
 # In a date test, the as-of date; no alias may take the name.
 AS_OF = "as_of"
 OBSERVED = "observed"
+# The kind the ledger derives for a commitment's conditions (engine.ledger); a pack may not declare it.
+LEDGER_KIND = "commitment_condition"
+CommitmentState = Literal["conditional", "detached", "discharged", "violated", "expired", "cancelled", "released"]
+TERMINAL: tuple[CommitmentState, ...] = ("discharged", "violated", "expired", "cancelled", "released")
 
 
 class Frozen(BaseModel):
@@ -233,6 +237,40 @@ class Guardrail(Frozen):
     interests: tuple[str, ...] = ()
 
 
+class FactDate(Frozen):
+    """A deadline read from a date field of the latest counting fact of a kind: a fact can move it."""
+
+    kind: str
+    subject: str
+    field: str
+
+
+class Deadline(Frozen):
+    """A fixed date, a number of days after detachment, or a date field of a fact (exactly one)."""
+
+    date: dt.date | None = None
+    within_days: int | None = None
+    fact: FactDate | None = None
+
+
+class Commitment(Frozen):
+    """C(debtor, creditor, antecedent, consequent): if the antecedent comes about (by its deadline), the
+    debtor owes the creditor the consequent (by its deadline). Singh's commitments; L4's MUST … WITHIN."""
+
+    id: str
+    title: str
+    cites: tuple[Citation, ...]
+    debtor: str
+    creditor: str
+    antecedent: Condition
+    consequent: Condition
+    antecedent_deadline: Deadline | None = None
+    consequent_deadline: Deadline | None = None
+    cancelled_when: Condition | None = None
+    released_when: Condition | None = None
+    origin: str = ""
+
+
 class Assumption(Frozen):
     """A named, documented value the rules read (a threshold, a window): `whatif --assume` varies it."""
 
@@ -265,6 +303,7 @@ class Pack(Frozen):
     responses: dict[str, ResponseSpec]
     rules: tuple[Rule, ...]
     guardrails: tuple[Guardrail, ...] = ()
+    commitments: tuple[Commitment, ...] = ()
     assumptions: dict[str, Assumption] = {}
     digest: str = ""
 
@@ -396,5 +435,51 @@ class Evaluation(Frozen):
         return {h.kind: self.value_of(h.kind) for h in pack.headline}
 
 
-for _model in (AllOf, AnyOf, Not, Rule, Moot, Pack):
+# --- the commitment ledger (engine.ledger) ----------------------------------------------------------------
+
+class Transition(Frozen):
+    """A commitment moving from one state to another: when, why, on which facts, under which citation."""
+
+    date: dt.date
+    previous: CommitmentState
+    state: CommitmentState
+    why: str
+    facts: tuple[str, ...] = ()
+    rule: str = ""
+    citations: tuple[Citation, ...] = ()
+
+
+class DeadlineMove(Frozen):
+    """A fact moving the deadline in force (what is owed is unchanged; by when is not)."""
+
+    date: dt.date
+    part: str
+    before: dt.date
+    after: dt.date | None
+    facts: tuple[str, ...] = ()
+
+
+class CommitmentStatus(Frozen):
+    id: str
+    title: str
+    debtor: str
+    creditor: str
+    state: CommitmentState
+    since: dt.date | None
+    due: str
+    due_by: dt.date | None
+    transitions: tuple[Transition, ...]
+    deadline_moves: tuple[DeadlineMove, ...]
+    citations: tuple[Citation, ...]
+
+
+class Ledger(Frozen):
+    as_of: dt.date
+    commitments: tuple[CommitmentStatus, ...]
+
+    def state_of(self, cid: str) -> CommitmentStatus | None:
+        return next((c for c in self.commitments if c.id == cid), None)
+
+
+for _model in (AllOf, AnyOf, Not, Rule, Moot, Commitment, Pack):
     _model.model_rebuild()

@@ -1,8 +1,9 @@
 """A rules folder's documents → one validated `Pack`.
 
 pack.yaml holds the pack's name, sources, evidence threshold, vocabulary, named patterns and guardrails;
-the other files hold `responses:` and `rules:`. Conditions are parsed by hand rather than by a pydantic
-union so that each mistake is reported at its own YAML node, in the analyst's terms.
+the other files hold `responses:`, `rules:` and `commitments:` (engine.commitfile). Conditions are parsed
+by hand rather than by a pydantic union so that each mistake is reported at its own YAML node, in the
+analyst's terms.
 """
 
 from __future__ import annotations
@@ -12,18 +13,21 @@ import re
 from collections.abc import Mapping
 from typing import Any, TypeGuard
 
+from engine.commitfile import commitment
 from engine.errors import Problems
 from engine.guardrails import READS, SINGLE_STATE
 from engine.loader import Document, Path_
 from engine.model import (
     AS_OF,
     DEFAULT_CATEGORIES,
+    LEDGER_KIND,
     OBSERVED,
     AllOf,
     AnyOf,
     Assumption,
     Citation,
     Clock,
+    Commitment,
     Condition,
     Derive,
     Effect,
@@ -66,7 +70,7 @@ MAX_QUOTE_WORDS = 30
 PACK_KEYS = {"pack", "sources", "evidence", "vocabulary", "patterns", "moot", "guardrails", "headline",
              "categories", "parties", "assumptions"}
 KEY_TYPES = ("enum", "string", "integer")  # a series is named by an exact value: never a measure or a date
-RULE_FILE_KEYS = {"rules", "responses"}
+RULE_FILE_KEYS = {"rules", "responses", "commitments"}
 RULE_KEYS = {"id", "title", "cites", "when", "then", "else", "priority"}
 HEAD_KEYS = {"name", "version", "title"}
 PATTERN_KEYS = {"fact", "subject", "where", "as"}
@@ -260,6 +264,10 @@ class _Builder:
         """Register the kind; a misnamed kind, subject or field is left out, so that no later message
         quotes it unescaped."""
         named = self.name(name, path, "kind names")
+        if name == LEDGER_KIND:
+            self.bad(path, "reserved-name", f"{LEDGER_KIND!r} is the commitment ledger's own kind; name yours "
+                     "otherwise")
+            named = False
         spec = as_model(self.problems, self.doc, path, KindSpec, raw, f"kind {name!r}", strict=True)
         if spec is None:
             return
@@ -776,6 +784,13 @@ def pack_from_documents(docs: list[Document]) -> Pack:
                             f"{seen[rule.id]}")
             seen[rule.id] = rule.origin
             rules.append(rule)
+    commitments: list[Commitment] = []
+    declared: dict[str, str] = {}
+    for doc, data in bodies:
+        builder.doc = doc
+        for i, raw in enumerate(builder.listing(data.get("commitments", []), ("commitments",), "'commitments'")):
+            if (made := commitment(builder, raw, ("commitments", i), declared)) is not None:
+                commitments.append(made)
     builder.doc = docs[0]
     guardrails = builder.guardrails(header.get("guardrails", []))
     evidence = as_model(builder.problems, docs[0], ("evidence",), Evidence, header.get("evidence", {}),
@@ -787,5 +802,5 @@ def pack_from_documents(docs: list[Document]) -> Pack:
                 headline=builder.headline, categories=builder.categories, parties=builder.parties,
                 sources=builder.sources, evidence=evidence, vocabulary=builder.vocabulary,
                 patterns=builder.patterns, moot=builder.moot, responses=builder.responses, rules=tuple(rules),
-                guardrails=guardrails, assumptions=builder.assumptions, digest=digest(snapshot))
-
+                guardrails=guardrails, assumptions=builder.assumptions, commitments=tuple(commitments),
+                digest=digest(snapshot))

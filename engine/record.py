@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import ConfigDict
 
 from engine import __version__
-from engine.model import Evaluation, Fact, Firing, Frozen, Pack, PackRef
+from engine.model import Evaluation, Fact, Firing, Frozen, Ledger, Pack, PackRef
 from engine.validate import digest
 
 GENESIS = "0" * 64  # the prev_hash of the first record
@@ -39,6 +39,14 @@ class AuditEntry(Frozen):
     facts_snapshot: tuple[dict[str, Any], ...]
     firings: tuple[Firing, ...]
     result: Evaluation
+    # The commitment ledger as of the same date, when the pack declares commitments. Left out of the sealed
+    # body when absent, so that records written before the ledger existed keep their hashes.
+    ledger: Ledger | None = None
+
+    def body(self, exclude: set[str] | None = None) -> dict[str, Any]:
+        """The content that is sealed: everything but what `exclude` names, and the ledger when there is none."""
+        left_out = (exclude or set()) | ({"ledger"} if self.ledger is None else set())
+        return self.model_dump(mode="json", exclude=left_out)
 
 
 class AuditRecord(AuditEntry):
@@ -50,7 +58,7 @@ class AuditRecord(AuditEntry):
 
     def intact(self) -> bool:
         """Whether this record's content still matches its own hash (the chain is `verify`'s business)."""
-        return chain_hash(self.prev_hash, canonical(self.model_dump(mode="json", exclude={"hash"}))) == self.hash
+        return chain_hash(self.prev_hash, canonical(self.body({"hash"}))) == self.hash
 
 
 # The models below serve `audit list` and `audit verify` only: built on first use, not at every start-up.
@@ -139,8 +147,9 @@ def current_user() -> str:
         return "unknown"
 
 
-def entry_for(evaluation: Evaluation, pack: Pack, facts: list[Fact]) -> AuditEntry:
-    """The audit entry of an evaluation, with full snapshots of the pack and facts it was computed from."""
+def entry_for(evaluation: Evaluation, pack: Pack, facts: list[Fact], ledger: Ledger | None = None) -> AuditEntry:
+    """The audit entry of an evaluation, with full snapshots of the pack and facts it was computed from (and
+    the commitment ledger as of its date, if given)."""
     return AuditEntry(
         run_id=evaluation.run_id,
         recorded_at=dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
@@ -154,6 +163,7 @@ def entry_for(evaluation: Evaluation, pack: Pack, facts: list[Fact]) -> AuditEnt
         facts_snapshot=tuple(f.model_dump(mode="json") for f in sorted(facts, key=lambda f: f.id)),
         firings=evaluation.firings,
         result=evaluation,
+        ledger=ledger,
     )
 
 

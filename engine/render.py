@@ -205,8 +205,11 @@ def render_timeline(result: Any, fmt: str, pack: Pack) -> str:
         first = result.points[0]
         lead = headline_text(first.headline, pack) + "; " if first.headline else ""
         lines.append(f"{first.date}  {lead}recommended: {', '.join(first.responses) or 'nothing'}")
-    for event in (e for e in result.events if result.points and e.date > result.points[0].date):
-        if event.change == "headline":
+    for event in (e for e in result.events
+                  if result.points and (e.date > result.points[0].date or e.change in ("commitment", "deadline"))):
+        if event.change in ("commitment", "deadline"):
+            lines.append(f"{event.date}  commitment {event.subject}: {event.detail}")
+        elif event.change == "headline":
             lines.append(f"{event.date}  {pack.label(event.subject)} {event.detail}")
         elif event.change == "evidence":
             lines.append(f"{event.date}    now counts for {event.subject}: {event.detail}")

@@ -2,8 +2,9 @@
 
 Takes an `AuditRecord`; rebuilds the pack and facts exactly as they were (JSON has no dates, so
 date-typed fields get their type back from the snapshot's own vocabulary), evaluates them as of the
-recorded date under the recorded run id, and gives a `Replay`: identical (same result digest) or the
-differences — responses gained and lost, each headline kind's value before → after, the fields that differ.
+recorded date under the recorded run id, and gives a `Replay`: identical (same result digest, and the same
+commitment ledger when one was recorded) or the differences — responses gained and lost, each headline
+kind's value before → after, the fields that differ, commitments whose state differs.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from engine import __version__
 from engine.evaluate import evaluate, facts_digest
+from engine.ledger import ledger
 from engine.model import (
     OBSERVED,
     AllOf,
@@ -24,6 +26,7 @@ from engine.model import (
     FieldSpec,
     Frozen,
     KindSpec,
+    Ledger,
     NoneOf,
     Not,
     Pack,
@@ -82,7 +85,12 @@ def restore_pack(snapshot: dict[str, Any]) -> Pack:
     pack = Pack.model_validate(snapshot)
     vocabulary = pack.vocabulary
     patterns = {name: _condition(p, vocabulary) for name, p in pack.patterns.items()}
-    return pack.model_copy(update={"rules": tuple(_rule(r, vocabulary) for r in pack.rules), "patterns": patterns})
+    commitments = tuple(c.model_copy(update={
+        key: _condition(getattr(c, key), vocabulary) for key in ("antecedent", "consequent", "cancelled_when",
+                                                                 "released_when") if getattr(c, key) is not None})
+        for c in pack.commitments)
+    return pack.model_copy(update={"rules": tuple(_rule(r, vocabulary) for r in pack.rules), "patterns": patterns,
+                                   "commitments": commitments})
 
 
 def restore_facts(snapshot: tuple[dict[str, Any], ...], pack: Pack) -> list[Fact]:
@@ -125,9 +133,26 @@ def replay(record: AuditRecord, restored: tuple[Pack, list[Fact]] | None = None)
         differences.append("the facts snapshot no longer matches the recorded facts digest")
     if digest_now != record.result_digest:
         differences += _differences(pack, record.result, replayed)
+    if record.ledger is not None:
+        differences += _ledger_differences(record.ledger, ledger(pack, facts, record.as_of))
     return Replay(seq=record.seq, run_id=record.run_id, identical=not differences,
                   stored_digest=record.result_digest, replayed_digest=digest_now,
                   engine_then=record.engine_version, engine_now=__version__, differences=tuple(differences))
+
+
+def _ledger_differences(before: Ledger, after: Ledger) -> list[str]:
+    """Each commitment whose recorded state (or history) the replay does not reproduce."""
+    then = {c.id: c for c in before.commitments}
+    now = {c.id: c for c in after.commitments}
+    lines = []
+    for cid in sorted(then.keys() | now.keys()):
+        old, new = then.get(cid), now.get(cid)
+        if old == new:
+            continue
+        said = [f"{c.state} since {c.since}" if c else "absent" for c in (old, new)]
+        lines.append(f"commitment {cid}: {said[0]} → {said[1]}" if said[0] != said[1]
+                     else f"commitment {cid}: its transitions differ")
+    return lines
 
 
 def _differences(pack: Pack, before: Evaluation, after: Evaluation) -> list[str]:

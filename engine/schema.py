@@ -125,6 +125,20 @@ def rules_schema(pack: Pack) -> dict[str, Any]:
                 "properties": {"category": {"enum": list(pack.categories)},
                                "text": {"type": "string"}, "withholds": {"type": "array", "items": {"type": "string"}},
                                "moot_when": {"type": "array", "items": {"enum": sorted(pack.moot)}}}}
+    date = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+    deadline = {"oneOf": [date, {"type": "object", "required": ["within_days"], "additionalProperties": False,
+                                 "properties": {"within_days": {"type": "integer", "minimum": 1}}},
+                          {"type": "object", "required": ["fact", "field"], "additionalProperties": False,
+                           "properties": {"fact": {"enum": sorted(pack.vocabulary)}, "field": {"type": "string"},
+                                          "subject": {"type": "string"}}}]}
+    commitment = {"type": "object", "required": ["id", "cites", "debtor", "creditor", "consequent"],
+                  "additionalProperties": False,
+                  "properties": {"id": {"type": "string"}, "title": {"type": "string"},
+                                 "cites": rule["properties"]["cites"],  # type: ignore[index]
+                                 "debtor": {"type": "string"}, "creditor": {"type": "string"},
+                                 **{key: {"$ref": "#/$defs/condition"} for key in
+                                    ("antecedent", "consequent", "cancelled_when", "released_when")},
+                                 "antecedent_deadline": deadline, "consequent_deadline": deadline}}
     return {
         "$schema": DRAFT,
         "$id": "rules.schema.json",
@@ -132,9 +146,10 @@ def rules_schema(pack: Pack) -> dict[str, Any]:
         "type": "object",
         "additionalProperties": False,
         "properties": {"rules": {"type": "array", "items": {"$ref": "#/$defs/rule"}},
-                       "responses": {"type": "object", "additionalProperties": {"$ref": "#/$defs/response"}}},
+                       "responses": {"type": "object", "additionalProperties": {"$ref": "#/$defs/response"}},
+                       "commitments": {"type": "array", "items": {"$ref": "#/$defs/commitment"}}},
         "$defs": {"pattern": pattern, "match": match, "condition": condition, "effect": effect, "rule": rule,
-                  "response": response},
+                  "response": response, "commitment": commitment},
     }
 
 

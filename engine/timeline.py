@@ -2,7 +2,8 @@
 
 Takes a pack, facts and a period; gives a `Timeline` of evaluations through the engine, one per step
 (incrementally, in one `Session`), and the events where a response appeared or disappeared, the
-value of a headline kind (pack.headline) changed, or another fact came to count for a state.
+value of a headline kind (pack.headline) changed, or another fact came to count for a state; beside
+them, the commitment ledger's transitions and deadline moves (engine.ledger) on the day they happened.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 
 from engine.errors import InputError, Location, shown
 from engine.evidence import series
+from engine.ledger import ledger
 from engine.model import Fact, Frozen, Pack
 from engine.session import Session
 
@@ -24,7 +26,8 @@ class Point(Frozen):
 
 class Event(Frozen):
     date: dt.date
-    # "appeared"/"disappeared" (a response), "headline" (a headline kind's value), "evidence" (a state's fact)
+    # "appeared"/"disappeared" (a response), "headline" (a headline kind's value), "evidence" (a state's fact),
+    # "commitment" (a ledger transition), "deadline" (a fact moved a commitment's deadline)
     change: str
     subject: str
     detail: str = ""
@@ -92,4 +95,23 @@ def timeline(pack: Pack, facts: list[Fact], start: dt.date, end: dt.date, step_d
             break
         day += dt.timedelta(days=step_days)
     session.close()
+    events += _ledger_events(pack, facts, start, end)
+    events.sort(key=lambda e: e.date)  # stable: on one date, the steps' events stay in their order
     return Timeline(start=start, end=end, step_days=step_days, points=tuple(points), events=tuple(events))
+
+
+def _ledger_events(pack: Pack, facts: list[Fact], start: dt.date, end: dt.date) -> list[Event]:
+    """The commitment ledger's transitions and deadline moves in the period, on the day they happened."""
+    events = []
+    for status in ledger(pack, facts, end).commitments:
+        for move in status.transitions:
+            if move.date >= start:
+                cited = f", on {', '.join(move.facts)}" if move.facts else ""
+                events.append(Event(date=move.date, change="commitment", subject=status.id,
+                                    detail=f"{move.previous} → {move.state}: {move.why}{cited}"))
+        for shift in status.deadline_moves:
+            if shift.date >= start:
+                events.append(Event(date=shift.date, change="deadline", subject=status.id,
+                                    detail=f"{shift.part} deadline {shift.before} → {shift.after or 'none'}"
+                                    f"{', by ' + ', '.join(shift.facts) if shift.facts else ''}"))
+    return events

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from engine.ledger_view import render_ledger
 from engine.model import Pack
 from engine.record import AuditRecord, AuditSummary, Verification
 from engine.render import printable, render_markdown, render_text, view
@@ -111,12 +112,14 @@ def render_show(record: AuditRecord, pack: Pack) -> str:
         for rule, title, detail in firings:
             lines += [f"  • {rule}: {title}", f"      {detail}"]
     lines += ["", "Recommendation (as recorded)", *render_text(record.result, pack).split("\n")]
+    if record.ledger is not None:
+        lines += ["", *render_ledger(record.ledger).split("\n")]
     return view(lines)
 
 
 def export_json(record: AuditRecord) -> str:
     """The whole record; dropping `hash` and re-serialising canonically lets anyone recheck it."""
-    return json.dumps(record.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(record.body(), indent=2, ensure_ascii=False) + "\n"
 
 
 def _cell(value: object) -> str:
@@ -146,4 +149,6 @@ def export_markdown(record: AuditRecord, pack: Pack) -> str:
     lines += ["", "## Recommendation (as recorded)", ""]
     memo = render_markdown(record.result, pack)
     lines += [f"#{line}" if line.startswith("#") else line for line in memo.removesuffix("\n").split("\n")[2:]]
+    if record.ledger is not None:
+        lines += ["", "## Commitment ledger (as recorded)", "", "```", *render_ledger(record.ledger).split("\n"), "```"]
     return view(lines) + "\n"

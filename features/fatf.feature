@@ -155,3 +155,17 @@ Feature: §1 Offer support at the Financial Action Task Force if Pakistan curbs 
     And rule "fatf.offer_support" is in its else branch
     And the US response does not include "fatf.support_removal"
     And the US response does not include "india.keep_at_arms_length"
+
+  Scenario: Once US forces have left, a sustained reduction has nothing left to buy
+    Given no facts
+    And these facts:
+      | kind             | observed   | fields                                                     |
+      | fatf_status      | 2021-06-25 | list=grey                                                  |
+      | pakistan_action  | 2021-07-01 | action=arrest_taliban_leaders, verified=true               |
+      | violence_trend   | 2021-08-01 | change_pct=-30, window_days=90, metric=civilian_casualties |
+      | us_force_posture | 2021-08-30 | decision=withdrawal_complete, deadline=2021-08-31          |
+    When the argument is evaluated as of 2021-09-01
+    Then Pakistan's cooperation level is sustained_reduction
+    And rule "fatf.offer_support" is in its else branch
+    And the US response does not include "fatf.support_removal"
+    And the US response does not include "india.keep_at_arms_length"

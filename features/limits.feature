@@ -67,3 +67,12 @@ Feature: §3 Accept the limits of Washington's own influence
     And the response "risk.extension_relies_on_pakistan" cites paragraph 9
     And the US response includes "posture.withdraw_on_agreed_timeline"
     And no guardrail is violated
+
+  Scenario: Once US forces have left there are no troops left to bring home on the timeline
+    Given these facts:
+      | kind             | observed   | fields                                            |
+      | us_force_posture | 2021-08-30 | decision=withdrawal_complete, deadline=2021-08-31 |
+    When the argument is evaluated as of 2021-09-01
+    Then rule "posture.withdraw_on_timeline" is in its else branch
+    And the US response does not include "posture.withdraw_on_agreed_timeline"
+    And the US response includes "posture.act_without_waiting"

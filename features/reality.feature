@@ -40,6 +40,7 @@ Feature: §4 Give Islamabad a dose of reality
       | extend_deadline      | includes         | does not include |
       | remain_indefinitely  | does not include | includes         |
       | undecided            | includes         | includes         |
+      | withdrawal_complete  | includes         | does not include |
 
   Scenario: Rhetoric is not refusal: no state-sponsor reminder for an insufficient attempt (the threat ¶8 rejects)
     Given no facts

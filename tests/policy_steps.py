@@ -23,8 +23,9 @@ from pytest_bdd import given, parsers, then, when
 from engine.audit import AuditStore
 from engine.errors import Problems
 from engine.evaluate import evaluate
+from engine.ledger import ledger
 from engine.loader import parse_text
-from engine.model import Evaluation, Fact, Pack
+from engine.model import Evaluation, Fact, Ledger, Pack
 from engine.record import entry_for, result_digest
 from engine.validate import facts_from_document, load_facts, load_pack
 
@@ -332,3 +333,45 @@ def _audited(policy: Policy) -> None:
         verification = store.verify()
     assert record.intact() and record.result_digest == result_digest(result)
     assert verification.ok, verification.problem
+
+
+# --- the commitment ledger --------------------------------------------------------------------------------
+
+def _ledger(policy: Policy) -> Ledger:
+    """The ledger as of the scenario's date (the evaluation's, once there is one)."""
+    policy.pack = policy.pack or load_pack(ROOT / "rules")
+    return ledger(policy.pack, policy.facts, policy.as_of or dt.date.today())
+
+
+def _commitment(policy: Policy, commitment: str) -> tuple[Any, str]:
+    found = _ledger(policy)
+    status = found.state_of(commitment)
+    assert status is not None, f"no commitment {commitment!r}; the pack declares {[c.id for c in found.commitments]}"
+    moves = "; ".join(f"{t.date} {t.previous}→{t.state} ({t.why}) on {list(t.facts)}" for t in status.transitions)
+    return status, f"{commitment} is {status.state} since {status.since}: {moves or 'no transitions'}"
+
+
+@step("then", 'the commitment "{commitment}" is {state} since {date}',
+      "the ledger puts the commitment in this state (detached, discharged, violated, expired, cancelled, "
+      "released) since this date")
+def _commitment_since(policy: Policy, commitment: str, state: str, date: str) -> None:
+    status, said = _commitment(policy, commitment)
+    assert (status.state, status.since) == (state.strip(), _date(date)), said
+
+
+@step("then", 'the commitment "{commitment}" is conditional', "the commitment's antecedent has not come about")
+def _commitment_conditional(policy: Policy, commitment: str) -> None:
+    status, said = _commitment(policy, commitment)
+    assert status.state == "conditional" and not status.transitions, said
+
+
+@step("then", 'the commitment "{commitment}" is due by {date}', "detached, its consequent is owed by this date")
+def _commitment_due(policy: Policy, commitment: str, date: str) -> None:
+    status, said = _commitment(policy, commitment)
+    assert status.state == "detached" and status.due_by == _date(date), f"{said}; due by {status.due_by}"
+
+
+@step("then", 'the commitment "{commitment}" moved on fact "{fact}"', "a fact that moved one of its transitions")
+def _commitment_moved_on(policy: Policy, commitment: str, fact: str) -> None:
+    status, said = _commitment(policy, commitment)
+    assert any(fact in t.facts for t in status.transitions), said

@@ -54,7 +54,8 @@ def test_the_evidence_turns_over_beneath_it(pack: Pack) -> None:
         (dt.date(2021, 8, 16), "collapsed"), (dt.date(2021, 9, 13), "collapsed")]
     posture = turns(result, "us_force_posture", "decision")
     assert posture[0] == (dt.date(2021, 3, 22), "undecided")
-    assert (dt.date(2021, 4, 19), "withdraw_on_schedule") in posture
+    assert (dt.date(2021, 4, 19), "extend_deadline") in posture  # 1 May → 11 Sep, read by the commitment ledger
+    assert posture[-1][1] == "withdrawal_complete"
     assert {value for _, value in turns(result, "fatf_status", "list")} == {"grey"}
     assert [day for day, _ in turns(result, "fatf_status", "list")] == [dt.date(2021, 3, 1), dt.date(2021, 6, 28)]
     assert {value for _, value in turns(result, "pakistan_stance", "position")} == {"claims_inability"}

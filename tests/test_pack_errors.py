@@ -26,6 +26,7 @@ import yaml
 from test_bad_inputs import AS_OF, EXPECTED, LINE, MORE, prepare
 
 from engine.cli import main
+from engine.commitfile import COMMITMENT_KEYS
 from engine.guardrails import READS
 from engine.loader import Path_, load_yaml
 from engine.model import (
@@ -61,6 +62,7 @@ IDENTIFIERS = {
     "pack.yaml": [("parties", KEY), ("categories", KEY), ("sources", KEY), ("assumptions", KEY), ("vocabulary", KEY), ("vocabulary", ANY, "subjects", ANY),
                   ("vocabulary", ANY, "fields", KEY), ("patterns", KEY), ("guardrails", ANY, "id")],
     "rules.yaml": [("responses", KEY), ("rules", ANY, "id"), ("rules", ANY, "when", "all", ANY, "as")],
+    "commitments.yaml": [("commitments", ANY, "id")],
 }
 
 
