@@ -282,7 +282,7 @@ def test_base_pack_uses_every_key() -> None:
             for key in node}
     expected = (PACK_KEYS | HEAD_KEYS | RULE_FILE_KEYS | RULE_KEYS | PATTERN_KEYS | MATCH_KEYS | set(CONDITION_KEYS)
                 | set(OPS) | set(DATE_KEYS) | {"ref", "assumption", "observed", "respond", "cite", "derive", "kind",
-                                                  "subject"})
+                                                  "subject"} | COMMITMENT_KEYS | {"within_days", "fact", "field"})
     for model in (Source, Evidence, KindSpec, FieldSpec, ResponseSpec, Guardrail, Citation, Assumption,
                   SourceBody):
         expected |= set(model.model_fields) - {"id"} if model is ResponseSpec else set(model.model_fields)
