@@ -17,7 +17,7 @@ from typing import Literal as TypingLiteral
 from engine.compiler import Literal, _Forms, patterns_of
 from engine.evaluate import evaluate
 from engine.explain import _options
-from engine.model import Derive, Fact, Frozen, Guardrail, Pack, Pattern, Respond, Rule
+from engine.model import OBSERVED, Derive, Fact, Frozen, Guardrail, Pack, Pattern, Ref, Respond, Rule, SourceBody
 from engine.whatif import apply
 
 Severity = TypingLiteral["error", "violation", "warning"]
@@ -42,18 +42,38 @@ class CheckReport(Frozen):
         return next((s for s in order if any(f.severity == s for f in self.findings)), None)
 
 
-def paragraphs(text: str) -> list[str]:
-    """Non-blank lines, counted from 1, whitespace folded: what a citation's `para` counts."""
-    return [re.sub(r"\s+", " ", line).strip() for line in text.splitlines() if line.strip()]
+def paragraphs(text: str, body: SourceBody | None = None) -> list[str]:
+    """What a citation's `para` counts, from 1, whitespace folded: the non-blank lines, or with `body` the
+    body paragraphs only. A `body` anchor missing from the text is a ValueError naming it."""
+    lines = [re.sub(r"\s+", " ", line).strip() for line in text.splitlines() if line.strip()]
+    if body is None:
+        return lines
+
+    def start(anchor: str, after: int) -> int:
+        found = next((i for i in range(after, len(lines)) if lines[i].startswith(anchor)), None)
+        if found is None:
+            raise ValueError(f"no line starts with {anchor!r}")
+        return found
+
+    first = start(body.first, 0)
+    last = start(body.last, first) if body.last is not None else len(lines) - 1
+    return [line for line in lines[first:last + 1] if not line.startswith(tuple(body.not_paragraphs))]
 
 
 def check_quotes(pack: Pack, sources: dict[str, str]) -> list[Finding]:
     findings = []
+    texts: dict[str, list[str]] = {}
+    for sid, text in sources.items():
+        try:
+            texts[sid] = paragraphs(text, pack.sources[sid].body if sid in pack.sources else None)
+        except ValueError as error:
+            findings.append(Finding(severity="error", code="bad-body", location=f"source {sid}",
+                                    message=f"source {sid}: its body cannot be found in the text given: {error}"))
     for rule in pack.rules:
         for cite in rule.cites:
-            if cite.source not in sources:
+            if cite.source not in texts:
                 continue
-            paras = paragraphs(sources[cite.source])
+            paras = texts[cite.source]
             quote = re.sub(r"\s+", " ", cite.quote).strip()
             if not 1 <= cite.para <= len(paras):
                 findings.append(Finding(severity="error", code="bad-para", location=rule.origin,
@@ -153,7 +173,9 @@ def counterexample(pack: Pack, conj: tuple[Literal, ...], guard_id: str) -> tupl
 
     Tries the fact sets built from the literals' alternatives in turn, until one is confirmed.
     """
-    per_literal = [_options(pack, [], literal, PROBE_DATE, 0) for literal in conj]
+    referenced = {t.value.alias for lit in conj for t in lit.pattern.tests
+                  if t.field == OBSERVED and isinstance(t.value, Ref)}
+    per_literal = [_options(pack, [], lit, PROBE_DATE, 0, lit.pattern.alias in referenced) for lit in conj]
     if any(not options for options in per_literal):
         return None, False
     first: list[Fact] | None = None

@@ -29,6 +29,7 @@ from engine.model import (
     FieldSpec,
     Frozen,
     Pack,
+    Ref,
     Respond,
     Rule,
     Scalar,
@@ -268,13 +269,25 @@ def _new_fact(pack: Pack, kind: str, subject: str, fields: dict[str, Scalar], as
                 reliability=pack.evidence.reliability[0], credibility=pack.evidence.credibility[0])
 
 
-def _options(pack: Pack, counted: list[Fact], literal: Literal, as_of: dt.date, depth: int) -> list[list[Change]]:
-    """Alternative change sets that would satisfy one literal."""
+def _options(pack: Pack, counted: list[Fact], literal: Literal, as_of: dt.date, depth: int,
+             referenced: bool = False) -> list[list[Change]]:
+    """Alternative change sets that would satisfy one literal (`referenced`: a later pattern of the rule
+    must be observed after this one's fact, so a new fact is proposed the day before the as-of date)."""
     pattern = literal.pattern
     kind = pack.vocabulary[pattern.kind]
     pattern = pattern.model_copy(update={"tests": tuple(_on_the_day(t, as_of) for t in pattern.tests)})
-    if any(not isinstance(t.value, str | int | float | bool | dt.date | tuple) for t in pattern.tests):
+    after = [t for t in pattern.tests if t.field == OBSERVED and t.op == "gt" and isinstance(t.value, Ref)]
+    plain = [t for t in pattern.tests if t not in after]
+    if any(not isinstance(t.value, str | int | float | bool | dt.date | tuple) for t in plain):
         return []  # joins: no proposal
+    if after:
+        # observed after a fact matched earlier in the rule: a new fact on the as-of date, the earlier one
+        # proposed a day before (below); evaluating each proposal through the engine decides whether it works
+        if literal.flip or not literal.positive:
+            return []
+        fields = {t.field: v for t in plain if (v := _fit(t, False, pack, pattern.kind)) is not None}
+        fact = _new_fact(pack, pattern.kind, pattern.subject, fields, as_of, len(counted), as_of)
+        return [[Change(op="add", fact=fact.id, kind=pattern.kind, fields=fields, added=fact, observed=as_of)]]
     current = [f for f in counted if f.kind == pattern.kind and f.subject == pattern.subject]
     series = {t.field: t.value for t in pattern.tests if t.field in kind.key and t.op == "eq"}
     current = [f for f in current if all(f.fields.get(k) == v for k, v in series.items())]  # its own series
@@ -305,8 +318,9 @@ def _options(pack: Pack, counted: list[Fact], literal: Literal, as_of: dt.date, 
                  if (v := _fit(t, literal.flip, pack, pattern.kind)) is not None}
         if edits:
             options.append([Change(op="set", fact=current[0].id, kind=pattern.kind, fields=edits)])
-    fact = _new_fact(pack, pattern.kind, pattern.subject, fields, as_of, len(counted))
-    options.append([Change(op="add", fact=fact.id, kind=pattern.kind, fields=fields, added=fact)])
+    earlier = as_of - dt.timedelta(days=1) if referenced else None
+    fact = _new_fact(pack, pattern.kind, pattern.subject, fields, as_of, len(counted), earlier)
+    options.append([Change(op="add", fact=fact.id, kind=pattern.kind, fields=fields, added=fact, observed=earlier)])
     return options
 
 
@@ -334,7 +348,9 @@ def _conjunction_options(pack: Pack, counted: list[Fact], conjunctions: list[tup
                          depth: int) -> list[list[Change]]:
     result: list[list[Change]] = []
     for conj in conjunctions:
-        per_literal = [_options(pack, counted, lit, as_of, depth) for lit in conj]
+        referenced = {t.value.alias for lit in conj for t in lit.pattern.tests
+                      if t.field == OBSERVED and isinstance(t.value, Ref)}
+        per_literal = [_options(pack, counted, lit, as_of, depth, lit.pattern.alias in referenced) for lit in conj]
         if any(not options for options in per_literal):
             continue
         for combo in product(*per_literal):

@@ -69,6 +69,16 @@ class Evidence(Frozen):
     stale_after_days: int = Field(default=90, ge=1)
 
 
+class SourceBody(Frozen):
+    """Which lines of a source's text a reader counts as its paragraphs ¶1, ¶2, …: from the line starting
+    with `first` to the one starting with `last`, less the lines (headings) starting with a `not_paragraphs`
+    entry. Without it every non-blank line is a paragraph, title and byline included."""
+
+    first: str
+    last: str | None = None
+    not_paragraphs: tuple[str, ...] = ()
+
+
 class Source(Frozen):
     """A source a rule cites (the argument itself, usually)."""
 
@@ -78,6 +88,7 @@ class Source(Frozen):
     date: dt.date | None = None
     ref: str | None = None
     seed: str | None = None
+    body: SourceBody | None = None
 
 
 class Citation(Frozen):

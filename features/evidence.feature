@@ -59,3 +59,32 @@ Feature: Rules of evidence
       | C           | 3           | refusal |
       | D           | 2           | unknown |
       | A           | 4           | unknown |
+
+  Scenario: A violence trend counts for 120 days after it is reported, then it is stale
+    Given these facts:
+      | id    | kind            | observed   | fields                                                     |
+      | act   | pakistan_action | 2021-03-01 | action=arrest_taliban_leaders, verified=true               |
+      | trend | violence_trend  | 2021-03-15 | change_pct=-30, window_days=90, metric=civilian_casualties |
+    When the argument is evaluated as of 2021-08-01
+    Then fact "trend" is not counted because "stale"
+    And fact "act" counts
+    And Pakistan's cooperation level is demonstrable_steps
+
+  Scenario: A Pakistani step counts for a year
+    Given these facts:
+      | id  | kind            | observed   | fields                                          |
+      | act | pakistan_action | 2020-03-01 | action=restrict_taliban_movement, verified=true |
+    When the argument is evaluated as of 2021-03-02
+    Then fact "act" is not counted because "stale"
+    And Pakistan's cooperation level is unknown
+
+  Scenario: One trend per metric: a later attacks figure does not replace a casualty figure
+    Given these facts:
+      | id        | kind            | observed   | fields                                                     |
+      | act       | pakistan_action | 2021-03-01 | action=arrest_taliban_leaders, verified=true               |
+      | unama     | violence_trend  | 2021-04-14 | change_pct=-30, window_days=90, metric=civilian_casualties |
+      | sigar     | violence_trend  | 2021-04-30 | change_pct=10, window_days=90, metric=attacks              |
+    When the argument is evaluated as of 2021-05-01
+    Then fact "unama" counts
+    And fact "sigar" counts
+    And Pakistan's cooperation level is sustained_reduction

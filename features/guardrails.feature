@@ -17,6 +17,7 @@ Feature: Guardrails from the article hold on every result
 
   Scenario: The state-sponsor reminder comes only with refusal
     Given the article's rule pack
+    And the baseline of February 2021
     And the "refuses" scenario
     When the argument is evaluated as of 2021-07-01
     Then Pakistan's cooperation level is refusal

@@ -22,9 +22,9 @@ Feature: §2 Manage Pakistan's fears over Indian involvement in Afghanistan
   Scenario: Each assurance cites its own paragraph
     Given the "demonstrable_steps" scenario
     When the argument is evaluated as of 2021-07-01
-    Then the response "india.keep_at_arms_length" cites paragraph 32
-    And the response "india.refrain_encouraging_involvement" cites paragraph 30
-    And the response "india.private_no_provocation_assurance" cites paragraph 31
+    Then the response "india.keep_at_arms_length" cites paragraph 22
+    And the response "india.refrain_encouraging_involvement" cites paragraph 20
+    And the response "india.private_no_provocation_assurance" cites paragraph 21
 
   Scenario: Afghanistan is decoupled from the Indo-Pacific partnership whatever Pakistan does
     When the argument is evaluated as of 2021-02-12
@@ -55,3 +55,27 @@ Feature: §2 Manage Pakistan's fears over Indian involvement in Afghanistan
     Given no facts
     When the argument is evaluated as of 2021-02-12
     Then rule "diplomacy.non_interference" is undetermined for lack of "pak_afghan_understanding:pakistan_afghanistan"
+
+  Scenario: If India uses Afghan soil to provoke Pakistan while Pakistan acts, the US does not tolerate it
+    Given the "demonstrable_steps" scenario
+    And these facts:
+      | kind              | observed   | fields                           |
+      | india_involvement | 2021-06-01 | level=provocation_via_afghanistan |
+    When the argument is evaluated as of 2021-07-01
+    Then the US response includes "india.oppose_provocation_from_afghan_soil"
+    And the response "india.oppose_provocation_from_afghan_soil" cites paragraph 22
+    And no guardrail is violated
+
+  Scenario: India's diplomatic role alone is no provocation to oppose
+    Given the "demonstrable_steps" scenario
+    When the argument is evaluated as of 2021-07-01
+    Then rule "india.no_provocation_from_afghan_soil" is in its else branch
+    And the US response does not include "india.oppose_provocation_from_afghan_soil"
+
+  Scenario: The assurance is given in exchange for demonstrable steps, not to a refusing Pakistan
+    Given these facts:
+      | kind              | observed   | fields                           |
+      | india_involvement | 2021-06-01 | level=provocation_via_afghanistan |
+    When the argument is evaluated as of 2021-07-01
+    Then Pakistan's cooperation level is refusal
+    And the US response does not include "india.oppose_provocation_from_afghan_soil"

@@ -23,7 +23,7 @@ def test_explain_a_present_response_gives_the_chain_to_the_facts(pack: Pack, bas
     assert [link.rule for link in result.chain] == ["fatf.keep_listed", "coop.refusal"]
     refusal = result.chain[1]
     assert [f.id for f in refusal.branch_facts] == ["base-yusuf-claims-inability"]
-    assert refusal.branch_facts[0].grade == "B2" and refusal.citations[0].para == 10
+    assert refusal.branch_facts[0].grade == "B2" and refusal.citations[0].para == 2
 
 
 def test_explain_an_absent_response_finds_the_smallest_verified_change(pack: Pack, baseline: list[Fact]) -> None:

@@ -581,7 +581,7 @@ def test_show_is_the_trail_from_facts_through_rules_to_responses(five_records: P
     assert facts < rules < responses
     assert "coop-violence-down-38: violence_trend about taliban" in out
     assert "coop.sustained_reduction: " in out and "→ derived:cooperation_level:pakistan:value=sustained_reduction" in out
-    assert "(fatf.support_removal)" in out and "cite: weinstein-2021 ¶25: “then it deserves Washington’s support" in out
+    assert "(fatf.support_removal)" in out and "cite: weinstein-2021 ¶16: “then it deserves Washington’s support" in out
 
 
 def test_export_json_lets_anyone_recheck_the_hash_and_markdown_is_a_memo(five_records: Path,
@@ -596,7 +596,8 @@ def test_export_json_lets_anyone_recheck_the_hash_and_markdown_is_a_memo(five_re
     assert document["seq"] == 3 and document["pack_snapshot"]["name"] and document["facts_snapshot"]
     code, out, _ = run(capsys, "audit", "export", run_id, "--audit-db", str(five_records), "--format", "markdown")
     assert code == 0 and out.startswith(f"# Audit record #3: run `{run_id}`")
-    for heading in ("## Facts", "## Rules: fired", "## Recommendation (as recorded)", "### Assurances", "### Guardrails"):
+    for heading in ("## Facts", "## Rules: fired", "## Recommendation (as recorded)",
+                    "### Assurances (in exchange for demonstrable steps)", "### Guardrails"):
         assert f"\n{heading}\n" in out, heading
     assert f"hash `{sealed}`" in out
 

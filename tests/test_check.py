@@ -37,17 +37,26 @@ def test_quotes_are_checked_against_the_source_when_given(pack: Pack, tmp_path: 
         pytest.skip("the article is not beside this checkout")
     text = source.read_text()
     assert check_pack(pack, {"weinstein-2021": text}).findings == ()
-    moved = edited(tmp_path, "fatf.yaml", "{source: weinstein-2021, para: 24,", "{source: weinstein-2021, para: 23,")
+    moved = edited(tmp_path, "fatf.yaml", "{source: weinstein-2021, para: 15,", "{source: weinstein-2021, para: 14,")
     findings = check_pack(moved, {"weinstein-2021": text}).findings
     assert [(f.code, f.severity) for f in findings] == [("misquote", "error")]
-    assert "rule fatf.conditional_message" in findings[0].message and "(it is in ¶24)" in findings[0].message
+    assert "rule fatf.conditional_message" in findings[0].message and "(it is in ¶15)" in findings[0].message
     garbled = edited(tmp_path, "fatf.yaml", "remain on the list", "remain on the grey list")
     assert any(f.code == "misquote" for f in check_pack(garbled, {"weinstein-2021": text}).findings)
 
 
+def test_a_source_body_missing_from_the_text_is_reported(tmp_path: Path) -> None:
+    pack = edited(tmp_path, "pack.yaml", 'first: "In Afghanistan, surging violence"', 'first: "In Kabul"')
+    findings = check_pack(pack, {"weinstein-2021": "Title\n\nIn Afghanistan, surging violence.\n"}).findings
+    assert [(f.code, f.severity) for f in findings] == [("bad-body", "error")]
+    assert "no line starts with 'In Kabul'" in findings[0].message
+
+
 def test_fatf_support_without_a_pakistani_action_is_rejected_with_a_counterexample(tmp_path: Path) -> None:
-    pack = edited(tmp_path, "fatf.yaml", "when: {fact: cooperation_level, where: {value: sustained_reduction}}",
-                  "when: {fact: violence_trend, where: {change_pct: {lte: -25}}}")
+    pack = edited(tmp_path, "fatf.yaml", "when: {fact: cooperation_level, where: {value: sustained_reduction}}\n"
+                  "    then:\n      - {respond: fatf.support_removal",
+                  "when: {fact: violence_trend, where: {change_pct: {lte: -25}}}\n"
+                  "    then:\n      - {respond: fatf.support_removal")
     report = check_pack(pack)
     strings = [f for f in report.findings if f.code == "guardrail-no_strings_free_support"]
     assert len(strings) == 1 and strings[0].severity == "violation"
@@ -58,11 +67,13 @@ def test_fatf_support_without_a_pakistani_action_is_rejected_with_a_counterexamp
 
 
 def test_state_sponsor_threat_as_opening_coercion_is_rejected(tmp_path: Path) -> None:
-    pack = edited(tmp_path, "reality.yaml", "when: {fact: cooperation_level, where: {value: refusal}}",
-                  "when: {fact: cooperation_level, where: {value: {in: [refusal, rhetorical]}}}")
+    pack = edited(tmp_path, "reality.yaml", "- {fact: cooperation_level, where: {value: refusal}}\n"
+                  "        - {fact: fatf_status, where: {list: {in: [grey, black]}}}",
+                  "- {fact: cooperation_level, where: {value: {in: [refusal, rhetorical]}}}\n"
+                  "        - {fact: fatf_status, where: {list: {in: [grey, black]}}}")
     findings = [f for f in check_pack(pack).findings if f.code == "guardrail-no_maximum_pressure"]
     assert [(f.severity, f.message) for f in findings] == [
-        ("violation", "rule warning.refusal_consequences (then) can recommend warning.remind_sst_possibility against "
+        ("violation", "rule warning.sst_reminder (then) can recommend warning.remind_sst_possibility against "
          "guardrail no_maximum_pressure: State-sponsor-of-terrorism talk is a reminder after refusal, never opening "
          "coercion.")]
 
@@ -80,9 +91,7 @@ def test_withdrawal_conditioned_on_pakistan_is_rejected(tmp_path: Path) -> None:
 
 
 def test_a_response_withholding_trade_is_rejected(tmp_path: Path) -> None:
-    pack = edited(tmp_path, "responses.yaml", "    text: Keep Pakistan on the FATF grey list; no US support at the "
-                  "next plenary.", "    text: Keep Pakistan on the FATF grey list and suspend trade talks.\n"
-                  "    withholds: [trade]")
+    pack = edited(tmp_path, "responses.yaml", "    withholds: [fatf_support]", "    withholds: [fatf_support, trade]")
     findings = [f for f in check_pack(pack).findings if f.code == "guardrail-other_interests_not_traded"]
     assert [(f.severity, f.message) for f in findings] == [
         ("violation", "rule fatf.keep_listed (then) can recommend fatf.keep_listed against guardrail "

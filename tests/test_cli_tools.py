@@ -25,10 +25,11 @@ def test_explain_an_absent_response(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     assert out.startswith("fatf.support_removal is not recommended: fatf.offer_support is else")
     assert "on base-yusuf-claims-inability: pakistan_stance(position=claims_inability) observed 2021-01-21 [B2:" in out
-    assert "cites weinstein-2021 ¶25" in out
+    assert "cites weinstein-2021 ¶16" in out
     tail = out.split("Smallest change that would produce it (checked by evaluating it):\n")[1].splitlines()
-    assert tail == ["  - add a pakistan_action fact (action=arrest_taliban_leaders, verified=True)",
-                    "  - change base-sigar-2020-q3-attacks: change_pct=-25"]
+    # the drop must be reported after the step (attribution): the step the day before, the drop on the day
+    assert tail == ["  - add a pakistan_action fact (action=arrest_taliban_leaders, verified=True) observed 2021-02-11",
+                    "  - add a violence_trend fact (change_pct=-25, window_days=60) observed 2021-02-12"]
 
 
 def test_explain_unknown_target_is_bad_input(capsys: pytest.CaptureFixture[str]) -> None:

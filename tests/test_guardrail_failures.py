@@ -78,3 +78,25 @@ def test_each_kind_of_guardrail_fails_at_run_time(tmp_path: Path, guardrail: str
     assert code == 1
     assert "GUARDRAILS VIOLATED" in output
     assert violated(output) == [f"{guardrail}: {detail}"]
+
+
+def test_the_article_pack_can_trade_away_another_interest_and_is_caught(tmp_path: Path) -> None:
+    """`other_interests_not_traded` bites on the article's own pack: keeping Pakistan listed withholds FATF
+    support (declared), and a pack edited so that it also withholds trade fails at run time."""
+    from conftest import BASELINE, RULES
+
+    def run(rules: Path) -> tuple[int, str]:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+            code = main(["evaluate", str(BASELINE), "--rules", str(rules), "--as-of", "2021-02-12", "--no-audit"])
+        return code, out.getvalue()
+
+    assert run(RULES)[0] == 0
+    rules = Path(shutil.copytree(RULES, tmp_path / "rules"))
+    source = (rules / "responses.yaml").read_text(encoding="utf-8")
+    assert source.count("withholds: [fatf_support]") == 1
+    (rules / "responses.yaml").write_text(source.replace("withholds: [fatf_support]", "withholds: [fatf_support, trade]"),
+                                          encoding="utf-8")
+    code, output = run(rules)
+    assert code == 1
+    assert violated(output) == ["other_interests_not_traded: fatf.keep_listed withholds trade"]

@@ -30,11 +30,21 @@ def turns(result: Timeline, kind: str, field: str) -> list[tuple[dt.date, str]]:
 def test_the_record_never_shows_pakistan_curbing_violence(pack: Pack) -> None:
     result = weekly(pack)
     assert {p.headline["cooperation_level"] for p in result.points} == {"refusal"}
-    after_baseline = {p.responses for p in result.points if p.date >= dt.date(2021, 2, 15)}
-    assert len(after_baseline) == 1
-    steady = set(next(iter(after_baseline)))
-    assert {"fatf.keep_listed", "warning.remind_sst_possibility", "messaging.inability_claim_rejected"} <= steady
-    assert "fatf.support_removal" not in steady
+    steady = set.intersection(*(set(p.responses) for p in result.points))
+    assert {"warning.declining_importance", "messaging.inability_claim_rejected",
+            "posture.act_without_waiting"} <= steady
+    assert not any("fatf.support_removal" in p.responses for p in result.points)
+    # Until Kabul falls Pakistan is kept listed, with the black list and the state-sponsor reminder on the
+    # table; the collapse of the talks (observed 15 August) makes that bargain moot.
+    bargain = {"fatf.keep_listed", "fatf.blacklist_possible", "warning.remind_sst_possibility",
+               "fatf.state_conditional_offer", "india.inclusive_settlement_message"}
+    assert all(bargain <= set(p.responses) for p in result.points if p.date <= dt.date(2021, 8, 9))
+    assert not any(bargain & set(p.responses) for p in result.points if p.date >= dt.date(2021, 8, 16))
+    # While the US review is undecided both outcomes of refusal are live and the delay is a risk (¶25, ¶27);
+    # Biden's decision of 14 April ends both.
+    undecided = {"warning.treated_as_agitator", "risk.review_delay_loses_leverage"}
+    assert [p.date for p in result.points if undecided <= set(p.responses)][-1] == dt.date(2021, 4, 12)
+    assert not any(undecided & set(p.responses) for p in result.points if p.date >= dt.date(2021, 4, 19))
 
 
 def test_the_evidence_turns_over_beneath_it(pack: Pack) -> None:

@@ -14,6 +14,7 @@ import yaml
 from conftest import FACTS, RULES, SEEDS
 
 from engine.audit import AuditStore
+from engine.check import paragraphs
 from engine.cli import main
 from engine.errors import InputError, Problems
 from engine.evaluate import evaluate
@@ -93,8 +94,7 @@ def test_every_quote_of_the_articles_commitments_is_verbatim(pack: Pack) -> None
     path = SEEDS / str(pack.sources["weinstein-2021"].seed)
     if not path.exists():
         pytest.skip(f"{path} not present on this machine")
-    paras = [re.sub(r"\s+", " ", line).strip() for line in path.read_text(encoding="utf-8").splitlines()
-             if line.strip()]
+    paras = paragraphs(path.read_text(encoding="utf-8"), pack.sources["weinstein-2021"].body)  # body paragraphs
     cites = [(c.id, cite) for c in pack.commitments for cite in c.cites if cite.source == "weinstein-2021"]
     assert cites
     for cid, cite in cites:

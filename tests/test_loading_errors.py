@@ -377,7 +377,7 @@ def case_rules_bad_operator(tmp: Path) -> Case:
 
 
 def case_rules_no_cites(tmp: Path) -> Case:
-    old = ("    cites:\n      - {source: weinstein-2021, para: 24, quote: \"clearly communicate its willingness to "
+    old = ("    cites:\n      - {source: weinstein-2021, para: 15, quote: \"clearly communicate its willingness to "
            "offer conditional support for Pakistan at the FATF\"}\n")
     return rules_case(tmp, "fatf.yaml", old, "", "- id: fatf.conditional_message", "uncited",
                       ("'fatf.conditional_message'",))
@@ -386,7 +386,7 @@ def case_rules_no_cites(tmp: Path) -> Case:
 def case_rules_duplicate_id(tmp: Path) -> Case:
     dup = ("# a second definition of a rule id from fatf.yaml\nrules:\n  - id: fatf.offer_support\n"
            "    title: The same id again\n    cites:\n"
-           "      - {source: weinstein-2021, para: 24, quote: \"clearly communicate its willingness\"}\n"
+           "      - {source: weinstein-2021, para: 15, quote: \"clearly communicate its willingness\"}\n"
            "    when: {fact: fatf_status, where: {list: grey}}\n    then:\n      - respond: fatf.state_conditional_offer\n")
     first_line = line_of((RULES / "fatf.yaml").read_text(encoding="utf-8"), "id: fatf.offer_support")
     return rules_case(tmp, "fatf.yaml", "# §1", "# §1", "id: fatf.offer_support", "duplicate-id",

@@ -55,7 +55,7 @@ def hostile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capt
                         ("pack.yaml", "title: Pressing Pakistan to curb Taliban violence (Weinstein, Lawfare 2021)"),
                         ("cooperation.yaml", "title: Pakistan claims inability, refuses, or backs the Taliban's "
                                              "conditions"),
-                        ("responses.yaml", "text: Keep Pakistan on the FATF grey list; no US support at the next "
+                        ("responses.yaml", "text: Keep Pakistan on the FATF list; no US support at the next "
                                            "plenary.")]:
         text = (rules / name).read_text()
         assert plain in text

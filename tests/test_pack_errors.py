@@ -29,7 +29,17 @@ from engine.cli import main
 from engine.commitfile import COMMITMENT_KEYS
 from engine.guardrails import READS
 from engine.loader import Path_, load_yaml
-from engine.model import Assumption, Citation, Evidence, FieldSpec, Guardrail, KindSpec, ResponseSpec, Source
+from engine.model import (
+    Assumption,
+    Citation,
+    Evidence,
+    FieldSpec,
+    Guardrail,
+    KindSpec,
+    ResponseSpec,
+    Source,
+    SourceBody,
+)
 from engine.packfile import (
     CONDITION_KEYS,
     DATE_KEYS,
@@ -99,6 +109,7 @@ def accepts(file: str, path: Path_, wrong: Any) -> bool:
     if wrong is None:
         return file == "pack.yaml" and (
             (len(path) == 3 and path[0] == "sources" and path[2] in optional(Source))
+            or (len(path) == 4 and path[0] == "sources" and path[2] == "body" and path[3] in optional(SourceBody))
             or (len(path) == 3 and path[0] == "vocabulary" and path[2] in optional(KindSpec))
             or (len(path) == 5 and path[0] == "vocabulary" and path[2] == "fields" and path[4] in optional(FieldSpec)))
     where = [i for i, part in enumerate(path) if part == "where"]
@@ -272,7 +283,8 @@ def test_base_pack_uses_every_key() -> None:
     expected = (PACK_KEYS | HEAD_KEYS | RULE_FILE_KEYS | RULE_KEYS | PATTERN_KEYS | MATCH_KEYS | set(CONDITION_KEYS)
                 | set(OPS) | set(DATE_KEYS) | {"ref", "assumption", "observed", "respond", "cite", "derive", "kind",
                                                   "subject"} | COMMITMENT_KEYS | {"within_days", "fact", "field"})
-    for model in (Source, Evidence, KindSpec, FieldSpec, ResponseSpec, Guardrail, Citation, Assumption):
+    for model in (Source, Evidence, KindSpec, FieldSpec, ResponseSpec, Guardrail, Citation, Assumption,
+                  SourceBody):
         expected |= set(model.model_fields) - {"id"} if model is ResponseSpec else set(model.model_fields)
     assert expected - used == set(), "tests/packs/every_key does not use these keys"
     values = [node for data in documents().values() for _, node in nodes(data) if isinstance(node, str)]

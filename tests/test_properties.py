@@ -48,9 +48,8 @@ KINDS = {name: spec for name, spec in PACK.vocabulary.items() if not spec.derive
 LEVELS = tuple(PACK.vocabulary["cooperation_level"].fields["value"].values)
 FIRST, LAST = dt.date(2020, 1, 1), dt.date(2022, 12, 31)
 
-DEMONSTRABLE = {"arrest_taliban_leaders", "restrict_taliban_movement", "close_sanctuaries_or_logistics",
-                "press_taliban_to_negotiate"}
-RHETORICAL = {"public_call_for_ceasefire", "facilitate_talks"}
+DEMONSTRABLE = {"arrest_taliban_leaders", "restrict_taliban_movement", "close_sanctuaries_or_logistics"}
+RHETORICAL = {"public_call_for_ceasefire", "facilitate_talks", "press_taliban_to_negotiate"}  # ¶7: no engine
 REFUSING = {"claims_inability", "refuses_to_pressure", "conditions_ceasefire_on_concessions"}
 
 QUICK = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -213,10 +212,13 @@ def expected_level(evaluation: Evaluation, facts: list[Fact]) -> str:
     counted = [f for f in facts if f.id in set(evaluation.counted)]
     actions = [f.fields for f in counted if f.kind == "pakistan_action"]
     stances = {str(f.fields["position"]) for f in counted if f.kind == "pakistan_stance"}
-    demonstrable = any(a["action"] in DEMONSTRABLE and a["verified"] is True for a in actions)
-    trends = [(float(f.fields["change_pct"]), int(f.fields["window_days"]))  # type: ignore[arg-type]
+    steps = [f.observed for f in counted if f.kind == "pakistan_action"
+             and f.fields["action"] in DEMONSTRABLE and f.fields["verified"] is True]
+    demonstrable = bool(steps)
+    trends = [(float(f.fields["change_pct"]), int(f.fields["window_days"]), f.observed)  # type: ignore[arg-type]
               for f in counted if f.kind == "violence_trend" and f.subject == "taliban"]
-    drop = any(change <= -25 and days >= 60 for change, days in trends)
+    # attribution (issue #12): the drop is reported after a demonstrable step
+    drop = any(change <= -25 and days >= 60 and any(step < seen for step in steps) for change, days, seen in trends)
     if demonstrable and drop:
         return "sustained_reduction"
     if demonstrable:
@@ -236,8 +238,10 @@ def stated(fid: str, kind: str, **fields: Any) -> dict[str, Any]:
             "credibility": 1}
 
 
+SOON = dt.date(2020, 4, 1)  # the examples' facts still count: a trend for 120 days, an action for 365
 ARREST = stated("arrest", "pakistan_action", action="arrest_taliban_leaders", verified=True)
-DROP = stated("drop", "violence_trend", change_pct=-25, window_days=60, metric="attacks")
+DROP = {**stated("drop", "violence_trend", change_pct=-25, window_days=60, metric="attacks"),
+        "observed": dt.date(2020, 3, 2)}  # the day after the step
 LEVEL_EXAMPLES = {  # one fact set per level, so that every run reaches all five
     "sustained_reduction": [ARREST, DROP],
     "demonstrable_steps": [ARREST, {**DROP, "window_days": 59}],
@@ -249,11 +253,11 @@ LEVEL_EXAMPLES = {  # one fact set per level, so that every run reaches all five
 
 @QUICK
 @given(raws=fact_sets(), as_of=AS_OF)
-@example(raws=LEVEL_EXAMPLES["sustained_reduction"], as_of=LAST)
-@example(raws=LEVEL_EXAMPLES["demonstrable_steps"], as_of=LAST)
-@example(raws=LEVEL_EXAMPLES["refusal"], as_of=LAST)
-@example(raws=LEVEL_EXAMPLES["rhetorical"], as_of=LAST)
-@example(raws=LEVEL_EXAMPLES["unknown"], as_of=LAST)
+@example(raws=LEVEL_EXAMPLES["sustained_reduction"], as_of=SOON)
+@example(raws=LEVEL_EXAMPLES["demonstrable_steps"], as_of=SOON)
+@example(raws=LEVEL_EXAMPLES["refusal"], as_of=SOON)
+@example(raws=LEVEL_EXAMPLES["rhetorical"], as_of=SOON)
+@example(raws=LEVEL_EXAMPLES["unknown"], as_of=SOON)
 def test_exactly_one_cooperation_level_the_first_that_holds(raws: list[dict[str, Any]], as_of: dt.date) -> None:
     facts = [to_fact(raw) for raw in raws]
     evaluation = evaluate(PACK, facts, as_of)

@@ -12,12 +12,8 @@ import re
 import pytest
 from conftest import SEEDS
 
-from engine.model import Pack
-
-
-def paragraphs(text: str) -> list[str]:
-    """Non-blank lines, counted from 1 (the pack's `para` convention), whitespace folded."""
-    return [re.sub(r"\s+", " ", line).strip() for line in text.splitlines() if line.strip()]
+from engine.check import paragraphs
+from engine.model import Pack, SourceBody
 
 
 def test_every_quote_is_verbatim_in_its_paragraph(pack: Pack) -> None:
@@ -28,7 +24,8 @@ def test_every_quote_is_verbatim_in_its_paragraph(pack: Pack) -> None:
         if os.environ.get("CI") == "true":
             pytest.fail(f"{path} is missing: CI must have ../shared beside the checkout")
         pytest.skip(f"{path} not present on this machine")
-    paras = paragraphs(path.read_text(encoding="utf-8"))
+    paras = paragraphs(path.read_text(encoding="utf-8"), source.body)
+    assert len(paras) == 29  # the article's body paragraphs, as a reader counts them
     checked = 0
     for rule in pack.rules:
         for cite in rule.cites:
@@ -45,3 +42,11 @@ def test_a_misquote_would_be_caught() -> None:
     paras = paragraphs("Title\n\nFirst paragraph says this.\nSecond says that.\n")
     assert "says this" in paras[1]
     assert "says this" not in paras[2]
+
+
+def test_body_paragraphs_leave_out_title_headings_and_bio() -> None:
+    text = "Title\nBy A. Writer\n\nFirst says this.\n\n1. A Heading\n\nSecond says that.\n\nA. Writer is a fellow.\n"
+    body = SourceBody(first="First", last="Second", not_paragraphs=("1. A Heading",))
+    assert paragraphs(text, body) == ["First says this.", "Second says that."]
+    with pytest.raises(ValueError, match="'Nowhere'"):
+        paragraphs(text, SourceBody(first="Nowhere"))

@@ -92,15 +92,18 @@ def test_twenty_thousand_facts_lose_no_conclusion(make_pack: Callable[..., Pack]
 
 
 def spec_cooperation_level(counted: list[Fact]) -> str:
-    """SPEC §3's cooperation level, the first that holds, computed without the engine."""
-    demonstrable = {"arrest_taliban_leaders", "restrict_taliban_movement", "close_sanctuaries_or_logistics",
-                    "press_taliban_to_negotiate"}
+    """SPEC §3's cooperation level, the first that holds, computed without the engine.
+
+    Pressing the Taliban to negotiate is rhetorical, not demonstrable (issue #12: the article's ¶7).
+    """
+    demonstrable = {"arrest_taliban_leaders", "restrict_taliban_movement", "close_sanctuaries_or_logistics"}
     actions = [f for f in counted if f.kind == "pakistan_action"]
-    acted = any(f.fields["action"] in demonstrable and f.fields["verified"] is True for f in actions)
+    steps = [f.observed for f in actions if f.fields["action"] in demonstrable and f.fields["verified"] is True]
+    acted = bool(steps)
     drop = any(f.kind == "violence_trend" and f.fields["change_pct"] <= -25 and f.fields["window_days"] >= 60
-               for f in counted)
+               and any(step < f.observed for step in steps) for f in counted)  # reported after a step
     stance = next((str(f.fields["position"]) for f in counted if f.kind == "pakistan_stance"), None)
-    rhetoric = any(f.fields["action"] in ("public_call_for_ceasefire", "facilitate_talks")
+    rhetoric = any(f.fields["action"] in ("public_call_for_ceasefire", "facilitate_talks", "press_taliban_to_negotiate")
                    or f.fields["verified"] is False for f in actions)
     if acted:
         return "sustained_reduction" if drop else "demonstrable_steps"

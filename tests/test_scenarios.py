@@ -24,22 +24,28 @@ ALWAYS = {
     "messaging.offer_positive_and_negative_choice",
     "messaging.acknowledge_sacrifices",
     "messaging.firm_results_oriented",
+    "principle.keep_other_interests",
+    "posture.act_without_waiting",
 }
 INDIA_ASSURANCES = {"india.keep_at_arms_length", "india.refrain_encouraging_involvement",
                     "india.private_no_provocation_assurance"}
-REFUSAL = {"fatf.keep_listed", "posture.act_without_waiting", "warning.remind_sst_possibility",
-           "warning.declining_importance"}
+# Refusing while grey-listed: kept listed, the black list on the table, the state-sponsor reminder.
+REFUSAL = {"fatf.keep_listed", "fatf.blacklist_possible", "warning.remind_sst_possibility"}
 
 EXPECTED = {
     # Yusuf's "Pakistan in itself can't get a ceasefire" counts: refusal; the inability claim is rejected.
-    "baseline": ("refusal", ALWAYS | REFUSAL | {"messaging.inability_claim_rejected"}),
+    # The US review is undecided: both outcomes of refusal are live (¶25) and the delay is a risk (¶27).
+    "baseline": ("refusal", ALWAYS | REFUSAL | {"messaging.inability_claim_rejected", "warning.declining_importance",
+                                                "warning.treated_as_agitator", "risk.review_delay_loses_leverage"}),
     # Verified arrests and closed sanctuaries, violence −38% over 90 days, talks progressing.
     "cooperates": ("sustained_reduction",
-                   ALWAYS | INDIA_ASSURANCES | {"fatf.support_removal", "csf.release_conditional"}),
+                   ALWAYS | INDIA_ASSURANCES | {"fatf.support_removal", "csf.release_conditional",
+                                                "risk.short_term_drop_no_guarantee",
+                                                "risk.review_delay_loses_leverage"}),
     # A verified restriction of movement but only −10%: steps, not yet a sustained reduction.
-    "demonstrable_steps": ("demonstrable_steps", ALWAYS | INDIA_ASSURANCES),
-    # Refuses to pressure; the US decides to remain indefinitely (Laurel Miller's risk).
-    "refuses": ("refusal", ALWAYS | REFUSAL | {"risk.remaining_may_increase_support"}),
+    "demonstrable_steps": ("demonstrable_steps", ALWAYS | INDIA_ASSURANCES | {"risk.review_delay_loses_leverage"}),
+    # Refuses to pressure; the US decides to remain indefinitely (Laurel Miller's risk, and ¶25's second outcome).
+    "refuses": ("refusal", ALWAYS | REFUSAL | {"risk.remaining_may_increase_support", "warning.treated_as_agitator"}),
 }
 
 
@@ -62,9 +68,10 @@ def _baseline(pack: Pack) -> list[Fact]:
 
 @pytest.mark.parametrize("name", ["cooperates", "demonstrable_steps", "refuses"])
 def test_cli_json_contract(name: str, capsys: pytest.CaptureFixture[str]) -> None:
-    """`commitments evaluate baseline scenario --format json` (as-of today) returns SPEC §5's keys."""
+    """`commitments evaluate baseline scenario --format json` returns SPEC §5's keys. (As of the scenarios'
+    date: as of today every 2021 trend and action would be stale, their kinds' valid_for long past.)"""
     code = main(["evaluate", str(BASELINE), str(SCENARIOS / f"{name}.yaml"), "--format", "json",
-                 "--rules", str(BASELINE.parents[1] / "rules")])
+                 "--rules", str(BASELINE.parents[1] / "rules"), "--as-of", AFTER_SCENARIOS.isoformat()])
     assert code == 0
     data = json.loads(capsys.readouterr().out)
     for key in ("run_id", "as_of", "pack", "facts_digest", "responses", "derived", "undetermined",
@@ -74,10 +81,12 @@ def test_cli_json_contract(name: str, capsys: pytest.CaptureFixture[str]) -> Non
     for response in data["responses"]:
         assert set(response) >= {"id", "category", "text", "rules", "facts", "citations"}
         assert response["citations"] and set(response["citations"][0]) == {"source", "para", "quote"}
-    assert {d["kind"] for d in data["derived"]} == {"cooperation_level"}
-    assert set(data["derived"][0]) >= {"kind", "value", "rule", "facts"}
+    # the cooperation level, and with a sustained reduction the drop after a step it rests on
+    assert {d["kind"] for d in data["derived"]} == (
+        {"cooperation_level", "drop_after_step"} if name == "cooperates" else {"cooperation_level"})
+    assert all(set(d) >= {"kind", "value", "rule", "facts"} for d in data["derived"])
     level, expected = EXPECTED[name]
-    assert data["derived"][0]["value"] == level
+    assert next(d["value"] for d in data["derived"] if d["kind"] == "cooperation_level") == level
     assert {r["id"] for r in data["responses"]} == expected
     reasons = {n["fact"]: n["reason"] for n in data["not_counted"]}
     assert reasons["base-rumour-quetta-arrests"] == \
@@ -97,3 +106,15 @@ def test_below_threshold_fact_is_listed_not_counted(pack: Pack) -> None:
     reasons = {n.fact: n.reason for n in evaluation.not_counted}
     assert "below evidence threshold" in reasons["base-rumour-quetta-arrests"]
     assert "base-rumour-quetta-arrests" not in evaluation.counted
+
+
+def test_the_violence_threshold_is_a_named_assumption_the_sweep_varies(capsys: pytest.CaptureFixture[str]) -> None:
+    """−25 % is the pack's assumption, not the article's: at −10 % the scenario's 10 % fall would earn support."""
+    code = main(["whatif", str(BASELINE), str(SCENARIOS / "demonstrable_steps.yaml"), "--as-of", "2021-07-01",
+                 "--rules", str(BASELINE.parents[1] / "rules"), "--assume", "violence_drop_pct=-10,-25"])
+    assert code == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "Sensitivity to violence_drop_pct (the pack says -25):"
+    assert lines[1].startswith("  violence_drop_pct = -10: + fatf.support_removal;")
+    assert "demonstrable_steps → sustained_reduction" in lines[1]
+    assert lines[2] == "  violence_drop_pct = -25: no response changes"

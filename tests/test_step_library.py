@@ -38,6 +38,7 @@ def test_a_new_scenario_in_gherkin_only_runs(tmp_path: Path) -> None:
             Given the article's rule pack
             And these facts:
               | kind            | observed   | fields                                                  |
+              | fatf_status     | 2021-02-25 | list=grey                                               |
               | pakistan_action | 2021-05-01 | action=arrest_taliban_leaders, verified=true            |
               | violence_trend  | 2021-06-01 | change_pct=-33, window_days=75, metric=security_incidents |
             When the argument is evaluated as of 2021-06-15
@@ -55,6 +56,7 @@ def test_a_wrong_expectation_shows_the_actual_responses_and_why(tmp_path: Path) 
             Given the article's rule pack
             And these facts:
               | kind            | observed   | fields                                 |
+              | fatf_status     | 2021-02-25 | list=grey                              |
               | pakistan_action | 2021-05-01 | action=public_call_for_ceasefire, verified=true |
             When the argument is evaluated as of 2021-06-15
             Then the US response includes "fatf.support_removal"
@@ -63,7 +65,8 @@ def test_a_wrong_expectation_shows_the_actual_responses_and_why(tmp_path: Path) 
     out = done.stdout
     assert "fatf.support_removal is not recommended" in out
     assert "cooperation level rhetorical" in out
-    assert "- fatf.keep_listed: Keep Pakistan grey-listed when it refuses or only talks [inline-1]" in out
+    assert ("- fatf.keep_listed: Keep Pakistan listed when it refuses or only talks, while it is listed "
+            "[inline-1, inline-2]") in out
 
 
 def test_unknown_step_text_lists_the_closest_known_steps(tmp_path: Path) -> None:
