@@ -11,7 +11,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from engine.model import AllOf, Commitment, Condition, Deadline, FactDate
-from engine.validate import ID, suggest, type_name
+from engine.validate import suggest, type_name
 
 if TYPE_CHECKING:
     from engine.loader import Path_
@@ -33,19 +33,12 @@ def commitment(builder: _Builder, raw: Any, path: Path_, seen: dict[str, str]) -
     before = len(builder.problems.items)
     data = builder.mapping(raw, path, "a commitment")
     builder.keys(data, path, COMMITMENT_KEYS, "a commitment")
-    cid = data.get("id")
-    if cid is None or cid == "":
-        builder.bad(path, "schema", "a commitment needs an 'id'")
+    if (heading := builder.heading(data, path, "commitment")) is None:
         return None
-    if not builder.name(cid, (*path, "id"), "commitment ids", ID):
-        return None
+    cid, cites = heading
     if cid in seen:
         builder.bad((*path, "id"), "duplicate-id", f"commitment {cid!r} is already defined at {seen[cid]}")
     seen.setdefault(cid, str(builder.doc.where(path)))
-    cites = tuple(c for i, item in enumerate(builder.listing(data.get("cites") or [], (*path, "cites"), "cites"))
-                  if (c := builder.cite(item, (*path, "cites", i))))
-    if not cites:
-        builder.bad(path, "uncited", f"commitment {cid!r} cites no source; every commitment says where it comes from")
     who = parties(builder)
     for role in ("debtor", "creditor"):
         if role not in data:

@@ -607,19 +607,26 @@ class _Builder:
             self.bad(path, "missing-field", f"derive {kind_name} needs {', '.join(missing)}")
         return Derive(kind=kind_name, subject=subject, fields=data) if ok and not missing else None
 
-    def rule(self, raw: Any, path: Path_) -> Rule | None:
-        data = self.mapping(raw, path, "a rule")
-        self.keys(data, path, RULE_KEYS, "a rule")
-        rid = data.get("id")
-        if rid is None or rid == "":
-            self.bad(path, "schema", "a rule needs an 'id'")
+    def heading(self, data: dict[str, Any], path: Path_, what: str) -> tuple[str, tuple[Citation, ...]] | None:
+        """The id and the cites that every rule and commitment has: without an id, nothing else is read."""
+        eid = data.get("id")
+        if eid is None or eid == "":
+            self.bad(path, "schema", f"a {what} needs an 'id'")
             return None
-        if not self.name(rid, (*path, "id"), "rule ids", ID):
+        if not self.name(eid, (*path, "id"), f"{what} ids", ID):
             return None
         cites = tuple(c for i, raw in enumerate(self.listing(data.get("cites") or [], (*path, "cites"), "cites"))
                       if (c := self.cite(raw, (*path, "cites", i))))
         if not cites:
-            self.bad(path, "uncited", f"rule {rid!r} cites no source; every rule says where it comes from")
+            self.bad(path, "uncited", f"{what} {eid!r} cites no source; every {what} says where it comes from")
+        return eid, cites
+
+    def rule(self, raw: Any, path: Path_) -> Rule | None:
+        data = self.mapping(raw, path, "a rule")
+        self.keys(data, path, RULE_KEYS, "a rule")
+        if (heading := self.heading(data, path, "rule")) is None:
+            return None
+        rid, cites = heading
         when = self.condition(data["when"], (*path, "when"), {}) if "when" in data else AllOf(all=())
         then = self.effects(data.get("then", []), (*path, "then"))
         otherwise = self.effects(data["else"], (*path, "else")) if "else" in data else ()

@@ -50,6 +50,13 @@ def scenario_facts(pack: Pack, name: str) -> list[Fact]:
     return load_facts([BASELINE, SCENARIOS / f"{name}.yaml"], pack)
 
 
+def evaluate_named(pack: Pack, folder: Path, as_of: str, *names: str) -> Evaluation:
+    """Evaluate the fact files `folder/NAME.yaml` as of an ISO date: how the test packs' tests run."""
+    from engine.evaluate import evaluate
+
+    return evaluate(pack, load_facts([folder / f"{name}.yaml" for name in names], pack), dt.date.fromisoformat(as_of))
+
+
 def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")

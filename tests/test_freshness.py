@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, evaluate_named
 
 from engine.cli import main
 from engine.errors import InputError
@@ -30,7 +30,7 @@ def pack() -> Pack:
 
 
 def run(pack: Pack, as_of: str, *files: str) -> Evaluation:
-    return evaluate(pack, load_facts([FACTS / f"{name}.yaml" for name in files], pack), dt.date.fromisoformat(as_of))
+    return evaluate_named(pack, FACTS, as_of, *files)
 
 
 def reasons(evaluation: Evaluation) -> dict[str, str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, evaluate_named
 
 from engine.compiler import compile_pack
 from engine.evaluate import evaluate
@@ -27,8 +27,7 @@ def loc() -> Pack:
 
 
 def run(pack: Pack, as_of: str, *files: str) -> Evaluation:
-    facts = load_facts([FACTS / f"{name}.yaml" for name in files], pack)
-    return evaluate(pack, facts, dt.date.fromisoformat(as_of))
+    return evaluate_named(pack, FACTS, as_of, *files)
 
 
 def derived(evaluation: Evaluation) -> dict[str, str]:
