@@ -22,7 +22,8 @@ def render_ledger(ledger: Ledger, fmt: str = "text") -> str:
         return ledger_json(ledger)
     if not ledger.commitments:
         return view([f"Commitment ledger as of {ledger.as_of}: the pack declares no commitments"])
-    lines = [f"Commitment ledger as of {ledger.as_of} ({len(ledger.commitments)} commitments)"]
+    lines = [f"Commitment ledger as of {ledger.as_of} ({len(ledger.commitments)} commitment"
+             f"{'' if len(ledger.commitments) == 1 else 's'})"]
     for c in ledger.commitments:
         since = f" since {c.since}" if c.since else ""
         lines += ["", f"{STATE_MARK[c.state]} {c.id}: {c.state.upper()}{since}",

@@ -1,7 +1,7 @@
 """`commitments init DIR`: a minimal, valid, commented pack an analyst starts a new argument from.
 
 Takes a folder that does not exist yet (or is empty); gives rules/pack.yaml (parties, headline, categories,
-one source, a vocabulary), rules/argument.yaml (responses and rules), facts/observed.yaml (one fact) and
+one source, a vocabulary), rules/argument.yaml (responses, rules and a commitment), facts/observed.yaml (one fact) and
 features/argument.feature (scenarios in the step library's words). Every file is written new, never over
 one that is there.
 """
@@ -58,6 +58,11 @@ vocabulary:
     fields:
       status: {type: enum, values: [met, missed]}
       verified: {type: boolean}
+  reward_delivery:
+    subjects: [patron]
+    state: true
+    fields:
+      delivered: {type: boolean}
   standing:
     subjects: [client]
     state: true
@@ -101,6 +106,18 @@ rules:
     title: The terms are stated whatever the facts
     cites: [{source: argument, para: 3, quote: "edit me: where the argument says so"}]
     then: [{respond: messaging.terms}]
+
+# What each party owes the other, for `commitments ledger`: once the antecedent holds the debtor owes the
+# creditor the consequent, here within 30 days (conditional → detached → discharged, or violated when late).
+commitments:
+  - id: patron.reward
+    title: The patron delivers the reward within 30 days of the client's compliance
+    cites: [{source: argument, para: 2, quote: "edit me: where the argument makes the offer"}]
+    debtor: patron
+    creditor: client
+    antecedent: {fact: standing, where: {value: compliant}}
+    consequent: {fact: reward_delivery, where: {delivered: true}}
+    consequent_deadline: {within_days: 30}
 """
 
 FACTS = """\
@@ -131,6 +148,8 @@ Feature: The conditional offer of the argument
     Then the headline standing is compliant
     And the recommendation includes "offer.reward"
     And no guardrail is violated
+    And the commitment "patron.reward" is detached since 2024-03-01
+    And the commitment "patron.reward" is due by 2024-03-31
 
   Scenario: A missed milestone withholds it
     Given these facts:
