@@ -69,20 +69,23 @@ def check_quotes(pack: Pack, sources: dict[str, str]) -> list[Finding]:
         except ValueError as error:
             findings.append(Finding(severity="error", code="bad-body", location=f"source {sid}",
                                     message=f"source {sid}: its body cannot be found in the text given: {error}"))
-    for rule in pack.rules:
-        for cite in rule.cites:
+    cited = [(f"rule {r.id}", r.origin, r.cites) for r in pack.rules]
+    cited += [(f"commitment {c.id}", c.origin, c.cites) for c in pack.commitments]
+    cited += [(f"assumption {name}", "pack.yaml", a.cites) for name, a in pack.assumptions.items()]
+    for what, origin, cites in cited:
+        for cite in cites:
             if cite.source not in texts:
                 continue
             paras = texts[cite.source]
             quote = re.sub(r"\s+", " ", cite.quote).strip()
             if not 1 <= cite.para <= len(paras):
-                findings.append(Finding(severity="error", code="bad-para", location=rule.origin,
-                                        message=f"rule {rule.id}: {cite.source} has no paragraph {cite.para}"))
+                findings.append(Finding(severity="error", code="bad-para", location=origin,
+                                        message=f"{what}: {cite.source} has no paragraph {cite.para}"))
             elif quote not in paras[cite.para - 1]:
                 elsewhere = [i + 1 for i, p in enumerate(paras) if quote in p]
                 hint = f" (it is in ¶{elsewhere[0]})" if elsewhere else ""
-                findings.append(Finding(severity="error", code="misquote", location=rule.origin,
-                                        message=f"rule {rule.id}: quote not found in {cite.source} ¶{cite.para}"
+                findings.append(Finding(severity="error", code="misquote", location=origin,
+                                        message=f"{what}: quote not found in {cite.source} ¶{cite.para}"
                                                 f"{hint}: {quote!r}"))
     return findings
 

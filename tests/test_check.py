@@ -109,3 +109,19 @@ def test_unreachable_rules_and_unproduced_responses_are_reported(tmp_path: Path)
     assert ("unreachable-rule", "rule risk.remaining can never fire: every way its condition could hold "
             "contradicts itself or needs a value no rule derives") in codes
     assert ("unproduced-response", "no rule can recommend response risk.remaining_may_increase_support") not in codes
+
+
+@pytest.mark.parametrize(("file", "old", "new", "what"), [
+    ("commitments.yaml", "{source: weinstein-2021, para: 16, quote: \"then it deserves",
+     "{source: weinstein-2021, para: 17, quote: \"then it deserves", "commitment us_pakistan.fatf_support"),
+    ("pack.yaml", "{source: weinstein-2021, para: 16, quote: \"If Pakistan manages",
+     "{source: weinstein-2021, para: 17, quote: \"If Pakistan manages", "assumption violence_drop_pct"),
+])
+def test_commitments_and_assumptions_quotes_are_checked_too(tmp_path: Path, file: str, old: str, new: str,
+                                                           what: str) -> None:
+    source = SEEDS / "001_efc43791f62aabc8.txt"
+    if not source.exists():
+        pytest.skip("the article is not beside this checkout")
+    findings = check_pack(edited(tmp_path, file, old, new), {"weinstein-2021": source.read_text()}).findings
+    assert [(f.code, f.severity) for f in findings] == [("misquote", "error")]
+    assert findings[0].message.startswith(f"{what}: quote not found in weinstein-2021 ¶17 (it is in ¶16)")
