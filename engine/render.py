@@ -5,6 +5,8 @@ Takes an Evaluation (and the pack, for titles and sources), gives a string. Noth
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from collections.abc import Iterable
@@ -195,10 +197,12 @@ def render_timeline(result: Any, fmt: str, pack: Pack) -> str:
         return json.dumps(result.model_dump(mode="json"), indent=2, ensure_ascii=False)
     kinds = [h.kind for h in pack.headline]
     if fmt == "csv":
-        rows = [",".join(["date", *kinds, "responses"])]
-        rows += [",".join([str(p.date), *(p.headline.get(k) or "" for k in kinds), " ".join(p.responses)])
-                 for p in result.points]
-        return "\n".join(rows)
+        out = io.StringIO()  # quoted where a value needs it: an enum value may hold a comma or a quote
+        table = csv.writer(out, lineterminator="\n")
+        table.writerow(["date", *kinds, "responses"])
+        table.writerows([str(p.date), *(p.headline.get(k) or "" for k in kinds), " ".join(p.responses)]
+                        for p in result.points)
+        return out.getvalue().rstrip("\n")
     lines = [f"Timeline {result.start} → {result.end}, every {result.step_days} days "
              f"({len(result.points)} evaluations)"]
     if result.points:

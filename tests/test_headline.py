@@ -137,3 +137,14 @@ def test_a_response_category_the_pack_does_not_declare(make_pack: Callable[..., 
     (line,) = refused.value.lines()
     assert re.fullmatch(r".*rules\.yaml:2:14: bad-value: no category 'offers'; the pack's categories are later, "
                         r"offer \(did you mean 'offer'\?\)", line), line
+
+
+def test_a_timeline_csv_quotes_a_headline_value_that_holds_a_comma_or_a_quote(pack: Pack) -> None:
+    import csv
+
+    result = timeline(pack, [weather("rainy")], DAY, DAY)
+    point = result.points[0]
+    odd = point.model_copy(update={"headline": {"mood": 'bad, "very"', "plan": "stay_in"}})
+    text = render_timeline(result.model_copy(update={"points": (odd,)}), "csv", pack)
+    assert text.splitlines()[1] == '2024-05-01,"bad, ""very""",stay_in,z.umbrella'
+    assert list(csv.reader(text.splitlines()))[1] == ["2024-05-01", 'bad, "very"', "stay_in", "z.umbrella"]
