@@ -264,7 +264,18 @@ class AuditStore:
                 f"WHERE {' AND '.join(clauses)} ORDER BY seq", params).fetchall()
         summaries = (self._summary(row) for row in rows)
         return [s for s in summaries if (not where.response or where.response in s.responses)
-                and (not where.rule or where.rule in s.rules)]
+                and (not where.rule or where.rule in s.rules and self._fired(s.seq, where.rule))]
+
+    def _fired(self, seq: int, rule: str) -> bool:
+        """Whether the rule's `then` fired in the record: the rules column also lists a rule whose `else` was
+        taken (the rule did not hold), which is not what "runs in which this rule fired" asks for."""
+        with self._errors():
+            row = self._db.execute("SELECT body FROM records WHERE seq = ?", (seq,)).fetchone()
+        try:
+            firings = json.loads(row[0])["firings"]
+            return any(f["rule"] == rule and f["branch"] == "then" for f in firings)
+        except (ValueError, TypeError, KeyError, RecursionError):
+            raise self.tampered(seq) from None
 
     def _summary(self, row: tuple[Any, ...]) -> AuditSummary:
         try:

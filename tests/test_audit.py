@@ -612,7 +612,11 @@ def test_list_filters_by_response_rule_and_date(five_records: Path, capsys: pyte
     assert listed() == [1, 2, 3, 4, 5]
     assert listed("--response", "fatf.support_removal") == [2]
     assert listed("--response", "warning.remind_sst_possibility") == [1, 4, 5]
-    assert listed("--rule", "risk.remaining") == [1, 2, 3, 4, 5]  # fired or definitely false, it fired
+    with AuditStore.open(five_records, create=False) as store:  # the rule was decided in every run …
+        assert all("risk.remaining" in s.rules for s in store.find())
+    held = listed("--response", "risk.remaining_may_increase_support")
+    assert listed("--rule", "risk.remaining") == held != [1, 2, 3, 4, 5]  # … but fired only where it held
+    assert listed("--rule", "fatf.offer_support") == listed("--response", "fatf.support_removal") == [2]
     assert listed("--rule", "csf.conditional_release", "--response", "csf.release_conditional") == [2]
     assert listed("--from", str(today), "--to", str(today)) == [1, 2, 3, 4, 5]
     assert listed("--from", str(today + dt.timedelta(days=1))) == []
