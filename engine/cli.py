@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from engine import audit
+from engine import __version__, audit
 from engine.errors import (
     EXIT_BAD_INPUT,
     EXIT_GUARDRAIL,
@@ -130,6 +130,8 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     built, so help and "invalid choice" list every command as ever.
     """
     parser = _Parser(prog="commitments", description="Conditional-commitment rules over observed facts.")
+    parser.add_argument("--version", action="version", version=f"commitments {__version__}",
+                        help="the engine's version (the one audit records name) and exit")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name, declare in _DECLARE.items():
         if command is None or command == name:

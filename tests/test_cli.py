@@ -138,3 +138,13 @@ def test_usage_errors_point_at_the_help_of_the_command_given(capsys: pytest.Capt
     see = f"(see 'commitments {command} --help')" if command else "(see 'commitments --help')"
     assert code == 2 and out == "" and len(err.splitlines()) == 1
     assert err.startswith("commitments: usage: ") and err.rstrip().endswith(see), err
+
+
+def test_version_is_the_installed_one_that_audit_records_name() -> None:
+    from importlib.metadata import version
+
+    from engine import __version__
+
+    done = subprocess.run([sys.executable, "-m", "engine", "--version"], capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stdout, done.stderr) == (0, f"commitments {__version__}\n", "")
+    assert __version__ == version("commitments")  # pyproject.toml and the engine agree
