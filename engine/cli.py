@@ -273,7 +273,15 @@ _DECLARE: dict[str, Callable[[argparse._SubParsersAction[_Parser]], None]] = {
 
 def _inputs(rules: Path, paths: list[Path]) -> tuple[Pack, list[Fact]]:
     pack = load_pack(rules)
-    return pack, load_facts(paths or [defaults.facts_folder(rules)], pack)
+    if not paths:
+        folder = defaults.facts_folder(rules)
+        if not folder.exists():
+            raise InputError.one("no-facts", f"expected fact files or folders, found none: no paths given and no "
+                                 f"folder {str(folder)!r} (the default: ${defaults.FACTS_ENV_VAR}, else ./facts); "
+                                 "name them after the command",
+                                 Location(str(folder)))
+        paths = [folder]
+    return pack, load_facts(paths, pack)
 
 
 def _evaluate(args: argparse.Namespace) -> int:

@@ -68,7 +68,8 @@ def test_another_packs_rules_never_meet_the_article_facts(capsys: pytest.Capture
     monkeypatch.chdir(starter.parent)  # no ./facts here
     assert defaults.facts_folder(defaults.rules_folder()) == Path("facts")
     code, _, err = run(capsys, "evaluate", "--as-of", "2024-03-15", "--no-audit")
-    assert code == 2 and "facts" in err and "Traceback" not in err
+    assert code == 2 and "Traceback" not in err
+    assert err.startswith("facts: no-facts: expected fact files or folders, found none") and "$COMMITMENTS_FACTS" in err
 
 
 def test_an_installed_wheel_finds_the_pack_inside_the_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
