@@ -149,18 +149,15 @@ def append_fact(pack: Pack, path: Path, fact: dict[str, Any], schema: str = "") 
 
 
 def id_in_use(pack: Pack, path: Path, fact_id: str) -> str | None:
-    """Where (file:line:col) another fact file of `path`'s set — the fact files beside it, which `evaluate`
+    """Where (file:line:col) a fact file of `path`'s set — it and the fact files beside it, which `evaluate`
     of the folder reads together — already holds a fact `fact_id`; None when none does.
 
-    A neighbour that does not load is passed over: `check` reports it, and it must not block an entry.
+    A file that does not load is passed over: `check` reports it, and it must not block an entry.
     """
     folder = Path(path).parent
     if not folder.is_dir():
         return None
-    itself = os.path.realpath(path)
     for other in yaml_files(folder):
-        if os.path.realpath(other) == itself:
-            continue
         try:
             found = facts_from_document(load_yaml(other), pack, Problems())
         except InputError:
