@@ -28,6 +28,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from engine.defaults import user_data_folder
 from engine.errors import EngineError, InputError, Location, StoreError, TamperedError, shown
 from engine.model import PackRef
 from engine.record import (
@@ -45,7 +46,6 @@ from engine.record import (
     snapshot_digest,
 )
 
-DEFAULT_PATH = Path(".commitments") / "audit.sqlite"
 ENV_VAR = "COMMITMENTS_AUDIT_DB"
 BUSY_TIMEOUT = 30.0  # seconds a writer waits for another's append before giving up
 
@@ -90,12 +90,17 @@ COLUMNS = ("seq", "run_id", "recorded_at", "user_name", "engine_version", "as_of
 
 # --- the store ----------------------------------------------------------------------------------------
 
+def default_path() -> Path:
+    """One store per user, wherever a command runs, so a trail does not split per folder."""
+    return user_data_folder() / "audit.sqlite"
+
+
 def audit_path(flag: Path | None) -> Path:
-    """Where the store is: `--audit-db` beats $COMMITMENTS_AUDIT_DB beats .commitments/audit.sqlite here."""
+    """Where the store is: `--audit-db` beats $COMMITMENTS_AUDIT_DB beats the per-user default_path()."""
     if flag is not None:
         return flag
     env = os.environ.get(ENV_VAR, "").strip()
-    return Path(env) if env else DEFAULT_PATH
+    return Path(env).expanduser() if env else default_path()
 
 
 def _store_message(error: sqlite3.Error, timeout: float) -> str:
@@ -138,7 +143,7 @@ class AuditStore:
                                  "name a file, or use --no-audit", Location(str(path)))
         if not create and not path.is_file():
             raise InputError.one("no-audit-store", f"no audit store here; `commitments evaluate` records to "
-                                 f"{DEFAULT_PATH} unless --audit-db or ${ENV_VAR} says otherwise",
+                                 f"{default_path()} unless --audit-db or ${ENV_VAR} says otherwise",
                                  Location(str(path)))
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

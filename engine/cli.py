@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from engine import __version__, audit
+from engine import __version__, audit, defaults
 from engine.errors import (
     EXIT_BAD_INPUT,
     EXIT_GUARDRAIL,
@@ -53,9 +53,6 @@ from engine.render import (
     view,
 )
 from engine.validate import load_facts, load_pack, suggest
-
-DEFAULT_RULES = Path("rules")
-DEFAULT_FACTS = Path("facts")
 
 # A command's process ends once its output is written. At exit the interpreter would run its collector
 # over everything pydantic and durable_rules built, which takes longer than an evaluation, only to free
@@ -142,8 +139,8 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
 def _evaluate_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     evaluate_cmd = commands.add_parser("evaluate", help="what the argument recommends, given the facts")
     evaluate_cmd.add_argument("paths", nargs="*", type=Path,
-                              help="fact files or folders (default: the *.yaml directly in facts/)")
-    evaluate_cmd.add_argument("--rules", type=Path, default=DEFAULT_RULES, help="the rule pack folder")
+                              help=FACTS_HELP)
+    evaluate_cmd.add_argument("--rules", type=Path, default=None, help=RULES_HELP)
     evaluate_cmd.add_argument("--as-of", type=_date, default=None, help="evaluate as of this date (default today)")
     evaluate_cmd.add_argument("--format", choices=sorted(RENDERERS), default="text")
     evaluate_cmd.add_argument("--no-audit", action="store_true", help="do not record this run in the audit store")
@@ -159,15 +156,15 @@ def _ledger_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
 def _check_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     check_cmd = commands.add_parser("check", help="validate pack and facts, verify quotes, prove the guardrails")
     check_cmd.add_argument("paths", nargs="*", type=Path)
-    check_cmd.add_argument("--rules", type=Path, default=DEFAULT_RULES)
+    check_cmd.add_argument("--rules", type=Path, default=None, help=RULES_HELP)
     check_cmd.add_argument("--source", action="append", default=[], metavar="ID=PATH",
                            help="the text of a cited source, to verify quotes against (repeatable)")
 
 
 def _inputs_parent() -> _Parser:
     inputs = _Parser(add_help=False)
-    inputs.add_argument("paths", nargs="*", type=Path, help="fact files or folders (default: facts/)")
-    inputs.add_argument("--rules", type=Path, default=DEFAULT_RULES, help="the rule pack folder")
+    inputs.add_argument("paths", nargs="*", type=Path, help=FACTS_HELP)
+    inputs.add_argument("--rules", type=Path, default=None, help=RULES_HELP)
     return inputs
 
 
@@ -182,8 +179,8 @@ def _explain_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
                                       help="why a response, rule or derived fact was (not) recommended")
     explain_cmd.add_argument("target",
                              help="a response id, rule id, or derived kind (e.g. one of the pack's headline kinds)")
-    explain_cmd.add_argument("paths", nargs="*", type=Path, help="fact files or folders (default: facts/)")
-    explain_cmd.add_argument("--rules", type=Path, default=DEFAULT_RULES, help="the rule pack folder")
+    explain_cmd.add_argument("paths", nargs="*", type=Path, help=FACTS_HELP)
+    explain_cmd.add_argument("--rules", type=Path, default=None, help=RULES_HELP)
 
 
 def _whatif_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
@@ -213,13 +210,13 @@ def _facts_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     add.add_argument("--kind", help="the kind of fact (asked for when missing)")
     add.add_argument("--value", dest="values", action="append", default=[], metavar="NAME=VALUE",
                      help="an answer given up front, e.g. observed=2021-04-14 or source.title=…")
-    add.add_argument("--rules", type=Path, default=DEFAULT_RULES)
+    add.add_argument("--rules", type=Path, default=None, help=RULES_HELP)
     add.add_argument("--no-input", action="store_true", help="never prompt: every answer comes from --value")
 
 
 def _schema_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     schema_cmd = commands.add_parser("schema", help="JSON Schema of fact and rule files, for editors")
-    schema_cmd.add_argument("--rules", type=Path, default=DEFAULT_RULES)
+    schema_cmd.add_argument("--rules", type=Path, default=None, help=RULES_HELP)
     schema_cmd.add_argument("--out", type=Path, help="write facts.schema.json and rules.schema.json here")
 
 
@@ -228,7 +225,12 @@ def _init_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     init_cmd.add_argument("folder", type=Path, help="a new (or empty) folder: rules/, facts/ and features/ go in it")
 
 
-AUDIT_DB_HELP = f"the audit store (default ${audit.ENV_VAR}, else {audit.DEFAULT_PATH} in this folder)"
+RULES_HELP = (f"the rule pack folder (default ${defaults.RULES_ENV_VAR}, else ./rules if it holds a pack.yaml, "
+              "else the article's pack installed with the engine)")
+FACTS_HELP = (f"fact files or folders (default: the *.yaml directly in ${defaults.FACTS_ENV_VAR}, else ./facts, "
+              "else the article's facts beside the article's pack)")
+AUDIT_DB_HELP = f"the audit store (default ${audit.ENV_VAR}, else audit.sqlite in $XDG_DATA_HOME/commitments or " \
+                "~/.local/share/commitments)"
 
 
 def _audit_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
@@ -271,7 +273,15 @@ _DECLARE: dict[str, Callable[[argparse._SubParsersAction[_Parser]], None]] = {
 
 def _inputs(rules: Path, paths: list[Path]) -> tuple[Pack, list[Fact]]:
     pack = load_pack(rules)
-    return pack, load_facts(paths or [DEFAULT_FACTS], pack)
+    if not paths:
+        folder = defaults.facts_folder(rules)
+        if not folder.exists():
+            raise InputError.one("no-facts", f"expected fact files or folders, found none: no paths given and no "
+                                 f"folder {str(folder)!r} (the default: ${defaults.FACTS_ENV_VAR}, else ./facts); "
+                                 "name them after the command",
+                                 Location(str(folder)))
+        paths = [folder]
+    return pack, load_facts(paths, pack)
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -533,6 +543,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = sys.argv[1:] if argv is None else list(argv)
     try:
         args = _parser(arguments[0] if arguments and arguments[0] in _DECLARE else None).parse_args(arguments)
+        if "rules" in args and args.rules is None:  # looked up only now: the folder and environment of this run
+            args.rules = defaults.rules_folder()
         commands = {"evaluate": _evaluate, "check": _check, "audit": _audit, "explain": _explain,
                     "whatif": _whatif, "timeline": _timeline, "ledger": _ledger, "facts": _facts, "schema": _schema,
                     "init": _init}

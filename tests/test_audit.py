@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from conftest import AFTER_SCENARIOS, BASELINE, RULES, SCENARIOS, STRINGS_FREE, scenario_facts
 
-from engine.audit import APPLICATION_ID, DEFAULT_PATH, ENV_VAR, SCHEMA_VERSION, AuditStore
+from engine.audit import APPLICATION_ID, ENV_VAR, SCHEMA_VERSION, AuditStore
 from engine.cli import main
 from engine.errors import InputError, StoreError
 from engine.evaluate import evaluate
@@ -158,13 +158,15 @@ def test_the_flag_beats_the_environment_which_beats_the_default(capsys: pytest.C
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv(ENV_VAR)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    default = tmp_path / "data" / "commitments" / "audit.sqlite"  # per user, not .commitments/ in this folder
     args = ("evaluate", str(BASELINE), "--rules", str(RULES), "--as-of", "2021-02-12")
     assert run(capsys, *args)[0] == 0
-    assert count(tmp_path / DEFAULT_PATH) == 1
+    assert count(default) == 1 and not (tmp_path / ".commitments").exists()
     monkeypatch.setenv(ENV_VAR, str(tmp_path / "env.sqlite"))
     assert run(capsys, *args)[0] == 0
     assert run(capsys, *args, "--audit-db", str(tmp_path / "flag.sqlite"))[0] == 0
-    assert (count(tmp_path / DEFAULT_PATH), count(tmp_path / "env.sqlite"), count(tmp_path / "flag.sqlite")) == (1, 1, 1)
+    assert (count(default), count(tmp_path / "env.sqlite"), count(tmp_path / "flag.sqlite")) == (1, 1, 1)
     code, out, _ = run(capsys, "audit", "verify")  # the audit commands find the store the same way
     assert code == 0 and out.startswith("ok: 1 records, chain intact")
 
