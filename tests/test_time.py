@@ -185,6 +185,9 @@ def test_a_timeline_turns_date_rules_on_and_off_as_time_passes(pack: Pack, base:
     assert events[("disappeared", "action.recent")] == dt.date(2021, 5, 31)  # 91 days after it
     assert events[("appeared", "action.stale")] == dt.date(2021, 5, 31)
     assert events[("appeared", "notice.old")] == dt.date(2021, 3, 4)  # 31 days after it was given
+    because = {(e.change, e.subject): [c.fact for c in e.because] for e in result.events if e.change != "evidence"}
+    assert because[("appeared", "talks.offer")] == ["trend-1"]  # a fact came to count
+    assert because[("appeared", "action.quiet")] == []  # only the date moved: no fact is named as the cause
 
 
 # --- assumptions --------------------------------------------------------------------------------------------
