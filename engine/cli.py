@@ -52,7 +52,7 @@ from engine.render import (
     render_timeline,
     view,
 )
-from engine.validate import load_facts, load_pack
+from engine.validate import load_facts, load_pack, suggest
 
 DEFAULT_RULES = Path("rules")
 DEFAULT_FACTS = Path("facts")
@@ -368,23 +368,29 @@ def _ledger(args: argparse.Namespace) -> int:
 
 
 def _facts(args: argparse.Namespace) -> int:
-    from engine.entry import append_fact, build, parse_answer, questions
+    from engine.entry import append_fact, build, id_in_use, parse_answer, questions
 
     pack = load_pack(args.rules)
     entered = [k for k, spec in pack.vocabulary.items() if not spec.derived]
-    kind = args.kind or _ask("kind", entered, args.no_input)
+    kind = args.kind or _ask_kind(entered, args.no_input)
     if kind not in entered:
-        raise InputError.one("unknown-kind", f"unknown kind {shown(kind)}; expected one of {', '.join(entered)}",
-                             Location("--kind"))
+        raise InputError.one("unknown-kind", f"unknown kind {shown(kind)}; expected one of {', '.join(entered)}"
+                             f"{suggest(kind, entered)}", Location("--kind"))
+    asked = questions(pack, kind)
     given = dict(v.partition("=")[::2] for v in args.values)
+    keys = [q.name for q in asked]
+    unknown = [key for key in given if key not in keys]
+    if unknown:  # refused before any question: a mistyped key must not be asked for, then dropped
+        raise InputError.one("unknown-field", f"{kind} facts have no {shown(unknown[0])}{suggest(unknown[0], keys)}; "
+                             f"the keys are {', '.join(keys)}", Location("--value"))
     answers = {}
-    for question in questions(pack, kind):
+    for question in asked:
         text = given.pop(question.name, None)
         while True:
             if text is None:
                 if question.optional and args.no_input:
                     break
-                text = _ask(question.prompt, list(question.choices), args.no_input)
+                text = _ask(question.prompt, list(question.choices), args.no_input, question.name)
             if text == "" and question.optional:
                 break
             try:
@@ -396,20 +402,35 @@ def _facts(args: argparse.Namespace) -> int:
                                          Location("--value")) from None
                 print(printable(f"  {why}"), file=sys.stderr)
                 text = None
-    if given:
-        raise InputError.one("unknown-field", f"{kind} facts have no {', '.join(sorted(given))}", Location("--value"))
+        if question.name == "id":  # refused now, not after every other answer has been typed
+            used = id_in_use(pack, args.file, str(answers["id"]))
+            if used is not None:
+                raise InputError.one("duplicate-id", f"fact id {shown(answers['id'])} is already used at {used}; "
+                                     "nothing written", Location(str(args.file)))
     schema = os.path.relpath(Path("schema/facts.schema.json").resolve(), os.path.dirname(os.path.realpath(args.file)))
     fact = append_fact(pack, args.file, build(pack, kind, answers), schema=schema)
     _deliver(printable(f"added {fact.id} ({fact.kind}) to {args.file}"), f"{fact.id} was added to {args.file}")
     return EXIT_OK
 
 
-def _ask(prompt: str, choices: list[str], no_input: bool) -> str:
+def _ask_kind(entered: list[str], no_input: bool) -> str:
+    """The kind, asked until it is one of `entered`: a typo costs one more question, not the entry."""
+    while True:
+        kind = _ask("kind", entered, no_input, "--kind")
+        if kind in entered:
+            return kind
+        print(printable(f"  unknown kind {shown(kind)}{suggest(kind, entered)}; choose one of {', '.join(entered)}"),
+              file=sys.stderr)
+
+
+def _ask(prompt: str, choices: list[str], no_input: bool, key: str) -> str:
+    """One answer; the prompt names the key (`--value KEY=…`, or `--kind`) that gives it without asking."""
+    flag = key if key.startswith("--") else f"--value {key}=…"
     if no_input:
-        raise InputError.one("missing-answer", f"no answer for {prompt!r} (give it with --value)", Location("--value"))
-    shown = f" [{'/'.join(choices)}]" if choices else ""
+        raise InputError.one("missing-answer", f"no answer for {prompt!r} (give it with {flag})", Location("--value"))
+    choice = f" [{'/'.join(choices)}]" if choices else ""
     try:
-        return input(printable(f"{prompt}{shown}: ")).strip()
+        return input(printable(f"{prompt} ({flag}){choice}: ")).strip()
     except EOFError:
         raise InputError.one("input-ended", "input ended; nothing was written", Location("<stdin>")) from None
 

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from engine.errors import InputError, Location, Problems
-from engine.loader import parse_text, read_text
+from engine.loader import load_yaml, parse_text, read_text, yaml_files
 from engine.model import Fact, Pack
 from engine.validate import facts_from_document
 
@@ -140,8 +140,32 @@ def append_fact(pack: Pack, path: Path, fact: dict[str, Any], schema: str = "") 
     ids = [f.id for f in facts]
     if len(ids) != len(set(ids)):
         raise InputError.one("duplicate-id", f"fact id {fact['id']!r} is already in {path}; nothing written", where)
+    used = id_in_use(pack, path, str(fact["id"]))
+    if used is not None:
+        raise InputError.one("duplicate-id", f"fact id {fact['id']!r} is already used at {used}; nothing written",
+                             where)
     _replace(target, new, where)
     return facts[-1]
+
+
+def id_in_use(pack: Pack, path: Path, fact_id: str) -> str | None:
+    """Where (file:line:col) a fact file of `path`'s set — it and the fact files beside it, which `evaluate`
+    of the folder reads together — already holds a fact `fact_id`; None when none does.
+
+    A file that does not load is passed over: `check` reports it, and it must not block an entry.
+    """
+    folder = Path(path).parent
+    if not folder.is_dir():
+        return None
+    for other in yaml_files(folder):
+        try:
+            found = facts_from_document(load_yaml(other), pack, Problems())
+        except InputError:
+            continue
+        for fact in found:
+            if fact.id == fact_id:
+                return fact.origin
+    return None
 
 
 def _target(path: Path) -> Path:

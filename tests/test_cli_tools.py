@@ -9,6 +9,8 @@ import pytest
 from conftest import BASELINE, ROOT, RULES, SCENARIOS, SEEDS
 
 from engine.cli import main
+from engine.entry import append_fact, build, parse_answer, questions
+from engine.errors import InputError
 from engine.validate import load_facts, load_pack
 
 BASE = [str(BASELINE), "--rules", str(RULES)]
@@ -131,12 +133,70 @@ def test_facts_add_prompts_with_the_vocabulary_choices(capsys: pytest.CaptureFix
     target = tmp_path / "stance.yaml"
     code, out, err = run(capsys, "facts", "add", "--file", str(target), "--rules", str(RULES))
     assert code == 0, err
-    assert prompts[0].startswith("kind [violence_trend/pakistan_action/pakistan_stance")
-    assert "position [claims_inability/conditions_ceasefire_on_concessions/supports_ceasefire/refuses_to_pressure]: " \
-        in prompts
+    assert prompts[0].startswith("kind (--kind) [violence_trend/pakistan_action/pakistan_stance")
+    assert "position (--value position=…) [claims_inability/conditions_ceasefire_on_concessions/supports_ceasefire/" \
+        "refuses_to_pressure]: " in prompts
+    keys = [prompt.split("(--value ", 1)[1].split("=", 1)[0] for prompt in prompts[1:]]
+    assert list(dict.fromkeys(keys)) == [q.name for q in questions(load_pack(RULES), "pakistan_stance")]
     assert "choose one of" in err  # "maybe" was refused, and asked again
     fact = load_facts([target], load_pack(RULES))[0]
     assert (fact.id, fact.fields["position"], fact.note) == ("stance-1", "supports_ceasefire", None)
+
+
+def test_facts_add_asks_again_for_a_bad_kind(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    answers = iter(["pakistan_stanse", "pakistan_stance", "stance-2", "2021-03-01", "supports_ceasefire",
+                    "Dawn", "https://dawn.example", "2021-03-01", "B", "2", "", "", ""])
+    prompts: list[str] = []
+    monkeypatch.setattr("builtins.input", lambda prompt: prompts.append(prompt) or next(answers))
+    target = tmp_path / "stance.yaml"
+    code, _, err = run(capsys, "facts", "add", "--file", str(target), "--rules", str(RULES))
+    assert code == 0, err
+    assert "unknown kind 'pakistan_stanse' (did you mean 'pakistan_stance'?); choose one of violence_trend" in err
+    assert prompts[0] == prompts[1] and prompts[1].startswith("kind (--kind) [")
+    assert load_facts([target], load_pack(RULES))[0].kind == "pakistan_stance"
+
+
+def test_facts_add_refuses_an_unknown_value_key_before_asking(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("builtins.input", lambda prompt: pytest.fail(f"asked {prompt!r}"))
+    target = tmp_path / "new.yaml"
+    code, out, err = run(capsys, "facts", "add", "--file", str(target), "--kind", "violence_trend",
+                         "--rules", str(RULES), "--value=change_pc=-38", *(f"--value={v}" for v in VALUES))
+    assert code == 2 and out == "" and not target.exists()
+    assert err.startswith("--value: unknown-field: violence_trend facts have no 'change_pc' "
+                          "(did you mean 'change_pct'?); the keys are id, observed, ")
+    assert "change_pct" in err and "source.title" in err and len(err.splitlines()) == 1
+
+
+def test_facts_add_refuses_an_id_used_in_another_file_of_the_set(capsys: pytest.CaptureFixture[str],
+                                                                 tmp_path: Path) -> None:
+    first = tmp_path / "a.yaml"
+    args = ["facts", "add", "--kind", "violence_trend", "--rules", str(RULES), "--no-input",
+            *(f"--value={v}" for v in VALUES)]
+    assert run(capsys, *args, "--file", str(first))[0] == 0
+    (tmp_path / "broken.yaml").write_text("facts: [\n")  # a neighbour that does not load blocks nothing
+    second = tmp_path / "b.yaml"
+    second.write_text("facts: []\n")
+    code, out, err = run(capsys, *args, "--file", str(second))
+    assert code == 2 and out == ""
+    assert err.strip() == (f"{second}: duplicate-id: fact id 'unama-2021-q2' is already used at {first}:3:5; "
+                           "nothing written")
+    assert second.read_text() == "facts: []\n"
+    elsewhere = tmp_path / "other"
+    elsewhere.mkdir()  # another folder is another set: the id is free there
+    assert run(capsys, *args, "--file", str(elsewhere / "c.yaml"))[0] == 0
+
+
+def test_appending_refuses_an_id_used_beside_the_file(tmp_path: Path) -> None:
+    pack = load_pack(RULES)
+    answers = {v.split("=", 1)[0]: v.split("=", 1)[1] for v in VALUES}
+    typed = {q.name: parse_answer(q, answers[q.name]) for q in questions(pack, "violence_trend") if q.name in answers}
+    append_fact(pack, tmp_path / "a.yaml", build(pack, "violence_trend", typed))
+    with pytest.raises(InputError) as refused:
+        append_fact(pack, tmp_path / "b.yaml", build(pack, "violence_trend", typed))
+    assert refused.value.problems[0].code == "duplicate-id" and f"{tmp_path / 'a.yaml'}:3:5" in str(refused.value)
+    assert not (tmp_path / "b.yaml").exists()
 
 
 def test_schema_out_writes_what_is_committed(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

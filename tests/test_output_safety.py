@@ -156,7 +156,7 @@ def test_usage_and_input_errors_are_escaped(capsys: pytest.CaptureFixture[str]) 
     _, err = capsys.readouterr()
     assert code == 2
     assert_safe(err)
-    assert len(err.splitlines()) == 1 and "have no nope\\n  Guardrails" in err, err
+    assert len(err.splitlines()) == 1 and "have no 'nope\\n  Guardrails" in err, err
     assert not Path("never-written.yaml").exists()
 
 
