@@ -197,7 +197,7 @@ def _timeline_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     timeline_cmd = commands.add_parser("timeline", parents=[_inputs_parent()], help="as-of evaluations over a period")
     timeline_cmd.add_argument("--from", dest="start", type=_date, required=True)
     timeline_cmd.add_argument("--to", dest="end", type=_date, required=True)
-    timeline_cmd.add_argument("--step", default="7d", help="7d, 2w … (default 7d)")
+    timeline_cmd.add_argument("--step", default="7d", help="7d, 2w, 1m (calendar months) … (default 7d)")
     timeline_cmd.add_argument("--format", choices=("text", "json", "csv"), default="text")
 
 

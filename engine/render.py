@@ -203,7 +203,7 @@ def render_timeline(result: Any, fmt: str, pack: Pack) -> str:
         table.writerows([str(p.date), *(p.headline.get(k) or "" for k in kinds), " ".join(p.responses)]
                         for p in result.points)
         return out.getvalue().rstrip("\n")
-    lines = [f"Timeline {result.start} → {result.end}, every {result.step_days} days "
+    lines = [f"Timeline {result.start} → {result.end}, every {result.step.text} "
              f"({len(result.points)} evaluations)"]
     if result.points:
         first = result.points[0]
@@ -214,12 +214,20 @@ def render_timeline(result: Any, fmt: str, pack: Pack) -> str:
         if event.change in ("commitment", "deadline"):
             lines.append(f"{event.date}  commitment {event.subject}: {event.detail}")
         elif event.change == "headline":
-            lines.append(f"{event.date}  {pack.label(event.subject)} {event.detail}")
+            lines.append(f"{event.date}  {pack.label(event.subject)} {event.detail}{_because(event.because)}")
         elif event.change == "evidence":
             lines.append(f"{event.date}    now counts for {event.subject}: {event.detail}")
         else:
-            lines.append(f"{event.date}  {'+' if event.change == 'appeared' else '-'} {event.subject}")
+            lines.append(f"{event.date}  {'+' if event.change == 'appeared' else '-'} {event.subject}"
+                         f"{_because(event.because)}")
     return view(lines)
+
+
+def _because(causes: Any) -> str:
+    """The facts that came to count or stopped counting since the previous step, named on the change."""
+    parts = [f"{c.fact} now counts" if c.counts else f"{c.fact} no longer counts{': ' + c.reason if c.reason else ''}"
+             for c in causes]
+    return f"  (because {'; '.join(parts)})" if parts else ""
 
 
 def render_check(report: Any, summary: str) -> str:

@@ -8,13 +8,15 @@ them, the commitment ledger's transitions and deadline moves (engine.ledger) on 
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
+from typing import Literal
 
 from engine.errors import InputError, Location, shown
 from engine.evidence import series
 from engine.ledger import ledger
-from engine.model import Fact, Frozen, Pack
+from engine.model import Evaluation, Fact, Frozen, Pack
 from engine.session import Session
 
 
@@ -24,6 +26,15 @@ class Point(Frozen):
     responses: tuple[str, ...]
 
 
+class Cause(Frozen):
+    """A fact whose counting changed between two steps: it came to count, or stopped (and why: expired,
+    superseded, retracted …, in the evaluation's own words)."""
+
+    fact: str
+    counts: bool
+    reason: str = ""
+
+
 class Event(Frozen):
     date: dt.date
     # "appeared"/"disappeared" (a response), "headline" (a headline kind's value), "evidence" (a state's fact),
@@ -31,12 +42,30 @@ class Event(Frozen):
     change: str
     subject: str
     detail: str = ""
+    # for appeared/disappeared/headline: the facts that came to count or stopped counting since the previous
+    # step and that the changed response or level rests on (before or after the change)
+    because: tuple[Cause, ...] = ()
+
+
+class Step(Frozen):
+    """How far apart the evaluations are: days (7d, 2w) or calendar months (1m: same day of the month, clamped
+    to the month's end), so a monthly backtest lands on the 31st when it can, not drifting by 30-day steps."""
+
+    count: int
+    unit: Literal["d", "m"] = "d"
+
+    @property
+    def text(self) -> str:
+        if self.unit == "m":
+            return f"{self.count} month{'s' if self.count != 1 else ''}"
+        return f"{self.count} day{'s' if self.count != 1 else ''}"
 
 
 class Timeline(Frozen):
     start: dt.date
     end: dt.date
-    step_days: int
+    step_days: int | None  # None when the step is in calendar months (see `step`)
+    step: Step
     points: tuple[Point, ...]
     events: tuple[Event, ...]
 
@@ -45,34 +74,94 @@ class Timeline(Frozen):
 MAX_STEP_DAYS = (dt.date.max - dt.date.min).days
 
 
-def parse_step(text: str) -> int:
-    """'7d', '2w' or '1' (days) → days, at most the whole calendar."""
-    match = re.fullmatch(r"\s*([0-9]{1,9})\s*([dw]?)\s*", text)
+MAX_STEP_MONTHS = 9999 * 12
+
+
+def parse_step(text: str) -> Step:
+    """'7d', '2w', '1' (days) or '1m', '3m' (calendar months) → a Step, at most the whole calendar."""
+    match = re.fullmatch(r"\s*([0-9]{1,9})\s*([dwm]?)\s*", text)
     if not match or int(match.group(1)) == 0:
-        raise InputError.one("bad-step", f"expected a step such as 7d or 2w; found {shown(text)}", Location("--step"))
-    days = int(match.group(1)) * (7 if match.group(2) == "w" else 1)
+        raise InputError.one("bad-step", f"expected a step such as 7d, 2w or 1m; found {shown(text)}",
+                             Location("--step"))
+    count, unit = int(match.group(1)), match.group(2)
+    if unit == "m":
+        if count > MAX_STEP_MONTHS:
+            raise InputError.one("bad-step", f"a step of {count} months is longer than the calendar "
+                                 f"({MAX_STEP_MONTHS} months)", Location("--step"))
+        return Step(count=count, unit="m")
+    days = count * (7 if unit == "w" else 1)
     if days > MAX_STEP_DAYS:
         raise InputError.one("bad-step", f"a step of {days} days is longer than the calendar "
                              f"({MAX_STEP_DAYS} days)", Location("--step"))
+    return Step(count=days)
+
+
+def add_months(day: dt.date, months: int) -> dt.date | None:
+    """`day` moved by whole calendar months, the day of the month clamped to the month's end; None past 9999."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    if year > dt.MAXYEAR:
+        return None
+    return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def _steps(start: dt.date, end: dt.date, step: Step) -> list[dt.date]:
+    """The as-of dates: from `start`, every step, up to `end` (months counted from `start`, not chained)."""
+    if step.unit == "d":
+        if (end - start).days // step.count > 5_000:
+            raise InputError.one("bad-period", "more than 5,000 steps; use a larger --step", Location("--step"))
+        return [start + dt.timedelta(days=i * step.count) for i in range((end - start).days // step.count + 1)]
+    months = (end.year - start.year) * 12 + end.month - start.month
+    if months // step.count > 5_000:
+        raise InputError.one("bad-period", "more than 5,000 steps; use a larger --step", Location("--step"))
+    days = []
+    for i in range(months // step.count + 1):
+        day = add_months(start, i * step.count)
+        if day is None or day > end:
+            break
+        days.append(day)
     return days
+
+
+def _resting_on(result: Evaluation, response: str) -> set[str]:
+    """The base facts a response rests on in one evaluation: its firings' facts and its derived facts' support."""
+    derived = {d.id: d for d in result.derived}
+    found: set[str] = set()
+    for each in result.responses:
+        if each.id == response:
+            found |= set(each.facts)
+            for did in each.derived:
+                found |= set(derived[did].facts) if did in derived else set()
+            rules = set(each.rules)
+            found |= {f for outcome in result.rules if outcome.rule in rules for f in outcome.facts}
+    return found
+
+
+def _rules_of(result: Evaluation, response: str) -> set[str]:
+    return {r for each in result.responses if each.id == response for r in each.rules}
+
+
+def _because(moved: list[Cause], support: set[str]) -> tuple[Cause, ...]:
+    return tuple(m for m in moved if m.fact in support)
 
 
 def _shown(value: str | None) -> str:
     return "not derived" if value is None else value
 
 
-def timeline(pack: Pack, facts: list[Fact], start: dt.date, end: dt.date, step_days: int = 7) -> Timeline:
+def timeline(pack: Pack, facts: list[Fact], start: dt.date, end: dt.date, step: Step | int = 7) -> Timeline:
+    """`step` as an int is days."""
+    if isinstance(step, int):
+        step = Step(count=step)
     if end < start:
         raise InputError.one("bad-period", f"--to {end} is before --from {start}", Location("--to"))
-    if (end - start).days // step_days > 5_000:
-        raise InputError.one("bad-period", "more than 5,000 steps; use a larger --step", Location("--step"))
     points: list[Point] = []
     events: list[Event] = []
     by_id = {f.id: f for f in facts}
     states: dict[tuple[object, ...], str] = {}  # the fact counting for each series of a state
-    day = start
     session = Session(pack, facts)  # one live Rete state; each step only moves what changed
-    while True:
+    previous: Evaluation | None = None
+    for day in _steps(start, end, step):
         result = session.evaluate(day)
         for fact in (by_id[i] for i in result.counted):
             key = series(fact, pack)
@@ -83,21 +172,34 @@ def timeline(pack: Pack, facts: list[Fact], start: dt.date, end: dt.date, step_d
                 states[key] = fact.id
         point = Point(date=day, headline=result.headline(pack), responses=tuple(result.response_ids()))
         before = points[-1] if points else None
+        was = set(previous.counted) if previous else set()
+        why = {n.fact: n.reason for n in result.not_counted}
+        moved = [Cause(fact=i, counts=True) for i in result.counted if i not in was]
+        moved += [Cause(fact=i, counts=False, reason=why.get(i, "")) for i in (previous.counted if previous else ())
+                  if i not in set(result.counted)]
         old = set(before.responses) if before else set()
-        events += [Event(date=day, change="appeared", subject=r) for r in point.responses if r not in old]
-        events += [Event(date=day, change="disappeared", subject=r) for r in sorted(old - set(point.responses))]
+        events += [Event(date=day, change="appeared", subject=r, because=_because(moved, _resting_on(result, r)))
+                   for r in point.responses if r not in old]
+        for gone in sorted(old - set(point.responses)):
+            assert previous is not None
+            support = _resting_on(previous, gone)  # what it rested on, and what its rules now decide on
+            rules = _rules_of(previous, gone)
+            support |= {f for outcome in result.rules if outcome.rule in rules for f in outcome.facts}
+            events.append(Event(date=day, change="disappeared", subject=gone, because=_because(moved, support)))
         for kind, value in point.headline.items():
             if before is None or before.headline.get(kind) != value:
+                support = {f for run in (previous, result) if run for d in run.derived if d.kind == kind
+                           for f in d.facts}
                 events.append(Event(date=day, change="headline", subject=kind,
-                                    detail=f"{_shown(before.headline.get(kind)) if before else '—'} → {_shown(value)}"))
+                                    detail=f"{_shown(before.headline.get(kind)) if before else '—'} → {_shown(value)}",
+                                    because=_because(moved, support) if before else ()))
         points.append(point)
-        if (end - day).days < step_days:  # the next step is past the end (and, near 9999-12-31, past the calendar)
-            break
-        day += dt.timedelta(days=step_days)
+        previous = result
     session.close()
     events += _ledger_events(pack, facts, start, end)
     events.sort(key=lambda e: e.date)  # stable: on one date, the steps' events stay in their order
-    return Timeline(start=start, end=end, step_days=step_days, points=tuple(points), events=tuple(events))
+    return Timeline(start=start, end=end, step_days=step.count if step.unit == "d" else None, step=step,
+                    points=tuple(points), events=tuple(events))
 
 
 def _ledger_events(pack: Pack, facts: list[Fact], start: dt.date, end: dt.date) -> list[Event]:

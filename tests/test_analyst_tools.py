@@ -11,7 +11,7 @@ from engine.errors import InputError
 from engine.evaluate import evaluate
 from engine.explain import explain
 from engine.model import Fact, Pack
-from engine.timeline import parse_step, timeline
+from engine.timeline import Cause, Step, add_months, parse_step, timeline
 from engine.whatif import Change, apply, diff, set_field
 
 FEB = dt.date(2021, 2, 12)
@@ -94,6 +94,57 @@ def test_timeline_reports_when_responses_appear(pack: Pack) -> None:
 
 
 def test_timeline_step_parsing() -> None:
-    assert parse_step("7d") == 7 and parse_step("2w") == 14 and parse_step("3") == 3
-    with pytest.raises(InputError):
-        parse_step("0d")
+    assert parse_step("7d") == Step(count=7) and parse_step("2w") == Step(count=14) and parse_step("3") == Step(count=3)
+    assert parse_step("1m") == Step(count=1, unit="m") and parse_step(" 3m ") == Step(count=3, unit="m")
+    for bad in ("0d", "0m", "1y", "m", "-1m", "1.5m", "99999999m"):
+        with pytest.raises(InputError):
+            parse_step(bad)
+
+
+@pytest.mark.parametrize("day, months, expected", [
+    (dt.date(2021, 1, 31), 1, dt.date(2021, 2, 28)),
+    (dt.date(2020, 1, 31), 1, dt.date(2020, 2, 29)),
+    (dt.date(2021, 1, 31), 3, dt.date(2021, 4, 30)),
+    (dt.date(2021, 11, 15), 2, dt.date(2022, 1, 15)),
+    (dt.date(9999, 12, 1), 1, None),
+])
+def test_a_calendar_month_step_keeps_the_day_clamped_to_the_month_end(day: dt.date, months: int,
+                                                                     expected: dt.date | None) -> None:
+    assert add_months(day, months) == expected
+
+
+def test_a_monthly_timeline_counts_months_from_the_start_not_from_the_clamped_day(pack: Pack) -> None:
+    result = timeline(pack, scenario_facts(pack, "cooperates"), dt.date(2021, 1, 31), dt.date(2021, 5, 30),
+                      parse_step("1m"))
+    assert [p.date for p in result.points] == [dt.date(2021, 1, 31), dt.date(2021, 2, 28), dt.date(2021, 3, 31),
+                                               dt.date(2021, 4, 30)]
+    assert result.step_days is None and result.step.text == "1 month"
+
+
+def test_each_change_names_the_fact_that_caused_it(pack: Pack) -> None:
+    facts = scenario_facts(pack, "cooperates")
+    result = timeline(pack, facts, dt.date(2021, 2, 1), AFTER_SCENARIOS, parse_step("1w"))
+    level = [e for e in result.events if e.change == "headline" and e.subject == "cooperation_level"]
+    assert [e.detail for e in level] == ["— → refusal", "refusal → demonstrable_steps",
+                                         "demonstrable_steps → sustained_reduction"]
+    assert level[0].because == ()  # the first step is where the period starts, not a change
+    # the arrests moved the level to demonstrable steps; the −38% trend to sustained reduction
+    assert Cause(fact="coop-arrest-taliban-leaders", counts=True) in level[1].because
+    assert [c.fact for c in level[2].because] == ["coop-violence-down-38"]
+    by_subject = {e.subject: e for e in result.events if e.change in ("appeared", "disappeared")}
+    assert [c.fact for c in by_subject["fatf.support_removal"].because] == ["coop-violence-down-38"]
+    gone = by_subject["fatf.keep_listed"].because
+    assert [(c.fact, c.counts) for c in gone] == [("base-yusuf-claims-inability", False)]
+    assert gone[0].reason.startswith("superseded by coop-stance-supports-ceasefire")
+
+
+def test_a_cause_is_only_a_fact_the_change_rests_on(pack: Pack) -> None:
+    """On 2021-03-15 the ceasefire stance and the arrests both come to count; keeping India at arm's length rests
+    on the arrests only, so the stance is not named as its cause (though it is for the rejected inability claim)."""
+    result = timeline(pack, scenario_facts(pack, "cooperates"), dt.date(2021, 2, 1), AFTER_SCENARIOS,
+                      parse_step("1w"))
+    came = {c.fact for e in result.events if e.date == dt.date(2021, 3, 15) for c in e.because if c.counts}
+    assert {"coop-stance-supports-ceasefire", "coop-arrest-taliban-leaders"} <= came
+    named = {e.subject: [c.fact for c in e.because] for e in result.events if e.date == dt.date(2021, 3, 15)}
+    assert named["india.keep_at_arms_length"] == ["coop-arrest-taliban-leaders"]
+    assert "coop-stance-supports-ceasefire" in named["messaging.inability_claim_rejected"]

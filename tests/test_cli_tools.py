@@ -61,12 +61,39 @@ def test_timeline_formats(capsys: pytest.CaptureFixture[str], fmt: str) -> None:
         data = json.loads(out)
         assert [p["headline"]["cooperation_level"] for p in data["points"]][::5] == ["refusal", "demonstrable_steps",
                                                                           "sustained_reduction"]
-        assert {"date": "2021-06-21", "change": "appeared", "subject": "fatf.support_removal", "detail": ""} in \
-            data["events"]
+        assert {"date": "2021-06-21", "change": "appeared", "subject": "fatf.support_removal", "detail": "",
+                "because": [{"fact": "coop-violence-down-38", "counts": True, "reason": ""}]} in data["events"]
     else:
         rows = out.splitlines()
         assert rows[0] == "date,cooperation_level,responses" and len(rows) == 12
         assert rows[-1].startswith("2021-06-21,sustained_reduction,csf.release_conditional fatf.support_removal")
+
+
+def test_timeline_text_names_the_fact_that_moved_the_level(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "timeline", str(BASELINE), str(SCENARIOS / "cooperates.yaml"), "--rules", str(RULES),
+                       "--from", "2021-02-01", "--to", "2021-09-30")
+    assert code == 0
+    assert ("2021-03-15  Pakistan's cooperation level refusal → demonstrable_steps  (because coop-arrest-taliban-leaders "
+            "now counts; base-yusuf-claims-inability no longer counts: superseded by coop-stance-supports-ceasefire")\
+        in out
+    assert "2021-06-21  + fatf.support_removal  (because coop-violence-down-38 now counts)" in out
+
+
+def test_timeline_steps_by_calendar_month(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "timeline", *BASE, "--from", "2021-01-31", "--to", "2021-06-30", "--step", "1m",
+                       "--format", "csv")
+    assert code == 0
+    assert [row.split(",")[0] for row in out.splitlines()[1:]] == [
+        "2021-01-31", "2021-02-28", "2021-03-31", "2021-04-30", "2021-05-31", "2021-06-30"]
+    code, out, _ = run(capsys, "timeline", *BASE, "--from", "2021-01-31", "--to", "2021-12-31", "--step", "3m")
+    assert code == 0 and out.startswith("Timeline 2021-01-31 → 2021-12-31, every 3 months (4 evaluations)")
+
+
+@pytest.mark.parametrize("step", ["1y", "0m", "m", "1 month"])
+def test_timeline_rejects_a_bad_step(capsys: pytest.CaptureFixture[str], step: str) -> None:
+    code, out, err = run(capsys, "timeline", *BASE, "--from", "2021-01-01", "--to", "2021-12-31", "--step", step)
+    assert code == 2 and out == "" and len(err.splitlines()) == 1
+    assert err.startswith("--step: bad-step: expected a step such as 7d, 2w or 1m; found "), err
 
 
 def test_timeline_rejects_a_backwards_period(capsys: pytest.CaptureFixture[str]) -> None:

@@ -176,7 +176,7 @@ def test_a_session_moved_day_by_day_equals_evaluating_each_day_afresh(pack: Pack
 
 
 def test_a_timeline_turns_date_rules_on_and_off_as_time_passes(pack: Pack, base: list[Fact]) -> None:
-    result = timeline(pack, base, dt.date(2021, 3, 1), dt.date(2021, 6, 30), step_days=1)
+    result = timeline(pack, base, dt.date(2021, 3, 1), dt.date(2021, 6, 30), step=1)
     events = {(e.change, e.subject): e.date for e in result.events if e.change != "evidence"}
     assert events[("appeared", "action.quiet")] == dt.date(2021, 4, 1)  # 31 days after the action
     assert events[("appeared", "talks.offer")] == dt.date(2021, 4, 20)  # when the drop is observed
@@ -185,6 +185,9 @@ def test_a_timeline_turns_date_rules_on_and_off_as_time_passes(pack: Pack, base:
     assert events[("disappeared", "action.recent")] == dt.date(2021, 5, 31)  # 91 days after it
     assert events[("appeared", "action.stale")] == dt.date(2021, 5, 31)
     assert events[("appeared", "notice.old")] == dt.date(2021, 3, 4)  # 31 days after it was given
+    because = {(e.change, e.subject): [c.fact for c in e.because] for e in result.events if e.change != "evidence"}
+    assert because[("appeared", "talks.offer")] == ["trend-1"]  # a fact came to count
+    assert because[("appeared", "action.quiet")] == []  # only the date moved: no fact is named as the cause
 
 
 # --- assumptions --------------------------------------------------------------------------------------------
