@@ -72,8 +72,6 @@ class Timeline(Frozen):
 
 # The whole calendar, 0001-01-01 to 9999-12-31: no step can be longer and still reach a second date.
 MAX_STEP_DAYS = (dt.date.max - dt.date.min).days
-
-
 MAX_STEP_MONTHS = 9999 * 12
 
 
@@ -123,22 +121,20 @@ def _steps(start: dt.date, end: dt.date, step: Step) -> list[dt.date]:
     return days
 
 
-def _resting_on(result: Evaluation, response: str) -> set[str]:
-    """The base facts a response rests on in one evaluation: its firings' facts and its derived facts' support."""
-    derived = {d.id: d for d in result.derived}
+def _resting_on(run: Evaluation, response: str, now: Evaluation | None = None) -> set[str]:
+    """The base facts a response rests on in `run`: its firings' facts, its derived facts' support and the
+    facts its rules are decided on — there and, for a response that has gone since, in the later run `now`."""
+    derived = {d.id: d for d in run.derived}
     found: set[str] = set()
-    for each in result.responses:
+    rules: set[str] = set()
+    for each in run.responses:
         if each.id == response:
             found |= set(each.facts)
             for did in each.derived:
                 found |= set(derived[did].facts) if did in derived else set()
-            rules = set(each.rules)
-            found |= {f for outcome in result.rules if outcome.rule in rules for f in outcome.facts}
-    return found
-
-
-def _rules_of(result: Evaluation, response: str) -> set[str]:
-    return {r for each in result.responses if each.id == response for r in each.rules}
+            rules |= set(each.rules)
+    return found | {f for each_run in (run, now) if each_run for outcome in each_run.rules if outcome.rule in rules
+                    for f in outcome.facts}
 
 
 def _because(moved: list[Cause], support: set[str]) -> tuple[Cause, ...]:
@@ -159,43 +155,41 @@ def timeline(pack: Pack, facts: list[Fact], start: dt.date, end: dt.date, step: 
     events: list[Event] = []
     by_id = {f.id: f for f in facts}
     states: dict[tuple[object, ...], str] = {}  # the fact counting for each series of a state
-    session = Session(pack, facts)  # one live Rete state; each step only moves what changed
-    previous: Evaluation | None = None
-    for day in _steps(start, end, step):
-        result = session.evaluate(day)
-        for fact in (by_id[i] for i in result.counted):
-            key = series(fact, pack)
-            if key is not None and states.get(key) != fact.id:
-                values = ", ".join(f"{k}={v}" for k, v in sorted(fact.fields.items()))
-                events.append(Event(date=day, change="evidence", subject=fact.kind,
-                                    detail=f"{fact.id} ({values}, observed {fact.observed})"))
-                states[key] = fact.id
-        point = Point(date=day, headline=result.headline(pack), responses=tuple(result.response_ids()))
-        before = points[-1] if points else None
-        was = set(previous.counted) if previous else set()
-        why = {n.fact: n.reason for n in result.not_counted}
-        moved = [Cause(fact=i, counts=True) for i in result.counted if i not in was]
-        moved += [Cause(fact=i, counts=False, reason=why.get(i, "")) for i in (previous.counted if previous else ())
-                  if i not in set(result.counted)]
-        old = set(before.responses) if before else set()
-        events += [Event(date=day, change="appeared", subject=r, because=_because(moved, _resting_on(result, r)))
-                   for r in point.responses if r not in old]
-        for gone in sorted(old - set(point.responses)):
-            assert previous is not None
-            support = _resting_on(previous, gone)  # what it rested on, and what its rules now decide on
-            rules = _rules_of(previous, gone)
-            support |= {f for outcome in result.rules if outcome.rule in rules for f in outcome.facts}
-            events.append(Event(date=day, change="disappeared", subject=gone, because=_because(moved, support)))
-        for kind, value in point.headline.items():
-            if before is None or before.headline.get(kind) != value:
-                support = {f for run in (previous, result) if run for d in run.derived if d.kind == kind
-                           for f in d.facts}
-                events.append(Event(date=day, change="headline", subject=kind,
-                                    detail=f"{_shown(before.headline.get(kind)) if before else '—'} → {_shown(value)}",
-                                    because=_because(moved, support) if before else ()))
-        points.append(point)
-        previous = result
-    session.close()
+    with Session(pack, facts) as session:  # one live Rete state; each step only moves what changed
+        previous: Evaluation | None = None
+        for day in _steps(start, end, step):
+            result = session.evaluate(day)
+            for fact in (by_id[i] for i in result.counted):
+                key = series(fact, pack)
+                if key is not None and states.get(key) != fact.id:
+                    values = ", ".join(f"{k}={v}" for k, v in sorted(fact.fields.items()))
+                    events.append(Event(date=day, change="evidence", subject=fact.kind,
+                                        detail=f"{fact.id} ({values}, observed {fact.observed})"))
+                    states[key] = fact.id
+            point = Point(date=day, headline=result.headline(pack), responses=tuple(result.response_ids()))
+            before = points[-1] if points else None
+            was, now = set(previous.counted) if previous else set(), set(result.counted)
+            why = {n.fact: n.reason for n in result.not_counted}
+            moved = [Cause(fact=i, counts=True) for i in result.counted if i not in was]
+            moved += [Cause(fact=i, counts=False, reason=why.get(i, "")) for i in (previous.counted if previous else ())
+                      if i not in now]
+            old = set(before.responses) if before else set()
+            events += [Event(date=day, change="appeared", subject=r, because=_because(moved, _resting_on(result, r)))
+                       for r in point.responses if r not in old]
+            for gone in sorted(old - set(point.responses)):
+                assert previous is not None
+                events.append(Event(date=day, change="disappeared", subject=gone,
+                                    because=_because(moved, _resting_on(previous, gone, result))))
+            for kind, value in point.headline.items():
+                if before is None or before.headline.get(kind) != value:
+                    support = {f for run in (previous, result) if run for d in run.derived if d.kind == kind
+                               for f in d.facts}
+                    was_shown = _shown(before.headline.get(kind)) if before else "—"
+                    events.append(Event(date=day, change="headline", subject=kind,
+                                        detail=f"{was_shown} → {_shown(value)}",
+                                        because=_because(moved, support) if before else ()))
+            points.append(point)
+            previous = result
     events += _ledger_events(pack, facts, start, end)
     events.sort(key=lambda e: e.date)  # stable: on one date, the steps' events stay in their order
     return Timeline(start=start, end=end, step_days=step.count if step.unit == "d" else None, step=step,
