@@ -81,7 +81,7 @@ class Evidence:
         self.graded = [f.reliability in grades.reliability and f.credibility in grades.credibility for f in self.facts]
         self.group = [series(f, pack) for f in self.facts]
         self.ends = [last_day(f, pack) for f in self.facts]
-        self.rank = {i: _rank(self.facts[i]) for i, group in enumerate(self.group) if group is not None}
+        self.rank = {i: rank(self.facts[i]) for i, group in enumerate(self.group) if group is not None}
         self.days: tuple[list[tuple[dt.date, int]], ...] = ()  # built when first asked again (see `_moved`)
         self.notes: dict[tuple[Any, ...], NotCounted] = {}
         self.status: list[NotCounted | None] = [None] * len(self.facts)  # None: it counts (set in `at`)
@@ -175,6 +175,6 @@ def _reason(pack: Pack, why: str, detail: Any) -> str:
     return f"superseded by {detail[0]} (observed {detail[1]}){itself}"
 
 
-def _rank(fact: Fact) -> tuple[dt.date, dt.date, str]:
+def rank(fact: Fact) -> tuple[dt.date, dt.date, str]:
     """Of two counting state facts about one thing, the later-ranked supersedes the other."""
     return fact.observed, fact.recorded or fact.observed, fact.id

@@ -15,7 +15,7 @@ import datetime as dt
 import heapq
 
 from engine.compiler import patterns_of
-from engine.evidence import last_day
+from engine.evidence import last_day, rank
 from engine.model import (
     LEDGER_KIND,
     TERMINAL,
@@ -127,7 +127,7 @@ class _Track:
                  and isinstance(f.fields.get(spec.field), dt.date)]
         if not found:
             return None, ()
-        latest = max(found, key=lambda f: (f.observed, f.recorded or f.observed, f.id))
+        latest = max(found, key=rank)  # as the rules of evidence rank facts of one series
         value = latest.fields[spec.field]
         assert isinstance(value, dt.date)
         return value, (latest.id,)
@@ -214,14 +214,14 @@ def _dates(pack: Pack, facts: list[Fact]) -> set[dt.date]:
     """Every date where a commitment can move: facts observed or expiring, a date test turning as the
     as-of date passes a fact's date (as_of + k crossing it: on its day and the day after), deadlines passed."""
     days = {f.observed for f in facts}
-    dated = {v for f in facts for v in (f.observed, *f.fields.values())
-             if isinstance(v, dt.date) and not isinstance(v, dt.datetime)}
+    in_fields = {v for f in facts for v in f.fields.values()
+                 if isinstance(v, dt.date) and not isinstance(v, dt.datetime)}
+    dated = days | in_fields
     for k in _clock_offsets(pack):
         days |= {d for v in dated for shift in (k, k - 1) if (d := _shifted(v, -shift)) is not None}
     ends = (last_day(f, pack) for f in facts)  # its own valid_until, else its kind's valid_for
     days |= {end + ONE_DAY for end in ends if end is not None and end < dt.date.max}
-    days |= {v + ONE_DAY for f in facts for v in f.fields.values()
-             if isinstance(v, dt.date) and not isinstance(v, dt.datetime) and v < dt.date.max}
+    days |= {v + ONE_DAY for v in in_fields if v < dt.date.max}
     days |= {d.date + ONE_DAY for c in pack.commitments for d in (c.antecedent_deadline, c.consequent_deadline)
              if d is not None and d.date is not None and d.date < dt.date.max}
     return days
@@ -238,8 +238,7 @@ def ledger(pack: Pack, facts: list[Fact], as_of: dt.date) -> Ledger:
     if not pack.commitments:
         return Ledger(as_of=as_of, commitments=())
     tracks = [_Track(c) for c in pack.commitments]
-    queue = sorted(d for d in _dates(pack, facts) | {as_of} if d <= as_of)
-    heapq.heapify(queue)
+    queue = sorted(d for d in _dates(pack, facts) | {as_of} if d <= as_of)  # sorted: already a heap
     seen: set[dt.date] = set()
     counted: list[Fact] = []
     with Session(ledger_pack(pack), facts) as session:
