@@ -322,6 +322,14 @@ def patterns_of(cond: Condition) -> list[Pattern]:
     return [p for part in parts for p in patterns_of(part)]
 
 
+def every_pattern(pack: Pack) -> list[Pattern]:
+    """Every pattern the pack tests facts with: in its rules, its named patterns and its commitments."""
+    conditions = [r.when for r in pack.rules] + list(pack.patterns.values())
+    conditions += [cond for c in pack.commitments
+                   for cond in (c.antecedent, c.consequent, c.cancelled_when, c.released_when) if cond is not None]
+    return [p for cond in conditions for p in patterns_of(cond)]
+
+
 def _refs(pattern: Pattern) -> set[str]:
     return {t.value.alias for t in pattern.tests if isinstance(t.value, Ref)}
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 
-from engine.compiler import patterns_of
+from engine.compiler import every_pattern
 from engine.evidence import last_day, rank
 from engine.model import (
     LEDGER_KIND,
@@ -197,10 +197,7 @@ class _Track:
 
 def _clock_offsets(pack: Pack) -> set[int]:
     """The shifts of the as-of date that the rules' date tests compare facts' dates with (`within_days`)."""
-    conditions = [r.when for r in pack.rules] + list(pack.patterns.values())
-    conditions += [cond for c in pack.commitments for _, cond in _parts(c) if cond is not None]
-    return {t.value.days for cond in conditions for p in patterns_of(cond) for t in p.tests
-            if isinstance(t.value, Clock)}
+    return {t.value.days for p in every_pattern(pack) for t in p.tests if isinstance(t.value, Clock)}
 
 
 def _shifted(day: dt.date, days: int) -> dt.date | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from engine.compiler import patterns_of
+from engine.compiler import every_pattern
 from engine.errors import InputError, Location, shown
 from engine.evidence import sort_evidence
 from engine.loader import parse_text
@@ -155,11 +155,7 @@ def _assumed_value(pack: Pack, name: str, raw: str) -> Assume:
 
 
 def _counts_days(pack: Pack, name: str) -> bool:
-    return any(t.assumption == name and t.shift for p in _all_patterns(pack) for t in p.tests)
-
-
-def _all_patterns(pack: Pack) -> list[Pattern]:
-    return [*pack.patterns.values(), *(p for rule in pack.rules for p in patterns_of(rule.when))]
+    return any(t.assumption == name and t.shift for p in every_pattern(pack) for t in p.tests)
 
 
 def assume(pack: Pack, assumed: list[Assume]) -> Pack:
