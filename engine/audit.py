@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -28,7 +27,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from engine.defaults import user_data_folder
+from engine.defaults import from_env, user_data_folder
 from engine.errors import EngineError, InputError, Location, StoreError, TamperedError, shown
 from engine.model import PackRef
 from engine.record import (
@@ -99,8 +98,7 @@ def audit_path(flag: Path | None) -> Path:
     """Where the store is: `--audit-db` beats $COMMITMENTS_AUDIT_DB beats the per-user default_path()."""
     if flag is not None:
         return flag
-    env = os.environ.get(ENV_VAR, "").strip()
-    return Path(env).expanduser() if env else default_path()
+    return from_env(ENV_VAR) or default_path()
 
 
 def _store_message(error: sqlite3.Error, timeout: float) -> str:

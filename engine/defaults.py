@@ -27,14 +27,15 @@ def shipped_facts() -> Path:
     return _shipped("facts")
 
 
-def _from_env(name: str) -> Path | None:
+def from_env(name: str) -> Path | None:
+    """A path given in the environment (`~` expanded), or None when the variable is unset or blank."""
     value = os.environ.get(name, "").strip()
     return Path(value).expanduser() if value else None
 
 
 def rules_folder() -> Path:
     """$COMMITMENTS_RULES, else ./rules if it holds a pack, else the article's pack shipped with the engine."""
-    chosen = _from_env(RULES_ENV_VAR)
+    chosen = from_env(RULES_ENV_VAR)
     if chosen is not None:
         return chosen
     return HERE_RULES if (HERE_RULES / "pack.yaml").is_file() else shipped_rules()
@@ -43,7 +44,7 @@ def rules_folder() -> Path:
 def facts_folder(rules: Path) -> Path:
     """$COMMITMENTS_FACTS, else ./facts if there is one, else the article's facts — but only beside the article's
     own pack: another pack's rules never silently meet the article's facts."""
-    chosen = _from_env(FACTS_ENV_VAR)
+    chosen = from_env(FACTS_ENV_VAR)
     if chosen is not None:
         return chosen
     if HERE_FACTS.is_dir() or not _same_folder(rules, shipped_rules()):
