@@ -143,8 +143,10 @@ RENDERERS = {"text": render_text, "json": render_json, "markdown": render_markdo
 # --- analyst tools ----------------------------------------------------------------------------------------
 
 def render_explanation(explanation: Any) -> str:
-    """An `engine.explain.Explanation` as an indented chain: rule → facts (grade, source) → citations."""
-    lines = [explanation.summary + "."]
+    """An `engine.explain.Explanation`: the answer in a plain sentence, then the indented chain (rule → facts
+    with grade and source → citations), then the new observations that would change the answer."""
+    lines = [explanation.plain] if explanation.plain else []
+    lines.append(explanation.summary + ".")
     for link in explanation.chain:
         lines.append(f"  rule {link.rule} — {link.title}: {link.status}")
         if link.missing:
@@ -159,10 +161,14 @@ def render_explanation(explanation: Any) -> str:
         lines.extend(f"    assumes {assumption}" for assumption in link.assumptions)
     if not explanation.present and explanation.what == "response":
         if explanation.change_found:
-            lines.append("Smallest change that would produce it (checked by evaluating it):")
-            lines.extend(f"  - {change.describe()}" for change in explanation.smallest_change)
+            lines.append("New observations that would produce it (checked by evaluating them; what is on record "
+                         "stays as recorded):")
+            for proposal in explanation.proposals:
+                lines += [f"  - {proposal.text}", f"      {proposal.command}"]
+            if explanation.proposals:
+                lines.append("  (each command asks for the id, the source and its grade)")
         else:
-            lines.append("No change among those tried produces it.")
+            lines.append("No new observation among those tried produces it.")
     return view(lines)
 
 

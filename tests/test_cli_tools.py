@@ -25,13 +25,39 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 def test_explain_an_absent_response(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "explain", "fatf.support_removal", *BASE, "--as-of", "2021-02-12")
     assert code == 0
-    assert out.startswith("fatf.support_removal is not recommended: fatf.offer_support is else")
+    first, second = out.splitlines()[:2]
+    assert first == "Not recommended, because Pakistan's cooperation level is refusal, not sustained reduction."
+    assert second.startswith("fatf.support_removal is not recommended: fatf.offer_support is else")
     assert "on base-yusuf-claims-inability: pakistan_stance(position=claims_inability) observed 2021-01-21 [B2:" in out
     assert "cites weinstein-2021 ¶16" in out
-    tail = out.split("Smallest change that would produce it (checked by evaluating it):\n")[1].splitlines()
+    tail = out.split("what is on record stays as recorded):\n")[1].splitlines()
     # the drop must be reported after the step (attribution): the step the day before, the drop on the day
-    assert tail == ["  - add a pakistan_action fact (action=arrest_taliban_leaders, verified=True) observed 2021-02-11",
-                    "  - add a violence_trend fact (change_pct=-25, window_days=60) observed 2021-02-12"]
+    assert tail[0] == "  - record a new pakistan_action fact observed 2021-02-11 with action=arrest_taliban_leaders, " \
+                      "verified=true"
+    assert tail[1] == ("      commitments facts add --file FILE --kind pakistan_action --value observed=2021-02-11 "
+                       "--value action=arrest_taliban_leaders --value verified=true")
+    assert tail[2].startswith("  - record a new violence_trend fact observed 2021-02-12 with change_pct=-25, "
+                              "metric=attacks, window_days=60 (a later observation than base-sigar-2020-q3-attacks")
+    assert tail[4] == "  (each command asks for the id, the source and its grade)"
+    assert "change " not in out and "retract" not in out
+
+
+def test_the_proposed_commands_record_facts_that_produce_the_response(capsys: pytest.CaptureFixture[str],
+                                                                      tmp_path: Path) -> None:
+    """Run as printed (FILE named, the id, source and grade given): the response is then recommended."""
+    code, out, _ = run(capsys, "explain", "fatf.support_removal", *BASE, "--as-of", "2021-02-12")
+    commands = [line.split()[3:] for line in out.splitlines() if line.startswith("      commitments facts add ")]
+    assert len(commands) == 2
+    update = tmp_path / "update.yaml"
+    for n, argv in enumerate(commands):
+        argv[argv.index("FILE")] = str(update)
+        code, _, err = run(capsys, "facts", "add", *argv, "--rules", str(RULES), "--no-input", f"--value=id=new-{n}",
+                           "--value=source.title=A report", "--value=source.ref=https://example.org",
+                           "--value=source.date=2021-02-12", "--value=reliability=B", "--value=credibility=2")
+        assert code == 0, err
+    code, out, _ = run(capsys, "evaluate", str(BASELINE), str(update), "--rules", str(RULES), "--as-of",
+                       "2021-02-12", "--format", "json", "--no-audit")
+    assert code == 0 and "fatf.support_removal" in [r["id"] for r in json.loads(out)["responses"]]
 
 
 def test_explain_unknown_target_is_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
