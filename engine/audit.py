@@ -40,6 +40,7 @@ from engine.record import (
     canonical,
     chain_hash,
     columns_of,
+    headline_of,
     parse_body,
     result_digest,
     snapshot_digest,
@@ -251,9 +252,15 @@ class AuditStore:
         return AuditRecord(**dict(entry), seq=seq, prev_hash=prev_hash, hash=sealed)
 
     def find(self, where: AuditFilter | None = None) -> list[AuditSummary]:
-        """Summaries of the records that pass the filter, oldest first."""
+        """Summaries of the records that pass the filter, oldest first, each with its recorded headline."""
         where = where or AuditFilter()
         clauses, params = ["1"], []
+        if where.as_of_from:
+            clauses.append("as_of >= ?")  # ISO dates: text order is date order
+            params.append(where.as_of_from.isoformat())
+        if where.as_of_to:
+            clauses.append("as_of <= ?")
+            params.append(where.as_of_to.isoformat())
         if where.recorded_from:
             clauses.append("recorded_at >= ?")
             params.append(where.recorded_from.isoformat())
@@ -263,22 +270,30 @@ class AuditStore:
         with self._errors():
             rows = self._db.execute(
                 "SELECT seq, run_id, recorded_at, user_name, as_of, pack_name, pack_version, pack_digest, "
-                "facts_digest, result_digest, responses, rules, ok, hash FROM records "
+                "facts_digest, result_digest, responses, rules, ok, hash, body FROM records "
                 f"WHERE {' AND '.join(clauses)} ORDER BY seq", params).fetchall()
-        summaries = (self._summary(row) for row in rows)
-        return [s for s in summaries if (not where.response or where.response in s.responses)
-                and (not where.rule or where.rule in s.rules and self._fired(s.seq, where.rule))]
-
-    def _fired(self, seq: int, rule: str) -> bool:
-        """Whether the rule's `then` fired in the record: the rules column also lists a rule whose `else` was
-        taken (the rule did not hold), which is not what "runs in which this rule fired" asks for."""
-        with self._errors():
-            row = self._db.execute("SELECT body FROM records WHERE seq = ?", (seq,)).fetchone()
-        try:
-            firings = json.loads(row[0])["firings"]
-            return any(f["rule"] == rule and f["branch"] == "then" for f in firings)
-        except (ValueError, TypeError, KeyError, RecursionError):
-            raise self.tampered(seq) from None
+        found = []
+        for row in rows:
+            summary = self._summary(row)
+            if where.response and where.response not in summary.responses:
+                continue
+            if where.rule and where.rule not in summary.rules:
+                continue
+            body = parse_body(row[14])
+            if where.rule:
+                # the rules column also lists a rule whose `else` was taken (the rule did not hold), which is
+                # not what "runs in which this rule fired" asks for: the body's firings say which branch
+                try:
+                    if not any(f["rule"] == where.rule and f["branch"] == "then" for f in body["firings"]):  # type: ignore[index]
+                        continue
+                except (TypeError, KeyError):
+                    raise self.tampered(summary.seq) from None
+            try:
+                headline: dict[str, str | None] | None = headline_of(body) if body is not None else None
+            except (TypeError, KeyError, AttributeError):
+                headline = None  # listed from its columns all the same; `verify` says what happened to it
+            found.append(summary.model_copy(update={"headline": headline}))
+        return found
 
     def _summary(self, row: tuple[Any, ...]) -> AuditSummary:
         try:
