@@ -197,17 +197,20 @@ def render_sweep(rows: list[tuple[Any, Any]], changes: list[Any], pack: Pack) ->
 
 
 def render_timeline(result: Any, fmt: str, pack: Pack) -> str:
-    """An `engine.timeline.Timeline` as text (events), JSON (all), or CSV (one row a step, a column per
-    headline kind)."""
+    """An `engine.timeline.Timeline` as text (events), JSON (all), or CSV: one row a step, a column per
+    headline kind, then one per response recommended at some step (in the pack's order), 1 on the steps
+    that recommend it and 0 on the others, so a spreadsheet can sum, filter or chart each response."""
     if fmt == "json":
         return json.dumps(result.model_dump(mode="json"), indent=2, ensure_ascii=False)
     kinds = [h.kind for h in pack.headline]
     if fmt == "csv":
         out = io.StringIO()  # quoted where a value needs it: an enum value may hold a comma or a quote
         table = csv.writer(out, lineterminator="\n")
-        table.writerow(["date", *kinds, "responses"])
-        table.writerows([str(p.date), *(p.headline.get(k) or "" for k in kinds), " ".join(p.responses)]
-                        for p in result.points)
+        seen = {r for p in result.points for r in p.responses}
+        responses = [r for r in pack.responses if r in seen] + sorted(seen - set(pack.responses))
+        table.writerow(["date", *kinds, *responses])
+        table.writerows([str(p.date), *(p.headline.get(k) or "" for k in kinds),
+                         *("1" if r in p.responses else "0" for r in responses)] for p in result.points)
         return out.getvalue().rstrip("\n")
     lines = [f"Timeline {result.start} → {result.end}, every {result.step.text} "
              f"({len(result.points)} evaluations)"]

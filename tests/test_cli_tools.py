@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -90,9 +91,16 @@ def test_timeline_formats(capsys: pytest.CaptureFixture[str], fmt: str) -> None:
         assert {"date": "2021-06-21", "change": "appeared", "subject": "fatf.support_removal", "detail": "",
                 "because": [{"fact": "coop-violence-down-38", "counts": True, "reason": ""}]} in data["events"]
     else:
-        rows = out.splitlines()
-        assert rows[0] == "date,cooperation_level,responses" and len(rows) == 12
-        assert rows[-1].startswith("2021-06-21,sustained_reduction,csf.release_conditional fatf.support_removal")
+        table = list(csv.DictReader(out.splitlines()))
+        assert len(table) == 11 and list(table[0])[:3] == ["date", "cooperation_level", "fatf.support_removal"]
+        # one column per response recommended at some step, in the pack's order: 1 where recommended, else 0
+        pack = load_pack(RULES)
+        responses = list(table[0])[2:]
+        assert responses == [r for r in pack.responses if any(row.get(r) == "1" for row in table)]
+        assert {value for row in table for value in list(row.values())[2:]} == {"0", "1"}
+        assert [row["fatf.support_removal"] for row in table] == ["0"] * 10 + ["1"]
+        assert [row["fatf.keep_listed"] for row in table][:4] == ["1", "1", "1", "0"]  # until the arrests
+        assert table[-1]["date"] == "2021-06-21" and table[-1]["cooperation_level"] == "sustained_reduction"
 
 
 def test_timeline_text_names_the_fact_that_moved_the_level(capsys: pytest.CaptureFixture[str]) -> None:
