@@ -3,7 +3,7 @@
 Takes `AuditEntry`s (see `engine.record`); gives back plain pydantic data — the `AuditRecord`s in the
 store, `AuditSummary`s for listing, a `Verification` of the whole chain. This is the only module that
 touches SQLite, and `AuditStore` is deliberately narrow (open, append, find, get,
-hash_at, records, verify) so that a shared PostgreSQL store could sit behind the same interface (SPEC §9).
+hash_at, records, verify) so that a shared PostgreSQL store could sit behind the same interface.
 
 The chain: a record's body is the canonical JSON (sorted keys, no spaces, UTF-8) of everything in it but
 its hash — its `seq` and `prev_hash` included — and hash = SHA-256(prev_hash + body), with 64 zeros

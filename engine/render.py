@@ -1,4 +1,4 @@
-"""Views of an `Evaluation`: text for people, Markdown for memos, JSON for programs (SPEC §5 contract).
+"""Views of an `Evaluation`: text for people, Markdown for memos, JSON for programs (the contract in docs/output.md).
 
 Takes an Evaluation (and the pack, for titles and sources), gives a string. Nothing here evaluates.
 """

@@ -1,4 +1,4 @@
-"""The audit trail (SPEC §7): every evaluation recorded, tamper-evident, safe under concurrency and crashes,
+"""The audit trail (docs/audit.md): every evaluation recorded, tamper-evident, safe under concurrency and crashes,
 replayable — through the store's API and through `commitments evaluate` / `commitments audit …`."""
 
 from __future__ import annotations
