@@ -152,9 +152,8 @@ def explain(pack: Pack, facts: list[Fact], as_of: dt.date, target: str) -> Expla
         present = target in evaluation.response_ids()
         producers = _producers(pack, target)
         chain = _chain(pack, evaluation, [r.id for r, _ in producers], by_id)
-        givers = list(dict.fromkeys(rule for rule, _ in producers))
         moot = list(dict.fromkeys(m for link in chain for m in link.moot))
-        plain = sentence(pack, evaluation, present, givers, by_id, moot, _passes)
+        plain = sentence(pack, evaluation, present, producers, by_id, moot, _passes)
         if present:
             response = next(r for r in evaluation.responses if r.id == target)
             summary = f"{target} is recommended by {', '.join(response.rules)}"

@@ -126,31 +126,40 @@ def _against(pack: Pack, rule: Rule, fact_id: str, facts: dict[str, Fact], evalu
     return _holds(pack, rule, fact_id, facts, evaluation)
 
 
-def sentence(pack: Pack, evaluation: Evaluation, present: bool, rules: list[Rule], facts: dict[str, Fact],
-             moot: list[str], passes: Callable[[Fact, Test], bool]) -> str:
+def sentence(pack: Pack, evaluation: Evaluation, present: bool, givers: list[tuple[Rule, str]],
+             facts: dict[str, Fact], moot: list[str], passes: Callable[[Fact, Test], bool]) -> str:
     """"Recommended, because …" or "Not recommended, because …": the facts the rules fired on, in words.
-    `passes` only picks which of a rule's tests a fact fails, to name them; the Rete network decided."""
+    `givers` are the rules that give the response and the branch (then/else) that gives it. `passes` only
+    picks which of a rule's tests a fact fails, to name them; the Rete network decided."""
     outcomes = {o.rule: o for o in evaluation.rules}
     reasons: list[str] = []
+
+    def fired_on(rule: Rule, branch: str) -> list[str]:
+        return list(dict.fromkeys(f for firing in evaluation.firings if firing.rule == rule.id
+                                  and firing.branch == branch for f in firing.facts))
+
     if present:
-        fired = [rule for rule in rules if outcomes[rule.id].status == "fired"]
-        for rule in fired:
-            used = [f for firing in evaluation.firings if firing.rule == rule.id for f in firing.facts]
-            if used:
-                reasons.append(" and ".join(_holds(pack, rule, f, facts, evaluation) for f in dict.fromkeys(used)))
+        gave = [(rule, branch) for rule, branch in givers if fired_on(rule, branch)
+                or outcomes[rule.id].status == ("fired" if branch == "then" else "else")]
+        for rule, branch in gave:
+            said = [_holds(pack, rule, f, facts, evaluation) for f in fired_on(rule, branch)]
+            reasons += [" and ".join(said)] if said else []
         if not reasons:  # rules with no condition: the argument's standing advice
-            return f"Recommended whatever the facts ({'; '.join(f'rule {r.id}: {r.title}' for r in fired)})."
+            return f"Recommended whatever the facts ({'; '.join(f'rule {r.id}: {r.title}' for r, _ in gave)})."
         return f"Recommended, because {'; '.join(dict.fromkeys(reasons))}."
     reasons += moot
-    for rule in rules:
+    for rule, branch in givers:
         outcome = outcomes[rule.id]
         if outcome.status == "undetermined":
             missing = " or ".join(words(m.partition(":")[0]) for m in outcome.missing)
             reasons.append(f"nothing is known yet about {missing} (rule {rule.id} needs it)")
             continue
-        used = [f for firing in evaluation.firings if firing.rule == rule.id and firing.branch == "else"
-                for f in firing.facts if not any(f"(fact {f})" in m for m in moot)]
-        found = [said for f in dict.fromkeys(used) if (said := _against(pack, rule, f, facts, evaluation, passes))]
+        if branch == "else":  # given when the rule is false: it holds
+            held = [_holds(pack, rule, f, facts, evaluation) for f in fired_on(rule, "then")]
+            reasons.append(" and ".join(held) if held else f"rule {rule.id} holds ({rule.title.rstrip('.')})")
+            continue
+        used = [f for f in fired_on(rule, "else") if not any(f"(fact {f})" in m for m in moot)]
+        found = [told for f in used if (told := _against(pack, rule, f, facts, evaluation, passes))]
         if found:
             reasons.append(" and ".join(found))
         elif not moot:

@@ -317,3 +317,29 @@ def test_timeline_step_past_the_calendar_is_bad_input(capsys: pytest.CaptureFixt
     assert len(err) < 200
     if len(step) > 80:  # echoed as every other found value is: cut, with its length said
         assert "…' (5000 characters)" in err, err
+
+
+def test_explain_in_plain_words_on_a_pack_of_another_argument(capsys: pytest.CaptureFixture[str],
+                                                                tmp_path: Path) -> None:
+    """The sentence is the pack's own words: a response given by a rule's `else`, and a state not yet known."""
+    assert main(["init", str(tmp_path / "arg")]) == 0
+    rules, facts = str(tmp_path / "arg" / "rules"), tmp_path / "arg" / "facts"
+
+    def first_line(target: str, as_of: str) -> str:
+        code, out, err = run(capsys, "explain", target, str(facts), "--rules", rules, "--as-of", as_of)
+        assert code == 0, err
+        return out.splitlines()[0]
+
+    capsys.readouterr()
+    assert first_line("offer.reward", "2024-03-15") == "Recommended, because The client's standing is compliant."
+    assert first_line("consequence.withhold", "2024-03-15") == (
+        "Not recommended, because The client's standing is compliant.")  # its rule holds: the else is not taken
+    assert first_line("offer.reward", "2024-02-15") == (
+        "Not recommended, because nothing is known yet about standing (rule offer.reward needs it).")
+    assert first_line("messaging.terms", "2024-03-15").startswith("Recommended whatever the facts (rule messaging.terms")
+    observed = facts / "observed.yaml"
+    observed.write_text(observed.read_text().replace("status: met", "status: missed"))
+    assert first_line("offer.reward", "2024-03-15") == (
+        "Not recommended, because The client's standing is non compliant, not compliant.")
+    assert first_line("consequence.withhold", "2024-03-15") == (
+        "Recommended, because The client's standing is non compliant.")
