@@ -37,7 +37,7 @@ from engine.model import (
     Scalar,
     Test,
 )
-from engine.plain import Proposal, proposals, sentence, supersedes
+from engine.plain import Proposal, derived_sentence, proposals, sentence, supersedes
 from engine.session import Session
 from engine.validate import suggest
 from engine.whatif import Change
@@ -180,7 +180,8 @@ def explain(pack: Pack, facts: list[Fact], as_of: dt.date, target: str) -> Expla
         summary = (f"{kind} is {', '.join(str(d.value) for d in found)}" if found
                    else f"no {kind}{'=' + value if value else ''} is derived")
         return Explanation(target=target, what="derived", present=bool(found), summary=summary,
-                           chain=tuple(_chain(pack, evaluation, rules, by_id)))
+                           chain=tuple(_chain(pack, evaluation, rules, by_id)),
+                           plain=derived_sentence(pack, evaluation, kind, value, by_id))
     known = [*pack.responses, *rule_ids, *(k for k, s in pack.vocabulary.items() if s.derived)]
     raise InputError.one("unknown-target", f"{shown(target)} is not a response, rule or derived kind of the pack"
                          + suggest(target, known), Location("explain"))

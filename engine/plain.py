@@ -94,16 +94,28 @@ def _fact(fact_id: str, facts: dict[str, Fact], evaluation: Evaluation) -> Fact 
 
 
 def _holds(pack: Pack, rule: Rule, fact_id: str, facts: dict[str, Fact], evaluation: Evaluation) -> str:
-    """What a fact the rule fired on shows, in the rule's terms ("the party's stance is refusal")."""
+    """What a fact the rule fired on shows, in the rule's terms: a state by what it is ("the party's stance
+    is refusal"), an event by what happened and when ("a pakistan action on 2021-03-15 (…)")."""
     fact = _fact(fact_id, facts, evaluation)
     if fact is None:
         return fact_id
-    tested = dict.fromkeys(t.field for t in [*_tests_on(rule, fact.kind), *_tests_on(rule, fact.kind, False)])
-    shown = [f"{_name(pack, fact.kind, f)} is {words(fact.fields[f])}" for f in tested if f in fact.fields]
-    if shown:
-        return " and ".join(shown)
-    when = f" on {fact.observed}" if isinstance(fact, Fact) else ""
-    return f"{words(fact.kind)} {fact_id} was observed{when}"
+    tests = [*_tests_on(rule, fact.kind), *_tests_on(rule, fact.kind, False)]
+    tested = [f for f in dict.fromkeys(t.field for t in tests) if f in fact.fields]
+    spec = pack.vocabulary.get(fact.kind)
+    if isinstance(fact, Fact) and spec is not None and not spec.state:
+        values = ", ".join(words(fact.fields[f]) if spec.fields[f].type == "enum"
+                           else f"{words(f)} {words(fact.fields[f])}" for f in tested)
+        return f"a {words(fact.kind)} on {fact.observed}" + (f" ({values})" if values else "")
+    if len(tested) == 1:
+        return f"{_name(pack, fact.kind, tested[0])} is {words(fact.fields[tested[0]])}"
+    if tested:
+        return f"{words(fact.kind)} " + ", ".join(f"{words(f)} is {words(fact.fields[f])}" for f in tested)
+    return f"{words(fact.kind)} {fact_id} counts"
+
+
+def _unconditional(rule: Rule) -> bool:
+    """A rule without a condition (standing advice): `when` left out is an empty `all:`."""
+    return isinstance(rule.when, AllOf) and not rule.when.all
 
 
 def _against(pack: Pack, rule: Rule, fact_id: str, facts: dict[str, Fact], evaluation: Evaluation,
@@ -141,12 +153,12 @@ def sentence(pack: Pack, evaluation: Evaluation, present: bool, givers: list[tup
     if present:
         gave = [(rule, branch) for rule, branch in givers if fired_on(rule, branch)
                 or outcomes[rule.id].status == ("fired" if branch == "then" else "else")]
+        if gave and all(_unconditional(rule) for rule, _ in gave):  # the argument's standing advice
+            return f"Recommended whatever the facts ({'; '.join(f'rule {r.id}: {r.title}' for r, _ in gave)})."
         for rule, branch in gave:
             said = [_holds(pack, rule, f, facts, evaluation) for f in fired_on(rule, branch)]
-            reasons += [" and ".join(said)] if said else []
-        if not reasons:  # rules with no condition: the argument's standing advice
-            return f"Recommended whatever the facts ({'; '.join(f'rule {r.id}: {r.title}' for r, _ in gave)})."
-        return f"Recommended, because {'; '.join(dict.fromkeys(reasons))}."
+            reasons.append(" and ".join(said) if said else f"rule {rule.id} holds: {rule.title.rstrip('.')}")
+        return f"Recommended, because {'; '.join(dict.fromkeys(reasons)) or 'a rule of the pack gives it'}."
     reasons += moot
     for rule, branch in givers:
         outcome = outcomes[rule.id]
@@ -165,6 +177,25 @@ def sentence(pack: Pack, evaluation: Evaluation, present: bool, givers: list[tup
         elif not moot:
             reasons.append(f"nothing on record meets rule {rule.id} ({rule.title.rstrip('.')})")
     return f"Not recommended, because {'; '.join(dict.fromkeys(reasons)) or 'no rule of the pack gives it'}."
+
+
+def derived_sentence(pack: Pack, evaluation: Evaluation, kind: str, value: str, facts: dict[str, Fact]) -> str:
+    """What a derived kind is and on which facts ("… is refusal, because pakistan stance is claims inability"),
+    or, asked for a value it does not have, what it is instead."""
+    label = pack.label(kind)
+    found = [d for d in evaluation.derived if d.kind == kind]
+    wanted_ones = [d for d in found if not value or str(d.value) == value]
+    if not wanted_ones:
+        if found:
+            return f"{label} is {' and '.join(words(d.value) for d in found)}, not {words(value)}."
+        return f"No {label}{' ' + words(value) if value else ''} is derived: no rule that derives it holds."
+    rules = {r.id: r for r in pack.rules}
+    parts = []
+    for derived in wanted_ones:
+        said = [_holds(pack, rules[derived.rule], f, facts, evaluation) for f in derived.facts]
+        why = " and ".join(dict.fromkeys(said)) if said else f"rule {derived.rule} holds: {rules[derived.rule].title}"
+        parts.append(f"{label} is {words(derived.value)}, because {why}")
+    return "; ".join(parts) + "."
 
 
 def command(pack: Pack, fact: Fact, shown: dict[str, Scalar]) -> str:

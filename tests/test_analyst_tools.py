@@ -59,6 +59,22 @@ def test_explain_says_why_in_one_plain_sentence_of_the_packs_words(pack: Pack, b
         "Not recommended, because us force posture decision is undecided, not extend deadline.")
     standing = explain(pack, baseline, FEB, "posture.act_without_waiting").plain
     assert standing.startswith("Recommended whatever the facts (rule posture.act_without_waiting: ")
+    # a rule that holds on the absence of something is not "whatever the facts": it says which rule holds
+    assert explain(pack, baseline, FEB, "india.inclusive_settlement_message").plain == (
+        "Recommended, because rule india.inclusive_settlement holds: Until a cease-fire is agreed, argue for a "
+        "settlement inclusive of some Indian interests.")
+
+
+def test_explain_a_derived_kind_in_plain_words(pack: Pack, baseline: list[Fact]) -> None:
+    assert explain(pack, baseline, FEB, "cooperation_level").plain == (
+        "Pakistan's cooperation level is refusal, because pakistan stance is claims inability.")
+    assert explain(pack, baseline, FEB, "cooperation_level=sustained_reduction").plain == (
+        "Pakistan's cooperation level is refusal, not sustained reduction.")
+    cooperates = explain(pack, scenario_facts(pack, "cooperates"), AFTER_SCENARIOS, "cooperation_level").plain
+    assert cooperates == (  # events by what happened and when; a state by what it is
+        "Pakistan's cooperation level is sustained reduction, because a pakistan action on 2021-03-15 (arrest "
+        "taliban leaders, verified yes) and a pakistan action on 2021-04-01 (close sanctuaries or logistics, "
+        "verified yes) and violence trend change pct is -38, window days is 90.")
 
 
 @pytest.mark.parametrize("scenario", [None, "cooperates", "refuses", "demonstrable_steps"])
