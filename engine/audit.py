@@ -3,7 +3,7 @@
 Takes `AuditEntry`s (see `engine.record`); gives back plain pydantic data — the `AuditRecord`s in the
 store, `AuditSummary`s for listing, a `Verification` of the whole chain. This is the only module that
 touches SQLite, and `AuditStore` is deliberately narrow (open, append, find, get,
-hash_at, records, verify) so that a shared PostgreSQL store could sit behind the same interface.
+hash_at, records, verify) so that a shared PostgreSQL store could sit behind the same interface (SPEC §9).
 
 The chain: a record's body is the canonical JSON (sorted keys, no spaces, UTF-8) of everything in it but
 its hash — its `seq` and `prev_hash` included — and hash = SHA-256(prev_hash + body), with 64 zeros
@@ -255,8 +255,8 @@ class AuditStore:
         """Summaries of the records that pass the filter, oldest first, each with its recorded headline."""
         where = where or AuditFilter()
         clauses, params = ["1"], []
-        if where.as_of_from:
-            clauses.append("as_of >= ?")  # ISO dates: text order is date order
+        if where.as_of_from:  # ISO dates: text order is date order
+            clauses.append("as_of >= ?")
             params.append(where.as_of_from.isoformat())
         if where.as_of_to:
             clauses.append("as_of <= ?")
@@ -270,30 +270,34 @@ class AuditStore:
         with self._errors():
             rows = self._db.execute(
                 "SELECT seq, run_id, recorded_at, user_name, as_of, pack_name, pack_version, pack_digest, "
-                "facts_digest, result_digest, responses, rules, ok, hash, body FROM records "
+                "facts_digest, result_digest, responses, rules, ok, hash FROM records "
                 f"WHERE {' AND '.join(clauses)} ORDER BY seq", params).fetchall()
-        found = []
-        for row in rows:
-            summary = self._summary(row)
-            if where.response and where.response not in summary.responses:
-                continue
-            if where.rule and where.rule not in summary.rules:
-                continue
-            body = parse_body(row[14])
-            if where.rule:
-                # the rules column also lists a rule whose `else` was taken (the rule did not hold), which is
-                # not what "runs in which this rule fired" asks for: the body's firings say which branch
-                try:
-                    if not any(f["rule"] == where.rule and f["branch"] == "then" for f in body["firings"]):  # type: ignore[index]
-                        continue
-                except (TypeError, KeyError):
-                    raise self.tampered(summary.seq) from None
-            try:
-                headline: dict[str, str | None] | None = headline_of(body) if body is not None else None
-            except (TypeError, KeyError, AttributeError):
-                headline = None  # listed from its columns all the same; `verify` says what happened to it
-            found.append(summary.model_copy(update={"headline": headline}))
-        return found
+        summaries = (self._summary(row) for row in rows)
+        found = [s for s in summaries if (not where.response or where.response in s.responses)
+                 and (not where.rule or where.rule in s.rules and self._fired(s.seq, where.rule))]
+        return [s.model_copy(update={"headline": self._headline(s.seq)}) for s in found]
+
+    def _headline(self, seq: int) -> dict[str, str | None] | None:
+        """The headline a record's sealed body recorded; None when the body can no longer be read (`verify`
+        says why: `list` still lists the run from its columns)."""
+        with self._errors():
+            row = self._db.execute("SELECT body FROM records WHERE seq = ?", (seq,)).fetchone()
+        body = parse_body(row[0])
+        try:
+            return headline_of(body) if body is not None else None
+        except (TypeError, KeyError, AttributeError):
+            return None
+
+    def _fired(self, seq: int, rule: str) -> bool:
+        """Whether the rule's `then` fired in the record: the rules column also lists a rule whose `else` was
+        taken (the rule did not hold), which is not what "runs in which this rule fired" asks for."""
+        with self._errors():
+            row = self._db.execute("SELECT body FROM records WHERE seq = ?", (seq,)).fetchone()
+        try:
+            firings = json.loads(row[0])["firings"]
+            return any(f["rule"] == rule and f["branch"] == "then" for f in firings)
+        except (ValueError, TypeError, KeyError, RecursionError):
+            raise self.tampered(seq) from None
 
     def _summary(self, row: tuple[Any, ...]) -> AuditSummary:
         try:
