@@ -95,7 +95,7 @@ def _fact(fact_id: str, facts: dict[str, Fact], evaluation: Evaluation) -> Fact 
 
 def _holds(pack: Pack, rule: Rule, fact_id: str, facts: dict[str, Fact], evaluation: Evaluation) -> str:
     """What a fact the rule fired on shows, in the rule's terms: a state by what it is ("the party's stance
-    is refusal"), an event by what happened and when ("a pakistan action on 2021-03-15 (…)")."""
+    is refusal"), an event by what happened and when ("a party action on 2021-03-15 (…)")."""
     fact = _fact(fact_id, facts, evaluation)
     if fact is None:
         return fact_id
@@ -180,7 +180,7 @@ def sentence(pack: Pack, evaluation: Evaluation, present: bool, givers: list[tup
 
 
 def derived_sentence(pack: Pack, evaluation: Evaluation, kind: str, value: str, facts: dict[str, Fact]) -> str:
-    """What a derived kind is and on which facts ("… is refusal, because pakistan stance is claims inability"),
+    """What a derived kind is and on which facts ("… is refusal, because the stance is claims inability"),
     or, asked for a value it does not have, what it is instead."""
     label = pack.label(kind)
     found = [d for d in evaluation.derived if d.kind == kind]
