@@ -73,9 +73,23 @@ def timeline_svg(timeline_result: Any, pack: Pack) -> str:
             for row, response in enumerate(rows):
                 colour = PALETTE[categories.index(spec[response].category) % len(PALETTE)] \
                     if response in spec and spec[response].category in categories else "#777777"
-                spans = [(date2num(day), date2num(end) - date2num(day))
-                         for day, end, point in zip(dates, ends, points, strict=True) if response in point.responses]
+                spans: list[tuple[float, float]] = []  # consecutive steps merged: one bar while it lasts
+                for day, end, point in zip(dates, ends, points, strict=True):
+                    if response not in point.responses:
+                        continue
+                    if spans and spans[-1][0] + spans[-1][1] == date2num(day):
+                        spans[-1] = (spans[-1][0], date2num(end) - spans[-1][0])
+                    else:
+                        spans.append((date2num(day), date2num(end) - date2num(day)))
                 bottom.broken_barh(spans, (row - 0.35, 0.7), facecolors=colour, gid=f"response-{response}")
+            shown = [c for c in categories if any(r in spec and spec[r].category == c for r in rows)]
+            if shown:
+                from matplotlib.patches import Patch
+
+                bottom.legend(handles=[Patch(color=PALETTE[categories.index(c) % len(PALETTE)],
+                                             label=pack.categories[c].split(" (")[0]) for c in shown],
+                              loc="upper left", bbox_to_anchor=(0, -0.08 - 0.6 / max(len(rows), 1)),
+                              ncol=len(shown), frameon=False, fontsize=8)
             bottom.set_yticks(range(len(rows)), rows, fontsize=7)
             bottom.set_ylim(-0.6, max(len(rows), 1) - 0.4)
             bottom.set_title("Responses recommended", loc="left", fontsize=10, fontweight="bold")

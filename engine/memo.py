@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 class MemoCitation(Frozen):
     source: str
     title: str  # the pack's title of the source, or its id when the pack gives none
+    short: str  # author (publisher, year), as a footnote names it
     para: int
     quote: str
 
@@ -105,12 +106,25 @@ class Memo(Frozen):
 
 def _citation(cite: Citation, pack: Pack) -> MemoCitation:
     source = pack.sources.get(cite.source)
-    return MemoCitation(source=cite.source, title=source.title if source else cite.source, para=cite.para,
-                        quote=cite.quote)
+    if source is None:
+        return MemoCitation(source=cite.source, title=cite.source, short=cite.source, para=cite.para, quote=cite.quote)
+    year = source.date.year if source.date else None
+    if source.author:
+        where = ", ".join(str(part) for part in (source.publisher, year) if part)
+        short = source.author.split()[-1] + (f" ({where})" if where else "")
+    else:
+        title = source.title if len(source.title) <= 48 else source.title[:48].rsplit(" ", 1)[0] + "…"
+        short = title + (f" ({year})" if year else "")
+    return MemoCitation(source=cite.source, title=source.title, short=short, para=cite.para, quote=cite.quote)
 
 
 def _value(fact: Fact) -> str:
     return ", ".join(f"{name}={value}" for name, value in fact.fields.items())
+
+
+def _count(section: MemoSection) -> str:
+    """"Messaging (6)": a section's title without its gloss, and how many responses it holds."""
+    return f"{section.title.split(' (')[0]} ({len(section.responses)})"
 
 
 def _bottom_line(evaluation: Evaluation, pack: Pack, sections: tuple[MemoSection, ...],
@@ -119,17 +133,22 @@ def _bottom_line(evaluation: Evaluation, pack: Pack, sections: tuple[MemoSection
     standing = (f"As of {evaluation.as_of}, {headline_text(evaluation.headline(pack), pack)}." if pack.headline
                 else f"As of {evaluation.as_of}, {len(evaluation.counted)} facts count.")
     if sections:
-        lead = sections[0]
-        more = sum(len(s.responses) for s in sections) - 1
+        lead, others = sections[0], sections[1:]
+        more = len(lead.responses) - 1
         doing = (f"Recommended now — {lead.title}: {lead.responses[0].text.rstrip('.')}"
-                 + (f" (and {more} more below)." if more else "."))
+                 + (f", and {more} more." if more else ".")
+                 + (f" Also below: {', '.join(_count(s) for s in others)}." if others else ""))
     else:
         doing = "The argument recommends nothing on these facts."
+    # the earliest deadline first; on the same day the condition the argument turns on before what is owed
     open_ones = sorted((c for c in ledger or () if c.state not in TERMINAL),
-                       key=lambda c: (c.due_by or dt.date.max))
+                       key=lambda c: (c.due_by or dt.date.max, c.state != "conditional"))
     if open_ones:
         first = open_ones[0]
-        nxt = f"Next: {first.title} ({first.state}) — {first.due}."
+        by = f" by {first.due_by}" if first.due_by else ""
+        nxt = (f"Next: {first.title.rstrip('.')} — owed only if its condition comes about{by}."
+               if first.state == "conditional" else
+               f"Next: {first.title.rstrip('.')} — owed now by {first.debtor} to {first.creditor}{by}.")
     elif evaluation.undetermined:
         gap = evaluation.undetermined[0]
         nxt = f"Next: the argument cannot yet decide {gap.rule}; it needs {', '.join(gap.missing)}."
@@ -214,7 +233,7 @@ def render_memo_markdown(memo: Memo) -> str:
             lines.append(f"  Why: {_md(r.why)}; on {', '.join(f'`{f}`' for f in r.facts) or 'any facts'}  ")
             if r.citation:
                 c = r.citation
-                lines.append(f"  Source: *{_md(c.title)}* ¶{c.para}: “{_md(c.quote)}”")
+                lines.append(f"  Source: {_md(c.short)} ¶{c.para}: “{_md(c.quote)}”")
         lines.append("")
     if memo.undetermined:
         lines += ["## Information requirements", "", *(f"- `{u.id}` {_md(u.text)}" for u in memo.undetermined), ""]
