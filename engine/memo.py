@@ -91,7 +91,7 @@ class Memo(Frozen):
     bottom_line: tuple[str, str, str]
     headline: tuple[MemoNote, ...]  # label → value
     sections: tuple[MemoSection, ...]
-    evidence: tuple[MemoEvidence, ...]
+    evidence: tuple[MemoEvidence, ...] | None  # None: made without the facts (an audit export shows its own)
     not_counted: tuple[MemoNote, ...]
     undetermined: tuple[MemoNote, ...]
     ledger: tuple[MemoCommitment, ...] | None  # None: no ledger was given (or the pack declares no commitments)
@@ -130,7 +130,8 @@ def _count(section: MemoSection) -> str:
 def _bottom_line(evaluation: Evaluation, pack: Pack, sections: tuple[MemoSection, ...],
                  ledger: tuple[MemoCommitment, ...] | None) -> tuple[str, str, str]:
     """Three lines: where things stand, what the argument recommends now, and what would change it next."""
-    standing = (f"As of {evaluation.as_of}, {headline_text(evaluation.headline(pack), pack)}." if pack.headline
+    plain = {kind: value.replace("_", " ") if value else value for kind, value in evaluation.headline(pack).items()}
+    standing = (f"As of {evaluation.as_of}, {headline_text(plain, pack)}." if pack.headline
                 else f"As of {evaluation.as_of}, {len(evaluation.counted)} facts count.")
     if sections:
         lead, others = sections[0], sections[1:]
@@ -157,9 +158,9 @@ def _bottom_line(evaluation: Evaluation, pack: Pack, sections: tuple[MemoSection
     return standing, doing, nxt
 
 
-def build_memo(evaluation: Evaluation, pack: Pack, facts: Iterable[Fact] = (), ledger: Ledger | None = None,
+def build_memo(evaluation: Evaluation, pack: Pack, facts: Iterable[Fact] | None = None, ledger: Ledger | None = None,
                defaulted: bool = False, recorded: bool = False) -> Memo:
-    """The memo of an evaluation. `facts` gives the evidence its sources (without them only ids are known);
+    """The memo of an evaluation. `facts` gives the evidence its sources (without them it has no evidence section);
     `recorded`: the run is in the audit trail, so the memo names its run id."""
     titles = {r.id: r.title for r in pack.rules}
     sections = tuple(
@@ -169,12 +170,12 @@ def build_memo(evaluation: Evaluation, pack: Pack, facts: Iterable[Fact] = (), l
             for r in evaluation.responses if r.category == category))
         for category, title in pack.categories.items()
         if any(r.category == category for r in evaluation.responses))
-    by_id = {f.id: f for f in facts}
+    by_id = {f.id: f for f in facts or ()}
     supports: dict[str, list[str]] = {}
     for response in evaluation.responses:
         for fid in response.facts:
             supports.setdefault(fid, []).append(response.id)
-    evidence = tuple(
+    evidence = None if facts is None else tuple(
         MemoEvidence(id=f.id, kind=f.kind, subject=f.subject, value=_value(f), observed=f.observed,
                      source_title=f.source.title, source_ref=f.source.ref, source_date=f.source.date,
                      grade=f"{f.reliability}{f.credibility}", supports=tuple(supports.get(f.id, ())),
@@ -237,16 +238,18 @@ def render_memo_markdown(memo: Memo) -> str:
         lines.append("")
     if memo.undetermined:
         lines += ["## Information requirements", "", *(f"- `{u.id}` {_md(u.text)}" for u in memo.undetermined), ""]
-    lines += ["## Evidence", ""]
-    if memo.evidence:
-        lines += ["| Fact | Observed | Value | Source | Dated | Grade |", "|---|---|---|---|---|---|"]
-        lines += [f"| `{e.id}`{' (hypothetical)' if e.hypothetical else ''} | {e.observed} | {_md(e.kind)}: "
-                  f"{_md(e.value)} | {_md(e.source_title)} | {e.source_date} | {e.grade} |" for e in memo.evidence]
-    else:
-        lines.append("No counting fact is shown (none counts, or the memo was made without the facts).")
-    lines.append("")
+    if memo.evidence is not None:
+        lines += ["## Evidence", ""]
+        if memo.evidence:
+            lines += ["| Fact | Observed | Value | Source | Dated | Grade |", "|---|---|---|---|---|---|"]
+            lines += [f"| `{e.id}`{' (hypothetical)' if e.hypothetical else ''} | {e.observed} | {_md(e.kind)}: "
+                      f"{_md(e.value)} | {_md(e.source_title)} | {e.source_date} | {e.grade} |" for e in memo.evidence]
+        else:
+            lines.append("No fact counts.")
+        lines.append("")
     if memo.not_counted:
-        lines += ["Not counted:", "", *(f"- `{n.id}`: {_md(n.text)}" for n in memo.not_counted), ""]
+        lines += ["Not counted:" if memo.evidence is not None else "## Facts not counted", "",
+                  *(f"- `{n.id}`: {_md(n.text)}" for n in memo.not_counted), ""]
     if memo.ledger is not None:
         lines += ["## Commitment ledger", "", "| Commitment | Who owes whom | State | Due |", "|---|---|---|---|"]
         lines += [f"| {_md(c.title)} (`{c.id}`) | {_md(c.debtor)} → {_md(c.creditor)} | {c.state}"

@@ -110,7 +110,7 @@ def render_text(evaluation: Evaluation, pack: Pack, defaulted: bool = False) -> 
     return view(lines)
 
 
-def render_markdown(evaluation: Evaluation, pack: Pack, defaulted: bool = False, facts: Iterable[Fact] = (),
+def render_markdown(evaluation: Evaluation, pack: Pack, defaulted: bool = False, facts: Iterable[Fact] | None = None,
                     ledger: Ledger | None = None, recorded: bool = False) -> str:
     """The memo (engine.memo) in Markdown: the bottom line first, the evidence with its sources when `facts`
     are given."""
@@ -119,16 +119,16 @@ def render_markdown(evaluation: Evaluation, pack: Pack, defaulted: bool = False,
     return render_memo_markdown(build_memo(evaluation, pack, facts, ledger, defaulted, recorded))
 
 
-def render_html(evaluation: Evaluation, pack: Pack, defaulted: bool = False, facts: Iterable[Fact] = (),
+def render_html(evaluation: Evaluation, pack: Pack, defaulted: bool = False, facts: Iterable[Fact] | None = None,
                 ledger: Ledger | None = None, recorded: bool = False) -> str:
     """The memo as a standalone HTML page, with the timeline chart of the year up to the as-of date when the
     facts are given (engine.chart)."""
     from engine.chart import memo_chart
     from engine.memo import build_memo, render_memo_html
 
-    facts = list(facts)
-    chart = memo_chart(pack, facts, evaluation.as_of) if facts else None
-    return render_memo_html(build_memo(evaluation, pack, facts, ledger, defaulted, recorded), chart)
+    given = None if facts is None else list(facts)
+    chart = memo_chart(pack, given, evaluation.as_of) if given else None
+    return render_memo_html(build_memo(evaluation, pack, given, ledger, defaulted, recorded), chart)
 
 
 def hypothetical_banner(evaluation: Evaluation) -> list[str]:
