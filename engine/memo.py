@@ -86,7 +86,7 @@ class Memo(Frozen):
     pack: str  # name, version and short digest
     as_of: dt.date
     as_of_defaulted: bool  # no --as-of was given: the memo is about the day it was made
-    warnings: tuple[str, ...]  # shown on top: staleness, a result as of today
+    warnings: tuple[str, ...]  # shown on top: the as-of date long after the newest counting fact
     hypothetical: tuple[str, ...]  # the hypothetical fact files it is built on
     bottom_line: tuple[str, str, str]
     headline: tuple[MemoNote, ...]  # label → value
@@ -187,13 +187,12 @@ def build_memo(evaluation: Evaluation, pack: Pack, facts: Iterable[Fact] | None 
                        creditor=pack.parties.get(c.creditor, c.creditor), state=c.state, since=c.since,
                        due=c.due, due_by=c.due_by)
         for c in ledger.commitments)
-    warnings = ((f"as of {evaluation.as_of}, today: no --as-of was given",) if defaulted else ()) + evaluation.warnings
     return Memo(
         title=pack.title or pack.name,
         pack=f"{pack.name} {pack.version} ({pack.digest[:12]})",
         as_of=evaluation.as_of,
         as_of_defaulted=defaulted,
-        warnings=warnings,
+        warnings=evaluation.warnings,
         hypothetical=evaluation.hypothetical,
         bottom_line=_bottom_line(evaluation, pack, sections, commitments),
         headline=tuple(MemoNote(id=h.label, text=evaluation.value_of(h.kind) or "not derived") for h in pack.headline),
@@ -221,7 +220,9 @@ def render_memo_markdown(memo: Memo) -> str:
     lines = [f"# {_md(memo.title)}", ""]
     if memo.hypothetical_label:
         lines += [f"> **{_md(memo.hypothetical_label)}** — a scenario, not observed facts.", ""]
-    lines += [f"**As of {memo.as_of}**" + (" (today: no --as-of was given)" if memo.as_of_defaulted else ""), ""]
+    # a memo made without a date says so as loudly as the text view: read later, it must not pass for another day's
+    lines += [f"**AS OF {memo.as_of} (today: no --as-of was given)**" if memo.as_of_defaulted
+              else f"**As of {memo.as_of}**", ""]
     lines += [f"**{_md(h.id)}:** `{h.text}`  " for h in memo.headline] + ([""] if memo.headline else [])
     lines += [f"> **Warning:** {_md(w)}." for w in memo.warnings] + ([""] if memo.warnings else [])
     lines += ["## Bottom line", "", *(f"{i}. {_md(line)}" for i, line in enumerate(memo.bottom_line, 1)), ""]

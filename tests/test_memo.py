@@ -166,8 +166,11 @@ def test_markdown_memo_leads_with_the_bottom_line(baseline_memo: Memo) -> None:
 
 def test_a_memo_made_without_a_date_says_so_on_top(pack: Pack, baseline: list[Fact]) -> None:
     memo = build_memo(evaluate(pack, baseline, AS_OF), pack, baseline, defaulted=True)
-    assert memo.warnings[0] == "as of 2021-02-12, today: no --as-of was given"
-    assert render_memo_markdown(memo).splitlines()[2] == "**As of 2021-02-12** (today: no --as-of was given)"
+    assert memo.as_of_defaulted and memo.warnings == ()
+    assert render_memo_markdown(memo).splitlines()[2] == "**AS OF 2021-02-12 (today: no --as-of was given)**"
+    html = render_memo_html(memo)
+    assert html.index("AS OF 2021-02-12: today, because no --as-of was given.") < html.index("Bottom line")
+    assert "no --as-of" not in render_memo_html(build_memo(evaluate(pack, baseline, AS_OF), pack, baseline))
 
 
 def test_a_stale_memo_warns_on_top(pack: Pack, baseline: list[Fact]) -> None:
