@@ -1,8 +1,8 @@
 """The memo's chart: the headline level as a step line over time and each response as an on/off bar.
 
 Takes a `Timeline` (engine.timeline) and the pack; gives SVG text. matplotlib is imported inside the
-function (the CLI's start-up does not pay for it), with the Agg backend and fixed ids and no date in the
-metadata, so the same timeline gives the same bytes; text stays text (`svg.fonttype: none`).
+function (the CLI's start-up does not pay for it), with the Agg backend, fixed ids and no date or version
+in the metadata, so the same timeline gives the same bytes; text stays text (`svg.fonttype: none`).
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ def timeline_svg(timeline_result: Any, pack: Pack) -> str:
             if dates:
                 bottom.set_xlim(date2num(dates[0]), date2num(ends[-1]))
             out = io.StringIO()
-            figure.savefig(out, format="svg", bbox_inches="tight", metadata={"Date": None})
+            figure.savefig(out, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
         finally:
             pyplot.close(figure)
     text = out.getvalue()
