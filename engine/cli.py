@@ -313,7 +313,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 def _write_output(path: Path, text: str, done: str) -> None:
     """`-o FILE`: the whole view, or nothing, in FILE (a reader never opens half a memo); a file that cannot be
-    written is output lost, as a closed stdout is."""
+    written is exit 3, as a closed stdout is, saying what was done all the same."""
     temporary = path.with_name(f".{path.name}.part")
     try:
         temporary.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
@@ -321,7 +321,8 @@ def _write_output(path: Path, text: str, done: str) -> None:
     except OSError as error:
         with contextlib.suppress(OSError):
             temporary.unlink(missing_ok=True)
-        raise OutputLost(f"{path}: {error.strerror or error}", done) from None
+        raise EngineError.one("output-unwritable", f"cannot write the output: {error.strerror or error}; {done}",
+                              Location(str(path))) from None
 
 
 def _check(args: argparse.Namespace) -> int:

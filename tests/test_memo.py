@@ -235,3 +235,14 @@ def test_the_committed_baseline_memo_is_what_the_command_makes_today(tmp_path: P
     subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
     assert DOCS_MEMO.read_text(encoding="utf-8") == made.read_text(encoding="utf-8"), \
         "docs/baseline-memo.html is stale: run `make docs`"
+
+
+def test_a_memo_that_cannot_be_written_is_one_line_and_exit_3(capsys: pytest.CaptureFixture[str],
+                                                              tmp_path: Path) -> None:
+    out = tmp_path / "no-such-folder" / "memo.md"
+    assert main(["evaluate", str(BASELINE), "--rules", str(RULES), "--as-of", "2021-02-12", "--no-audit",
+                 "--format", "markdown", "-o", str(out)]) == 3
+    stdout, err = capsys.readouterr()
+    assert stdout == "" and not out.parent.exists()
+    assert err == (f"{out}: output-unwritable: cannot write the output: No such file or directory; "
+                   "the run was not recorded (--no-audit)\n")
