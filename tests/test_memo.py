@@ -246,3 +246,18 @@ def test_a_memo_that_cannot_be_written_is_one_line_and_exit_3(capsys: pytest.Cap
     assert stdout == "" and not out.parent.exists()
     assert err == (f"{out}: output-unwritable: cannot write the output: No such file or directory; "
                    "the run was not recorded (--no-audit)\n")
+
+
+def test_the_flag_leaves_records_of_observed_facts_as_they_were_sealed(pack: Pack, baseline: list[Fact]) -> None:
+    """Records written before the flag existed hold no `hypothetical` key, in the result or a fact: a record of
+    observed facts written now holds none either, so old and new records hash and replay alike."""
+    from engine.record import entry_for
+
+    plain = entry_for(evaluate(pack, baseline, AS_OF), pack, baseline).body()
+    assert "hypothetical" not in plain["result"]
+    assert not any("hypothetical" in fact for fact in plain["facts_snapshot"])
+    facts = scenario_facts(pack, "refuses")
+    flagged = entry_for(evaluate(pack, facts, AFTER_SCENARIOS), pack, facts).body()
+    assert flagged["result"]["hypothetical"][0].endswith("refuses.yaml")
+    assert {f["id"].split("-")[0] for f in flagged["facts_snapshot"] if f.get("hypothetical")} == {"refuse"}
+    assert not any("hypothetical" in f for f in flagged["facts_snapshot"] if f["id"].startswith("base-"))
