@@ -119,7 +119,9 @@ def _citation(cite: Citation, pack: Pack) -> MemoCitation:
 
 
 def _value(fact: Fact) -> str:
-    return ", ".join(f"{name}={value}" for name, value in fact.fields.items())
+    """Its fields as they were written in the fact file (`verified=true`, not Python's `True`)."""
+    return ", ".join(f"{name}={str(value).lower() if isinstance(value, bool) else value}"
+                     for name, value in fact.fields.items())
 
 
 def _count(section: MemoSection) -> str:

@@ -62,6 +62,7 @@ def test_evidence_names_each_counting_facts_source_date_and_grade(baseline_memo:
     assert fatf.source_date == dt.date(2020, 10, 24) and fatf.observed == dt.date(2020, 10, 23)
     assert fatf.grade == "B1" and "fatf.keep_listed" in fatf.supports
     assert by_id["base-sigar-2020-q3-attacks"].grade == "A2"
+    assert by_id["base-pakistan-facilitated-doha"].value == "action=facilitate_talks, verified=true"
     assert "base-rumour-quetta-arrests" not in by_id  # graded E5: it does not count, and the memo says why
     assert [n.id for n in baseline_memo.not_counted] == ["base-rumour-quetta-arrests"]
     assert [e.observed for e in baseline_memo.evidence] == sorted(e.observed for e in baseline_memo.evidence)
