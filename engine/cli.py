@@ -144,7 +144,7 @@ def _evaluate_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     evaluate_cmd.add_argument("--as-of", type=_date, default=None, help="evaluate as of this date (default today)")
     evaluate_cmd.add_argument("--format", choices=sorted(RENDERERS), default="text")
     evaluate_cmd.add_argument("--no-audit", action="store_true", help="do not record this run in the audit store")
-    evaluate_cmd.add_argument("--audit-db", type=Path, default=None, help=AUDIT_DB_HELP)
+    evaluate_cmd.add_argument("--audit-db", metavar="STORE", default=None, help=AUDIT_DB_HELP)
 
 
 def _ledger_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
@@ -229,13 +229,13 @@ RULES_HELP = (f"the rule pack folder (default ${defaults.RULES_ENV_VAR}, else ./
               "else the article's pack installed with the engine)")
 FACTS_HELP = (f"fact files or folders (default: the *.yaml directly in ${defaults.FACTS_ENV_VAR}, else ./facts, "
               "else the article's facts beside the article's pack)")
-AUDIT_DB_HELP = f"the audit store (default ${audit.ENV_VAR}, else audit.sqlite in $XDG_DATA_HOME/commitments or " \
-                "~/.local/share/commitments)"
+AUDIT_DB_HELP = f"the audit store: a file, or a team's postgresql://USER@HOST/DB (default ${audit.ENV_VAR}, else " \
+                "audit.sqlite in $XDG_DATA_HOME/commitments or ~/.local/share/commitments)"
 
 
 def _audit_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     store = _Parser(add_help=False)
-    store.add_argument("--audit-db", type=Path, default=None, help=AUDIT_DB_HELP)
+    store.add_argument("--audit-db", metavar="STORE", default=None, help=AUDIT_DB_HELP)
     audit_cmd = commands.add_parser("audit", help="the recorded evaluations: list, show, verify, replay, export, "
                                     "checkpoint")
     actions = audit_cmd.add_subparsers(dest="action", required=True, parser_class=_Parser)
