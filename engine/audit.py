@@ -31,11 +31,11 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
-from pydantic import ValidationError
+from pydantic import ConfigDict, ValidationError
 
 from engine.defaults import from_env, user_data_folder
 from engine.errors import EngineError, InputError, Location, StoreError, TamperedError, shown
-from engine.model import PackRef
+from engine.model import Frozen, PackRef
 from engine.record import (
     GENESIS,
     AuditEntry,
@@ -276,6 +276,16 @@ class AuditStore:
         for row in rows:
             yield self._record(*row)
 
+    def sealed(self, after: int, upto: int) -> Iterator[tuple[int, str, str]]:
+        """Records #after+1 … #upto as stored: number, the exact text that was hashed, and its hash."""
+        with self._errors():
+            rows = self._execute("SELECT seq, body, hash FROM records WHERE seq > ? AND seq <= ? ORDER BY seq",
+                                 (after, upto)).fetchall()
+        for seq, body, sealed in rows:
+            if not isinstance(body, str) or not isinstance(sealed, str):
+                raise self.tampered(seq)
+            yield seq, body, sealed
+
     def _record(self, seq: int, body: object, sealed: object) -> AuditRecord:
         data = parse_body(body)
         if data is not None and isinstance(sealed, str):
@@ -307,6 +317,42 @@ class AuditStore:
         if problem:
             return Verification(ok=False, records=count, head=prev_hash, bad_seq=problem[0], problem=problem[1])
         return Verification(ok=True, records=count, head=prev_hash)
+
+
+class Copy(Frozen):
+    """What `copy_trail` did: the source as verified, how many records it added, the target verified after."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    source: Verification
+    already: int
+    copied: int
+    target: Verification
+
+
+def copy_trail(source: AuditStore, target: AuditStore) -> Copy:
+    """Copy every record of a verified trail, in order and byte for byte (so each keeps its hash), after the
+    records the target already has of it; a target that holds another trail, or a broken one, is refused."""
+    checked = source.verify()
+    if not checked.ok:
+        raise TamperedError.one("audit-tampered", f"the trail to copy is broken at record #{checked.bad_seq}: "
+                                f"{checked.problem}; nothing was copied", Location(source.where))
+    before = target.verify()
+    if not before.ok:
+        raise TamperedError.one("audit-tampered", f"the store to copy into is broken at record #{before.bad_seq}: "
+                                f"{before.problem}; nothing was copied", Location(target.where))
+    with target._errors(), target._appending():
+        have, head = target._head()
+        if have > checked.records or (have and source.hash_at(have) != head):
+            raise InputError.one("another-trail", f"this store already holds another trail ({have} records, head "
+                                 f"{head[:12]}…, not the first {have} of {source.where}); copy into a new store",
+                                 Location(target.where))
+        for seq, text, sealed in source.sealed(after=have, upto=checked.records):
+            body = parse_body(text)
+            if body is None:
+                raise source.tampered(seq)
+            target._put(body, text, sealed)
+    return Copy(source=checked, already=have, copied=checked.records - have, target=target.verify())
 
 
 def is_team_store(target: Path | str) -> bool:

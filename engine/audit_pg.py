@@ -131,9 +131,14 @@ class PostgresStore(AuditStore):
                     self._db.execute("ROLLBACK")
             raise
 
+    def _tables(self) -> set[str]:
+        """The tables in the store's schema (a plain query: a catalog cache could miss another's new table)."""
+        return {name for (name,) in self._execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")}
+
     def _version(self) -> int | None:
         """The schema version, or None where there is no store (yet)."""
-        if self._execute(f"SELECT to_regclass('{META}') IS NULL").fetchone() == (True,):
+        if META not in self._tables():
             return None
         row = self._execute(f"SELECT application_id, schema_version FROM {META} WHERE id = 1").fetchone()
         if row is None or row[0] != APPLICATION_ID:
@@ -165,8 +170,7 @@ class PostgresStore(AuditStore):
 
     def _refuse_foreign(self) -> None:
         """Only an empty schema is ours to create a store in: another application's tables are left as they are."""
-        tables = {name for (name,) in self._execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")}
+        tables = self._tables()
         if tables:
             raise StoreError.one("audit-store", "another application's tables are in this database, left untouched "
                                  f"({', '.join(sorted(tables)[:5])}); name a database of its own",

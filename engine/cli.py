@@ -237,7 +237,7 @@ def _audit_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     store = _Parser(add_help=False)
     store.add_argument("--audit-db", metavar="STORE", default=None, help=AUDIT_DB_HELP)
     audit_cmd = commands.add_parser("audit", help="the recorded evaluations: list, show, verify, replay, export, "
-                                    "checkpoint")
+                                    "checkpoint, copy")
     actions = audit_cmd.add_subparsers(dest="action", required=True, parser_class=_Parser)
     listing = actions.add_parser("list", parents=[store], help="the recorded runs, oldest first")
     listing.add_argument("--from", dest="recorded_from", type=_date, help="recorded on or after (UTC date)")
@@ -261,6 +261,10 @@ def _audit_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     point.add_argument("--signer", help="who signs (default: your user name)")
     actions.add_parser("keygen", help="make a key to sign checkpoints with, kept outside the store").add_argument(
         "--out", type=Path, required=True, help="the new private key file (readable by you only)")
+    copy = actions.add_parser("copy", help="copy a verified trail into another store (e.g. SQLite to a team's "
+                              "PostgreSQL), hashes unchanged, and verify it there")
+    copy.add_argument("source", metavar="SRC", help="the store to copy from: a file or a postgresql:// URL")
+    copy.add_argument("target", metavar="DST", help="the store to copy into: new, or holding the start of SRC's trail")
 
 
 # Each command's parser, in the order `commitments --help` lists them.
@@ -476,6 +480,8 @@ def _audit(args: argparse.Namespace) -> int:
 
     if args.action == "keygen":
         return _keygen(args)
+    if args.action == "copy":
+        return _copy(args)
     if args.action == "verify" and args.public_key and not args.checkpoint:
         raise InputError.one("usage", "--public-key checks a --checkpoint; give both", Location("--public-key"))
     with audit.AuditStore.open(audit.audit_path(args.audit_db), create=False) as store:
@@ -528,6 +534,16 @@ def _verify(args: argparse.Namespace, store: audit.AuditStore) -> int:
             lines.append(f"wrote {args.out}: checkpoint of {signed.records} records signed by {signed.signer}")
     _deliver("\n".join(lines))
     return EXIT_OK if ok else EXIT_GUARDRAIL
+
+
+def _copy(args: argparse.Namespace) -> int:
+    from engine import trail
+
+    with audit.AuditStore.open(audit.audit_path(args.source), create=False) as source, \
+            audit.AuditStore.open(audit.audit_path(args.target)) as target:
+        done = audit.copy_trail(source, target)
+    _deliver(trail.render_copy(done, source.where, target.where))
+    return EXIT_OK if done.target.ok else EXIT_GUARDRAIL
 
 
 def _keygen(args: argparse.Namespace) -> int:
