@@ -416,3 +416,26 @@ def test_copy_refuses_another_trail_and_a_tampered_one(tmp_path: Path, pg_url: s
     assert (code, out) == (1, "") and "the trail to copy is broken at record #1" in err and "nothing was copied" in err
     with AuditStore.open(fresh, create=False) as store:
         assert store.find() == []
+
+
+def test_a_busy_team_store_is_one_clear_error_after_the_timeout(pg_url: str, entries: list[AuditEntry]) -> None:
+    import psycopg
+
+    from engine.audit_pg import CHAIN_LOCK
+
+    fill(pg_url, entries[:1])
+    with psycopg.connect(pg_url, autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock(%s)", (CHAIN_LOCK,))  # another writer, mid-append
+        with AuditStore.open(pg_url, timeout=0.2) as store, pytest.raises(StoreError, match="busy"):
+            store.append(entries[1])
+    assert verdict(pg_url) == (True, None, "")
+
+
+def test_psycopg_is_loaded_only_for_a_team_store(tmp_path: Path) -> None:
+    """A command on a SQLite store (every command of a lone analyst) does not pay for importing psycopg."""
+    probe = ("import sys; from engine.cli import main; "
+             f"code = main(['evaluate', {str(BASELINE)!r}, '--rules', {str(RULES)!r}, '--as-of', '2021-02-12', "
+             f"'--audit-db', {str(tmp_path / 'a.sqlite')!r}]); "
+             "print(code, 'psycopg' in sys.modules, file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert done.stderr.strip().splitlines()[-1] == "0 False", done.stderr
