@@ -1,8 +1,9 @@
 """The `commitments` command: argument parsing, error printing, exit codes — the only module that prints.
 
 Exit codes: 0 done; 1 a guardrail is violated (`audit verify`: the chain is broken; `audit replay`: the
-result differs; any `audit` command: a record cannot be read as it was sealed); 2 bad input (one
-`file:line:col: code: message` line per problem, never a traceback); 3 an internal failure of the engine,
+result differs; `audit copy`: the trail to copy is broken; any `audit` command: a record cannot be read as
+it was sealed); 2 bad input (one `file:line:col: code: message` line per problem, never a traceback; a
+team store's URL that does not reach its server too); 3 an internal failure of the engine,
 or the audit store cannot be used (busy past its timeout, read-only, not a database, another application's
 file) — then an evaluation that could not be recorded is not reported either.
 

@@ -380,6 +380,11 @@ def test_copy_moves_a_trail_to_postgresql_with_its_hashes(tmp_path: Path, pg_url
             return list(store.sealed(after=0, upto=10**9))
 
     assert chain(source) == chain(pg_url)  # the same bytes hashed, the same hashes
+    key, point = tmp_path / "analyst.key", tmp_path / "checkpoint.json"
+    run(capsys, "audit", "keygen", "--out", str(key))
+    assert run(capsys, "audit", "checkpoint", "--key", str(key), "--out", str(point), "--audit-db", source)[0] == 0
+    code, out, _ = run(capsys, "audit", "verify", "--checkpoint", str(point), "--audit-db", pg_url)
+    assert code == 0 and "ok: the store extends the checkpoint" in out  # signed on the file, true of the copy
     code, out, _ = run(capsys, "audit", "copy", source, pg_url)  # again: nothing to do
     assert code == 0 and out.splitlines()[1] == f"nothing to copy: {pg_url} already holds all 3 records"
     fill(source, entries[3:])  # the trail grew: a second copy adds what is new
