@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -79,7 +80,7 @@ class PostgresStore(AuditStore):
         self._timeout = timeout
 
     @classmethod
-    def open(cls, target: Any, *, create: bool = True, timeout: float = BUSY_TIMEOUT) -> PostgresStore:
+    def open(cls, target: Path | str, *, create: bool = True, timeout: float = BUSY_TIMEOUT) -> PostgresStore:
         url = str(target)
         where = Location(redacted(url))
         try:
