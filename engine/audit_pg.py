@@ -59,7 +59,6 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 META = "store_meta"  # PostgreSQL has no user_version or application_id: this one-row table holds both
-OUR_TABLES = frozenset({"records", "head", META})
 CHAIN_LOCK = APPLICATION_ID  # the advisory lock key appends (and migrations) of every commitments store take
 CONNECT_TIMEOUT = 10  # seconds
 
