@@ -181,6 +181,23 @@ class AuditStore:
         """A transaction that reads one consistent state, even while others append."""
         raise NotImplementedError
 
+    def _rollback(self) -> None:
+        """End a transaction that failed, if the connection still has one."""
+        raise NotImplementedError
+
+    @contextmanager
+    def _transaction(self, begin: str, *first: tuple[str, Sequence[Any]]) -> Iterator[None]:
+        """`begin`, the `first` statements, the block, COMMIT; on any failure, ROLLBACK and nothing written."""
+        self._execute(begin)
+        try:
+            for statement, params in first:
+                self._execute(statement, params)
+            yield
+            self._execute("COMMIT")
+        except BaseException:
+            self._rollback()
+            raise
+
     # --- the trail, the same on every backend ---
 
     def append(self, entry: AuditEntry) -> AuditRecord:
@@ -413,21 +430,14 @@ class SqliteStore(AuditStore):
         return _translated(self.path, self._timeout)
 
     def _appending(self) -> AbstractContextManager[None]:
-        return self._transaction()
+        return self._transaction("BEGIN IMMEDIATE")
 
     def _snapshot(self) -> AbstractContextManager[None]:
-        return self._transaction("DEFERRED")
+        return self._transaction("BEGIN DEFERRED")
 
-    @contextmanager
-    def _transaction(self, mode: str = "IMMEDIATE") -> Iterator[None]:
-        self._db.execute(f"BEGIN {mode}")
-        try:
-            yield
-            self._db.execute("COMMIT")
-        except BaseException:
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-            raise
+    def _rollback(self) -> None:
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
 
     def _migrate(self) -> None:
         self._db.execute("PRAGMA synchronous = FULL")
@@ -435,7 +445,7 @@ class SqliteStore(AuditStore):
             return
         self._refuse_foreign()  # before the first write, the switch to WAL included
         self._wal()
-        with self._transaction():
+        with self._transaction("BEGIN IMMEDIATE"):
             self._refuse_foreign()  # again, under the write lock: another process may have been first
             version = self._version()
             if version > SCHEMA_VERSION:

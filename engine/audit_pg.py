@@ -111,25 +111,20 @@ class PostgresStore(AuditStore):
         return _translated(self.url, self._timeout)
 
     def _appending(self) -> AbstractContextManager[None]:
-        return self._transaction("BEGIN", lock=True)
+        return self._locked()
 
     def _snapshot(self) -> AbstractContextManager[None]:
         return self._transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
 
-    @contextmanager
-    def _transaction(self, begin: str, lock: bool = False) -> Iterator[None]:
-        self._db.execute(begin)
-        try:
-            if lock:  # queue behind any other writer of this database, for at most the timeout
-                self._db.execute(f"SET LOCAL lock_timeout = {int(self._timeout * 1000)}")
-                self._db.execute("SELECT pg_advisory_xact_lock(%s)", (CHAIN_LOCK,))
-            yield
-            self._db.execute("COMMIT")
-        except BaseException:
-            if self._db.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-                with suppress(psycopg.Error):  # the connection is gone, and with it the transaction
-                    self._db.execute("ROLLBACK")
-            raise
+    def _locked(self) -> AbstractContextManager[None]:
+        """A transaction that first queues behind any other writer of this database, for at most the timeout."""
+        return self._transaction("BEGIN", (f"SET LOCAL lock_timeout = {int(self._timeout * 1000)}", ()),
+                                 ("SELECT pg_advisory_xact_lock(?)", (CHAIN_LOCK,)))
+
+    def _rollback(self) -> None:
+        if self._db.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            with suppress(psycopg.Error):  # the connection is gone, and with it the transaction
+                self._db.execute("ROLLBACK")
 
     def _tables(self) -> set[str]:
         """The tables in the store's schema (a plain query: a catalog cache could miss another's new table)."""
@@ -149,7 +144,7 @@ class PostgresStore(AuditStore):
     def _migrate(self, create: bool) -> None:
         if self._version() == SCHEMA_VERSION:
             return
-        with self._transaction("BEGIN", lock=True):  # one migrator at a time; the others then find it done
+        with self._locked():  # one migrator at a time; the others then find it done
             version = self._version()
             if version is None and not create:
                 raise InputError.one("no-audit-store", "no audit store in this database yet; `commitments evaluate "
