@@ -444,3 +444,40 @@ def test_psycopg_is_loaded_only_for_a_team_store(tmp_path: Path) -> None:
              "print(code, 'psycopg' in sys.modules, file=sys.stderr)")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert done.stderr.strip().splitlines()[-1] == "0 False", done.stderr
+
+
+KILLED = """
+import sys, time
+from engine.audit import AuditStore
+from engine.audit_pg import PostgresStore
+from engine.record import AuditEntry
+url, entry = sys.argv[1], AuditEntry.model_validate_json(sys.stdin.read())
+real = PostgresStore._put
+
+def put_then_wait(self, body, text, sealed):
+    real(self, body, text, sealed)
+    print("writing", flush=True)   # the record is inserted, its transaction open: wait to be killed
+    time.sleep(600)
+
+PostgresStore._put = put_then_wait
+with AuditStore.open(url) as store:
+    store.append(entry)
+"""
+
+
+def test_a_writer_killed_mid_append_leaves_no_half_record(pg_url: str, entries: list[AuditEntry]) -> None:
+    fill(pg_url, entries[:2])
+    writer = subprocess.Popen([sys.executable, "-c", KILLED, pg_url], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    assert writer.stdin is not None and writer.stdout is not None
+    writer.stdin.write(entries[2].model_dump_json())
+    writer.stdin.close()
+    assert writer.stdout.readline().strip() == "writing"
+    writer.kill()  # SIGKILL: no rollback from the client, the server sees the connection drop
+    assert writer.wait(timeout=30) == -9
+    writer.stdout.close()
+    assert writer.stderr is not None
+    writer.stderr.close()
+    assert verdict(pg_url) == (True, None, "")
+    with AuditStore.open(pg_url, timeout=10) as store:  # the chain's lock went with the dead transaction
+        assert store.append(entries[2]).seq == 3 and store.verify().records == 3
