@@ -145,6 +145,20 @@ def test_append_find_get_and_hash_at(filled: str, entries: list[AuditEntry]) -> 
         assert store.verify().records == 5 and store.verify().ok
 
 
+def test_list_filters_by_as_of_and_shows_the_headline(filled: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """`audit list --from/--to` (the as-of date) and each run's headline, the same on both backends."""
+    with AuditStore.open(filled, create=False) as store:
+        assert [s.seq for s in store.find(AuditFilter(as_of_from=AFTER_SCENARIOS))] == [2, 3, 4]
+        assert [s.seq for s in store.find(AuditFilter(as_of_to=BASELINE_DAY))] == [1, 5]
+    code, out, _ = run(capsys, "audit", "list", "--from", "2021-07-01", "--to", "2021-07-01", "--format", "json",
+                       "--audit-db", filled)
+    listed = json.loads(out)
+    assert code == 0 and [item["seq"] for item in listed] == [2, 3, 4]
+    assert listed[0]["headline"] == {"cooperation_level": "sustained_reduction"}
+    code, out, _ = run(capsys, "audit", "list", "--to", "2021-02-12", "--audit-db", filled)
+    assert code == 0 and out.splitlines()[-1] == "2 of 5 records" and "refusal" in out
+
+
 # --- tampering: verify finds the same on both ---------------------------------------------------------
 
 def test_an_edited_body_is_detected(filled: str, raw: Callable[[str], Raw]) -> None:
