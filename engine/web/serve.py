@@ -1,0 +1,50 @@
+"""`commitments serve`: the settings from the command's arguments, the refusal to open the page to other
+machines without accounts, and uvicorn. Imported only when `serve` runs: no other command pays for it."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from pathlib import Path
+
+from engine.errors import InputError, Location
+from engine.web.accounts import add_user, read_users
+from engine.web.settings import WebSettings, is_loopback
+
+
+def settings_for(rules: Path, facts: Path, audit_db: Path | None, host: str, users: Path,
+                 record: bool = True) -> WebSettings:
+    """Sign-in is required exactly when the page can be reached from another machine; then accounts must exist."""
+    login_required = not is_loopback(host)
+    if login_required and not read_users(users):
+        raise InputError.one("no-accounts", f"serving on {host} lets other machines in, so every page asks for a "
+                             f"sign-in, but there are no accounts in {users}; add one with `commitments serve "
+                             f"--add-user NAME` (or use --users FILE), or serve on 127.0.0.1", Location("--host"))
+    return WebSettings(rules=rules, facts=facts, audit_db=audit_db, record=record, login_required=login_required,
+                       users=users)
+
+
+def read_password(name: str) -> str:
+    """From the terminal without echo, or one line of standard input when it is not a terminal (a script)."""
+    if sys.stdin is not None and sys.stdin.isatty():
+        first = getpass.getpass(f"password for {name}: ")
+        if getpass.getpass("again: ") != first:
+            raise InputError.one("password-mismatch", "the two passwords differ; nothing written", Location("<stdin>"))
+        return first
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    if not line:
+        raise InputError.one("input-ended", "expected the password on standard input; found nothing; nothing "
+                             "written", Location("<stdin>"))
+    return line.rstrip("\r\n")
+
+
+def new_user(users: Path, name: str) -> bool:
+    return add_user(users, name, read_password(name))
+
+
+def run(settings: WebSettings, host: str, port: int) -> None:
+    import uvicorn
+
+    from engine.web.app import create_app
+
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
