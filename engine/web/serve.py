@@ -4,7 +4,12 @@ machines without accounts, and uvicorn. Imported only when `serve` runs: no othe
 from __future__ import annotations
 
 import getpass
+import socket
 import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from engine.errors import InputError, Location
@@ -48,3 +53,30 @@ def run(settings: WebSettings, host: str, port: int) -> None:
     from engine.web.app import create_app
 
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@contextmanager
+def background(settings: WebSettings, host: str = "127.0.0.1") -> Iterator[str]:
+    """The app served by uvicorn in a thread, on a free port of `host`, for as long as the block runs; gives its
+    base URL. The browser tests and the screenshot script drive a real server with it."""
+    import uvicorn
+
+    from engine.web.app import create_app
+
+    listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listening.bind((host, 0))  # the port is ours from here on: no race with another process choosing it
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the web server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://{host}:{listening.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        listening.close()
