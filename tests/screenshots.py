@@ -70,6 +70,11 @@ def pages(page: Page, site: str, out: Path) -> list[Path]:
     taken.append(shoot(page, out, "timeline"))
     page.goto(f"{site}/ledger?f={BASELINE}&f={COOPERATES}&as_of=2021-07-01")
     taken.append(shoot(page, out, "ledger"))
+    page.goto(f"{site}/")  # a second run, so the trail has more than one record to tell apart
+    page.check(f"input[value='{COOPERATES}']")
+    page.fill("input[name=as_of]", "2021-07-01")
+    page.click("#evaluate-form button[type=submit]")
+    page.wait_for_selector("#headline")
     page.goto(f"{site}/audit")
     page.click("#verify")
     page.wait_for_selector("#verification")
