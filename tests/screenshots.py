@@ -45,6 +45,7 @@ def pages(page: Page, site: str, out: Path) -> list[Path]:
     page.check(f"input[value='{COOPERATES}']")
     page.uncheck(f"input[value='{COOPERATES}']")
     page.fill("input[name=as_of]", AS_OF)
+    page.click("h1")  # the date field unfocused, as it reads once filled in
     taken.append(shoot(page, out, "evaluate"))
     page.click("#evaluate-form button[type=submit]")
     page.wait_for_selector("#headline")
