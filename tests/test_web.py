@@ -37,6 +37,7 @@ from engine.whatif import Change, apply, diff
 BASELINE = "2021-02-baseline.yaml"
 COOPERATES = "scenarios/cooperates.yaml"
 AS_OF = "2021-02-12"
+SITE = "http://127.0.0.1"  # the name the page is addressed by on loopback
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
@@ -55,7 +56,7 @@ def settings(tmp_path: Path, facts_dir: Path) -> WebSettings:
 
 @pytest.fixture
 def client(settings: WebSettings) -> TestClient:
-    return TestClient(create_app(settings))
+    return TestClient(create_app(settings), base_url=SITE)
 
 
 def token(client: TestClient, path: str = "/") -> str:
@@ -117,7 +118,7 @@ def test_a_memo_without_a_date_is_as_of_today_and_says_so(client: TestClient) ->
 
 def test_without_audit_nothing_is_recorded(tmp_path: Path, facts_dir: Path) -> None:
     quiet = WebSettings(rules=RULES, facts=facts_dir, audit_db=tmp_path / "none.sqlite", record=False)
-    assert "not recorded" in evaluate_page(TestClient(create_app(quiet)), BASELINE)
+    assert "not recorded" in evaluate_page(TestClient(create_app(quiet), base_url=SITE), BASELINE)
     assert not (tmp_path / "none.sqlite").exists()
 
 
@@ -149,7 +150,7 @@ def test_an_internal_failure_is_a_page_without_a_traceback(settings: WebSettings
         raise RuntimeError("boom")
 
     monkeypatch.setattr(pages, "evaluate", fail)
-    client = TestClient(create_app(settings), raise_server_exceptions=False)
+    client = TestClient(create_app(settings), base_url=SITE, raise_server_exceptions=False)
     response = client.post("/evaluate", data={"csrf": token(client), "f": [BASELINE], "as_of": AS_OF})
     assert response.status_code == 500
     assert "internal error: RuntimeError: boom" in response.text
@@ -304,6 +305,12 @@ def routes(app: object, method: str) -> list[str]:
                    if isinstance(r, Route) and r.methods and method in r.methods})
 
 
+def test_on_loopback_a_request_for_another_host_name_is_refused(client: TestClient) -> None:
+    assert client.get("/", headers={"host": "localhost:8000"}).status_code == 200
+    rebound = client.get("/", headers={"host": "attacker.example"})  # a name made to resolve to 127.0.0.1
+    assert rebound.status_code == 400 and "Invalid host header" in rebound.text
+
+
 def test_every_post_without_or_with_a_wrong_csrf_token_is_refused(client: TestClient, facts_dir: Path) -> None:
     posts = routes(client.app, "POST")
     assert set(posts) >= {"/evaluate", "/facts/new", "/audit/verify", "/login", "/logout"}
@@ -321,7 +328,7 @@ def guarded(settings: WebSettings) -> TestClient:
     add_user(settings.users, "alice", "correct horse battery")
     secured = WebSettings(rules=settings.rules, facts=settings.facts, audit_db=settings.audit_db,
                           users=settings.users, login_required=True)
-    return TestClient(create_app(secured))
+    return TestClient(create_app(secured), base_url=SITE)
 
 
 def sign_in(client: TestClient, user: str, password: str, next_: str = "/") -> object:
@@ -336,7 +343,7 @@ def test_when_sign_in_is_required_every_page_refuses_an_anonymous_request(guarde
             assert response.status_code == 200, path
         else:
             assert response.status_code == 303, path
-            assert response.headers["location"].startswith("http://testserver/login?next="), path
+            assert response.headers["location"].startswith(f"{SITE}/login?next="), path
     token(guarded, "/login")
     for path in routes(guarded.app, "POST"):
         if path != "/login":

@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -70,6 +71,7 @@ def create_app(settings: WebSettings) -> Starlette:
         Route("/style.css", stylesheet, name="style"),
     ]
     middleware = [
+        Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts)),
         Middleware(SessionMiddleware, secret_key=settings.secret, session_cookie="commitments_session",
                    same_site="strict", https_only=settings.https_only),
         Middleware(LoginRequired, settings=settings),

@@ -25,8 +25,10 @@ def settings_for(rules: Path, facts: Path, audit_db: Path | None, host: str, use
         raise InputError.one("no-accounts", f"serving on {host} lets other machines in, so every page asks for a "
                              f"sign-in, but there are no accounts in {users}; add one with `commitments serve "
                              f"--add-user NAME` (or use --users FILE), or serve on 127.0.0.1", Location("--host"))
+    # beyond loopback the machine's names are not known here: any is served, and sign-in guards every page
+    hosts = ("*",) if login_required else ("127.0.0.1", "localhost", "::1", host)
     return WebSettings(rules=rules, facts=facts, audit_db=audit_db, record=record, login_required=login_required,
-                       users=users)
+                       users=users, allowed_hosts=hosts)
 
 
 def read_password(name: str) -> str:

@@ -46,3 +46,6 @@ class WebSettings:
     secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     # a cookie sent over plain HTTP on loopback; behind TLS a deployment would set this
     https_only: bool = False
+    # the names a request may address the server by: on loopback only loopback's, so that a web site whose
+    # name is made to resolve to 127.0.0.1 (DNS rebinding) is not served as if it were this page
+    allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "::1")
