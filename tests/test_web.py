@@ -305,6 +305,13 @@ def routes(app: object, method: str) -> list[str]:
                    if isinstance(r, Route) and r.methods and method in r.methods})
 
 
+def test_a_store_url_is_shown_without_its_password() -> None:
+    from engine.web.pages import _store_name
+
+    assert _store_name("postgresql://team:s3cret@db.example:5433/trail") == "postgresql://team@db.example:5433/trail"
+    assert _store_name("/home/me/audit.sqlite") == "/home/me/audit.sqlite"
+
+
 def test_on_loopback_a_request_for_another_host_name_is_refused(client: TestClient) -> None:
     assert client.get("/", headers={"host": "localhost:8000"}).status_code == 200
     rebound = client.get("/", headers={"host": "attacker.example"})  # a name made to resolve to 127.0.0.1

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from engine import audit
+from engine.errors import InputError
 from engine.evaluate import evaluate
 from engine.loader import one_run
 from engine.record import AuditFilter, entry_for
@@ -208,15 +210,36 @@ async def ledger_page(request: Request) -> Response:
 
 # --- the audit trail --------------------------------------------------------------------------------------
 
+def _trail(settings: WebSettings) -> audit.AuditStore | None:
+    """The audit store, or None when nothing was recorded yet (no store there): the page says so."""
+    try:
+        return audit.AuditStore.open(audit.audit_path(settings.audit_db), create=False)
+    except InputError as error:
+        if error.problems[0].code == "no-audit-store":
+            return None
+        raise
+
+
+def _store_name(target: object) -> str:
+    """Where the trail is, without the password a store's URL may hold."""
+    text = str(target)
+    if "://" not in text:
+        return text
+    parts = urlsplit(text)
+    host = parts.hostname or ""
+    where = f"{parts.username}@{host}" if parts.username else host
+    return urlunsplit((parts.scheme, where + (f":{parts.port}" if parts.port else ""), parts.path, "", ""))
+
+
 async def audit_page(request: Request, verification: str | None = None, intact: bool | None = None) -> Response:
     settings = _settings(request)
-    path = audit.audit_path(settings.audit_db)
     runs = []
-    if path.exists():
-        with audit.AuditStore.open(path, create=False) as store:
+    store = _trail(settings)
+    if store is not None:
+        with store:
             runs = store.find(AuditFilter())
     return page(request, "audit.html", runs=list(reversed(runs)), verification=verification, intact=intact,
-                store=str(path))
+                store=_store_name(audit.audit_path(settings.audit_db)))
 
 
 async def verify_trail(request: Request) -> Response:
@@ -224,10 +247,10 @@ async def verify_trail(request: Request) -> Response:
     from engine.trail import render_verification
 
     await security.checked_form(request)
-    path = audit.audit_path(_settings(request).audit_db)
-    if not path.exists():
+    store = _trail(_settings(request))
+    if store is None:
         return await audit_page(request, "no records yet: nothing to verify", True)
-    with audit.AuditStore.open(path, create=False) as store:
+    with store:
         verification = store.verify()
     return await audit_page(request, render_verification(verification), verification.ok)
 
@@ -236,8 +259,7 @@ async def audit_run(request: Request) -> Response:
     """`commitments audit show RUN`: the trail as recorded, never re-read from today's files."""
     from engine import replay, trail
 
-    path = audit.audit_path(_settings(request).audit_db)
-    with audit.AuditStore.open(path, create=False) as store:
+    with audit.AuditStore.open(audit.audit_path(_settings(request).audit_db), create=False) as store:
         record = store.get(request.path_params["run"])
         try:
             pack, _ = replay.restore(record)
