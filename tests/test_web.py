@@ -418,3 +418,32 @@ def test_the_other_commands_do_not_load_the_web_stack() -> None:
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, cwd=FACTS.parent)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_serve_starts_on_loopback_and_serves_the_page(tmp_path: Path) -> None:
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:  # a port free a moment ago; the server takes it next
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "engine", "serve", "--port", str(port), "--rules", str(RULES), "--facts",
+               str(FACTS), "--audit-db", str(tmp_path / "audit.sqlite")]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert server.stdout is not None
+        first = server.stdout.readline()
+        assert first.startswith(f"commitments serve: http://127.0.0.1:{port}/ (this machine only)")
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as response:
+                    assert response.status == 200 and BASELINE in response.read().decode()
+                    break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "the server did not come up"
+                time.sleep(0.2)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
