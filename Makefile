@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 AS_OF  ?= 2021-02-12
 
-.PHONY: run test lint features-report clean
+.PHONY: run test lint features-report docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,12 @@ features-report: $(VENV)/.test
 	mkdir -p reports
 	$(BIN)/pytest -q tests/test_features.py --cucumberjson=reports/cucumber.json; status=$$?; \
 	$(BIN)/python tests/features_report.py reports/cucumber.json reports && exit $$status
+
+# The memo of the baseline, as committed in docs/ (tests/test_memo.py checks it is what this makes today).
+docs: $(VENV)/.runtime
+	mkdir -p docs
+	$(BIN)/commitments evaluate facts/2021-02-baseline.yaml --rules rules --as-of $(AS_OF) --format html --no-audit \
+		-o docs/baseline-memo.html
 
 # Mutation testing of engine/compiler.py, evidence.py and guardrails.py; not part of `make test` (about
 # 20 minutes on two cores). Exit 1 if a mutant that is not known to be equivalent survives.

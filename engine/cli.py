@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import datetime as dt
 import errno
 import gc
@@ -43,6 +44,7 @@ from engine.loader import one_run
 from engine.model import Fact, Pack
 from engine.record import AuditFilter, entry_for
 from engine.render import (
+    MEMOS,
     RENDERERS,
     printable,
     render_check,
@@ -142,7 +144,10 @@ def _evaluate_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
                               help=FACTS_HELP)
     evaluate_cmd.add_argument("--rules", type=Path, default=None, help=RULES_HELP)
     evaluate_cmd.add_argument("--as-of", type=_date, default=None, help="evaluate as of this date (default today)")
-    evaluate_cmd.add_argument("--format", choices=sorted(RENDERERS), default="text")
+    evaluate_cmd.add_argument("--format", choices=sorted(RENDERERS), default="text",
+                              help="text, json, or a memo: markdown, or html (a page with a timeline chart)")
+    evaluate_cmd.add_argument("-o", "--out", type=Path, default=None,
+                              help="write the output to this file instead of standard output")
     evaluate_cmd.add_argument("--no-audit", action="store_true", help="do not record this run in the audit store")
     evaluate_cmd.add_argument("--audit-db", type=Path, default=None, help=AUDIT_DB_HELP)
 
@@ -305,14 +310,36 @@ def _evaluate(args: argparse.Namespace) -> int:
     pack, facts = _inputs(args.rules, args.paths)
     evaluation = evaluate(pack, facts, args.as_of or dt.date.today())
     done = "the run was not recorded (--no-audit)"
-    if not args.no_audit:
+    owed = None
+    if pack.commitments and (not args.no_audit or args.format in MEMOS):
         from engine.ledger import ledger
 
-        owed = ledger(pack, facts, evaluation.as_of) if pack.commitments else None
+        owed = ledger(pack, facts, evaluation.as_of)
+    if not args.no_audit:
         with audit.AuditStore.open(audit.audit_path(args.audit_db)) as store:
             done = f"the run was recorded as {store.append(entry_for(evaluation, pack, facts, owed)).run_id}"
-    _deliver(RENDERERS[args.format](evaluation, pack, args.as_of is None), done)
+    memo = {"facts": facts, "ledger": owed, "recorded": not args.no_audit} if args.format in MEMOS else {}
+    text = RENDERERS[args.format](evaluation, pack, args.as_of is None, **memo)
+    if args.out is None:
+        _deliver(text, done)
+    else:
+        _write_output(args.out, text, done)
+        print(printable(f"wrote {args.out}; {done}"), file=sys.stderr)
     return EXIT_OK if evaluation.ok else EXIT_GUARDRAIL
+
+
+def _write_output(path: Path, text: str, done: str) -> None:
+    """`-o FILE`: the whole view, or nothing, in FILE (a reader never opens half a memo); a file that cannot be
+    written is exit 3, as a closed stdout is, saying what was done all the same."""
+    temporary = path.with_name(f".{path.name}.part")
+    try:
+        temporary.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        temporary.replace(path)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
+        raise EngineError.one("output-unwritable", f"cannot write the output: {error.strerror or error}; {done}",
+                              Location(str(path))) from None
 
 
 def _check(args: argparse.Namespace) -> int:

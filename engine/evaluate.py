@@ -83,7 +83,9 @@ def fact_text(fact: Fact) -> str:
     key = id(fact)
     text = _TEXTS.get(key)
     if text is None:
-        text = _TEXTS[key] = canonical_json(fact.model_dump(mode="json", exclude={"origin"}))
+        content = fact.content()
+        content.pop("origin", None)
+        text = _TEXTS[key] = canonical_json(content)
         weakref.finalize(fact, _TEXTS.pop, key, None)
     return text
 
@@ -145,11 +147,17 @@ def evaluate(pack: Pack, facts: list[Fact], as_of: dt.date, run_id: str | None =
         run = _Run(compiled, network)
     finally:
         network.close()
-    return result(compiled, run, counted, not_counted, as_of, run_id, facts_digest(facts))
+    return result(compiled, run, counted, not_counted, as_of, run_id, facts_digest(facts), hypothetical_files(facts))
+
+
+def hypothetical_files(facts: list[Fact]) -> tuple[str, ...]:
+    """The files (as named in the facts' origins) that declare their facts hypothetical."""
+    return tuple(sorted({f.origin.rsplit(":", 2)[0] if f.origin.count(":") >= 2 else f.origin
+                         for f in facts if f.hypothetical}))
 
 
 def result(compiled: CompiledPack, run: _Run, counted: list[Fact], not_counted: list[NotCounted], as_of: dt.date,
-           run_id: str | None, digest: str) -> Evaluation:
+           run_id: str | None, digest: str, hypothetical: tuple[str, ...] = ()) -> Evaluation:
     """The Evaluation: views over one run's firings."""
     pack = compiled.pack
     by_id = {f.id: f for f in counted}
@@ -175,6 +183,7 @@ def result(compiled: CompiledPack, run: _Run, counted: list[Fact], not_counted: 
         firings=tuple(firings),
         counted=tuple(f.id for f in counted),
         warnings=staleness(pack, counted, as_of),
+        hypothetical=hypothetical,
     )
 
 

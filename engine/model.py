@@ -341,6 +341,13 @@ class Fact(FactHeader):
 
     fields: dict[str, Scalar] = {}
     origin: str = ""
+    # From a file that declares `hypothetical: true` (a scenario, not an observation); left out of digests and
+    # snapshots when false, so that records written before the flag existed keep theirs.
+    hypothetical: bool = False
+
+    def content(self) -> dict[str, object]:
+        """The fact as digests and audit snapshots take it: its origin kept, the flag only when set."""
+        return self.model_dump(mode="json", exclude=None if self.hypothetical else {"hypothetical"})
 
 
 # --- the result -----------------------------------------------------------------------------------------
@@ -417,6 +424,8 @@ class Evaluation(Frozen):
     firings: tuple[Firing, ...]
     counted: tuple[str, ...]
     warnings: tuple[str, ...] = ()  # e.g. the as-of date long after the newest counting fact
+    # The fact files declaring `hypothetical: true` among those evaluated: every view of this result says so.
+    hypothetical: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:

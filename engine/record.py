@@ -45,7 +45,10 @@ class AuditEntry(Frozen):
 
     def body(self, exclude: set[str] | None = None) -> dict[str, Any]:
         """The content that is sealed: everything but what `exclude` names, and the ledger when there is none."""
-        left_out = (exclude or set()) | ({"ledger"} if self.ledger is None else set())
+        left_out: dict[str, Any] = dict.fromkeys((exclude or set()) | ({"ledger"} if self.ledger is None else set()),
+                                                 True)
+        if not self.result.hypothetical:  # as results were sealed before the flag existed
+            left_out["result"] = {"hypothetical": True}
         return self.model_dump(mode="json", exclude=left_out)
 
 
@@ -131,12 +134,15 @@ def result_digest(result: Evaluation | dict[str, Any]) -> str:
     data.pop("run_id", None)
     if not data.get("warnings"):
         data.pop("warnings", None)  # results recorded before warnings existed had none: they replay identical
+    if not data.get("hypothetical"):
+        data.pop("hypothetical", None)  # nor did results before the hypothetical flag
     return digest(data)
 
 
 def snapshot_digest(facts_snapshot: list[dict[str, Any]] | tuple[dict[str, Any], ...]) -> str:
     """The facts digest of a facts snapshot, as `engine.evaluate.facts_digest` computes it from the facts."""
-    return digest(sorted(({k: v for k, v in fact.items() if k != "origin"} for fact in facts_snapshot),
+    return digest(sorted(({k: v for k, v in fact.items() if k != "origin" and (k != "hypothetical" or v)}
+                          for fact in facts_snapshot),
                          key=lambda fact: str(fact["id"])))
 
 
@@ -162,7 +168,7 @@ def entry_for(evaluation: Evaluation, pack: Pack, facts: list[Fact], ledger: Led
         facts_digest=evaluation.facts_digest,
         result_digest=result_digest(evaluation),
         pack_snapshot=pack.model_dump(mode="json"),
-        facts_snapshot=tuple(f.model_dump(mode="json") for f in sorted(facts, key=lambda f: f.id)),
+        facts_snapshot=tuple(f.content() for f in sorted(facts, key=lambda f: f.id)),
         firings=evaluation.firings,
         result=evaluation,
         ledger=ledger,

@@ -9,10 +9,10 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from engine.model import Evaluation, Pack, Response
+from engine.model import Evaluation, Fact, Ledger, Pack, Response
 
 # What a terminal or a Markdown viewer acts on instead of showing: C0 and C1 controls (ESC and CSI start the
 # sequences that clear a screen or retitle a window; CR and BS overprint; LF starts a line of its own), DEL,
@@ -79,7 +79,7 @@ def _sections(evaluation: Evaluation, pack: Pack) -> list[tuple[str, list[Respon
 
 
 def render_text(evaluation: Evaluation, pack: Pack, defaulted: bool = False) -> str:
-    lines = [*_as_of_banner(evaluation, defaulted),
+    lines = [*hypothetical_banner(evaluation), *_as_of_banner(evaluation, defaulted),
              f"{pack.title or pack.name} (pack {pack.version}, {pack.digest[:12]})",
              f"As of {evaluation.as_of}" + (f": {headline_text(evaluation.headline(pack), pack)}." if pack.headline
                                             else "."),
@@ -110,34 +110,36 @@ def render_text(evaluation: Evaluation, pack: Pack, defaulted: bool = False) -> 
     return view(lines)
 
 
-def render_markdown(evaluation: Evaluation, pack: Pack, defaulted: bool = False) -> str:
-    banner = [f"**{line}**" for line in _as_of_banner(evaluation, defaulted)]
-    lines = [f"# {pack.title or pack.name}", "", *banner, *([""] if banner else []),
-             f"*As of {evaluation.as_of}* · pack `{pack.name}` {pack.version} (`{pack.digest[:12]}`) · "
-             f"run `{evaluation.run_id}`", "",
-             *(f"**{h.label}:** `{evaluation.value_of(h.kind) or 'not derived'}`" for h in pack.headline), "",
-             *(f"> **Warning:** {w}." for w in evaluation.warnings), *([""] if evaluation.warnings else [])]
-    for title, responses in _sections(evaluation, pack):
-        lines += [f"## {title}", ""]
-        for response in responses:
-            lines.append(f"- **{response.text}** (`{response.id}`)  ")
-            lines.append(f"  Why: {_reason(response, evaluation, pack)}  ")
-            lines.append(f"  Source: {_cite(response)}")
-        lines.append("")
-    if evaluation.undetermined:
-        lines += ["## Information requirements", ""]
-        lines += [f"- `{u.rule}` needs {', '.join(u.missing)}" for u in evaluation.undetermined]
-        lines.append("")
-    if evaluation.not_counted:
-        lines += ["## Facts not counted", ""]
-        lines += [f"- `{n.fact}`: {n.reason}" for n in evaluation.not_counted]
-        lines.append("")
-    lines += ["## Guardrails", ""]
-    lines += [f"- {'✓' if g.ok else '✗'} `{g.id}`: {g.detail}" for g in evaluation.guardrails]
-    return view(lines) + "\n"
+def render_markdown(evaluation: Evaluation, pack: Pack, defaulted: bool = False, facts: Iterable[Fact] | None = None,
+                    ledger: Ledger | None = None, recorded: bool = False) -> str:
+    """The memo (engine.memo) in Markdown: the bottom line first, the evidence with its sources when `facts`
+    are given."""
+    from engine.memo import build_memo, render_memo_markdown
+
+    return render_memo_markdown(build_memo(evaluation, pack, facts, ledger, defaulted, recorded))
 
 
-RENDERERS = {"text": render_text, "json": render_json, "markdown": render_markdown}
+def render_html(evaluation: Evaluation, pack: Pack, defaulted: bool = False, facts: Iterable[Fact] | None = None,
+                ledger: Ledger | None = None, recorded: bool = False) -> str:
+    """The memo as a standalone HTML page, with the timeline chart of the year up to the as-of date when the
+    facts are given (engine.chart)."""
+    from engine.chart import memo_chart
+    from engine.memo import build_memo, render_memo_html
+
+    given = None if facts is None else list(facts)
+    chart = memo_chart(pack, given, evaluation.as_of) if given else None
+    return render_memo_html(build_memo(evaluation, pack, given, ledger, defaulted, recorded), chart)
+
+
+def hypothetical_banner(evaluation: Evaluation) -> list[str]:
+    """A result built on a scenario says so first: it must not be read as one about observed facts."""
+    return [f"HYPOTHETICAL — built on {', '.join(evaluation.hypothetical)}"] if evaluation.hypothetical else []
+
+
+RENDERERS: dict[str, Callable[..., str]] = {"text": render_text, "json": render_json, "markdown": render_markdown,
+                                            "html": render_html}
+# The views that show the evidence and the ledger: they are given the facts and the ledger too.
+MEMOS = ("markdown", "html")
 
 
 # --- analyst tools ----------------------------------------------------------------------------------------

@@ -62,7 +62,10 @@ def facts_schema(pack: Pack) -> dict[str, Any]:
         "type": "object",
         "additionalProperties": False,
         "required": ["facts"],
-        "properties": {"facts": {"type": "array", "items": {"$ref": "#/$defs/fact"}}},
+        "properties": {"facts": {"type": "array", "items": {"$ref": "#/$defs/fact"}},
+                       "hypothetical": {"type": "boolean",
+                                        "description": "a scenario, not observations: every result built on "
+                                                       "it is labelled so"}},
         "$defs": {
             "source": {"type": "object", "additionalProperties": False, "required": ["title", "ref", "date"],
                        "properties": {"title": {"type": "string"}, "ref": {"type": "string"}, "date": DATE}},

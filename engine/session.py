@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from engine.evaluate import _compiled, _Run, durable_fact, facts_digest, result, with_clock
+from engine.evaluate import _compiled, _Run, durable_fact, facts_digest, hypothetical_files, result, with_clock
 from engine.evidence import Evidence
 from engine.model import Evaluation, Fact, Pack
 from engine.network import Network
@@ -32,18 +32,19 @@ class Session:
         self.evidence = Evidence(self.facts, pack)
 
     def evaluate(self, as_of: dt.date, run_id: str | None = None) -> Evaluation:
-        return self._evaluate(self.evidence, as_of, run_id, self.digest)
+        return self._evaluate(self.evidence, as_of, run_id, self.digest, hypothetical_files(self.facts))
 
     def evaluate_changes(self, changes: list[Change], as_of: dt.date, run_id: str | None = None) -> Evaluation:
         """The session's facts with `changes` applied (the session's own facts stay as they are)."""
         facts = apply(self.facts, changes)
-        return self._evaluate(Evidence(facts, self.pack), as_of, run_id, facts_digest(facts))
+        return self._evaluate(Evidence(facts, self.pack), as_of, run_id, facts_digest(facts), hypothetical_files(facts))
 
-    def _evaluate(self, evidence: Evidence, as_of: dt.date, run_id: str | None, digest: str) -> Evaluation:
+    def _evaluate(self, evidence: Evidence, as_of: dt.date, run_id: str | None, digest: str,
+                  hypothetical: tuple[str, ...]) -> Evaluation:
         counted, not_counted = evidence.at(as_of)
         self.network.update(with_clock(self.compiled, {f.id: self._durable(f) for f in counted}, as_of))
         run = _Run(self.compiled, self.network)
-        return result(self.compiled, run, counted, not_counted, as_of, run_id, digest)
+        return result(self.compiled, run, counted, not_counted, as_of, run_id, digest, hypothetical)
 
     def _durable(self, fact: Fact) -> dict[str, Any]:
         # only the session's own facts are cached: their ids cannot be reused while self.facts holds them

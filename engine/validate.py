@@ -224,13 +224,21 @@ def _bad_id(fact_id: str) -> str | None:
 
 def facts_from_document(doc: Document, pack: Pack, problems: Problems) -> list[Fact]:
     data = doc.data
-    if not isinstance(data, dict) or set(data) != {"facts"} or not isinstance(data["facts"], list):
+    if (not isinstance(data, dict) or "facts" not in data or not set(data) <= {"facts", "hypothetical"}
+            or not isinstance(data["facts"], list)):
         found = shape(data) if not isinstance(data, dict) else f"keys {', '.join(map(str, data)) or 'none'}"
         problems.add("schema", f"a facts file is a mapping with one key, 'facts:', holding a list; found "
-                     f"{found}", doc.where(()))
+                     f"{found}" + ("" if not isinstance(data, dict) else " (a scenario may also say 'hypothetical: "
+                                   "true')"), doc.where(()))
+        return []
+    hypothetical = data.get("hypothetical", False)
+    if not isinstance(hypothetical, bool):
+        problems.add("bad-value", f"hypothetical: expected true or false; found {type_name(hypothetical)}",
+                     doc.where(("hypothetical",)))
         return []
     facts = [_fact(problems, doc, index, raw, pack) for index, raw in enumerate(data["facts"])]
-    return [fact for fact in facts if fact is not None]
+    return [fact.model_copy(update={"hypothetical": True}) if hypothetical else fact
+            for fact in facts if fact is not None]
 
 
 def fact_files(paths: Iterable[Path]) -> list[Path]:
