@@ -89,21 +89,53 @@ def test_the_evaluate_page_offers_the_fact_set_with_the_folders_own_files_ticked
 
 def test_the_memo_is_the_evaluation_of_the_chosen_files_and_is_recorded(client: TestClient,
                                                                         settings: WebSettings) -> None:
+    from engine.ledger import ledger as ledger_of
+    from engine.memo import build_memo
+
     pack = load_pack(RULES)
     for files, as_of in (([BASELINE], AS_OF), ([BASELINE, COOPERATES], "2021-07-01")):
-        expected = evaluate(pack, load_facts([settings.facts / f for f in files], pack), dt.date.fromisoformat(as_of))
-        page = text_of(evaluate_page(client, *files, as_of=as_of))
+        facts = load_facts([settings.facts / f for f in files], pack)
+        day = dt.date.fromisoformat(as_of)
+        expected = evaluate(pack, facts, day)
+        memo = build_memo(expected, pack, facts, ledger_of(pack, facts, day), recorded=True)
+        raw = evaluate_page(client, *files, as_of=as_of)
+        page = text_of(raw)
+        for line in memo.bottom_line:
+            assert line in page
         assert f"Pakistan's cooperation level: {expected.value_of('cooperation_level')}" in page
         for response in expected.responses:
             assert response.text in page
-        assert f"{len(expected.responses)} responses recommended" in page
-    main(["audit", "list", "--audit-db", str(settings.audit_db)])
+        assert memo.evidence
+        for evidence in memo.evidence:  # each counting fact with its source, date and grade
+            assert re.search(rf"{re.escape(evidence.id)}.*?{re.escape(evidence.source_title)}\s*"
+                             rf"{evidence.source_date}\s*{evidence.grade}", page, re.S)
+        assert ("HYPOTHETICAL — built on" in page) == (COOPERATES in files)
+        assert re.search(r'<figure class="chart" id="chart"><svg', raw)  # the timeline chart, drawn by engine.chart
     from engine.audit import AuditStore
 
     with AuditStore.open(settings.audit_db, create=False) as store:
         runs = store.find()
     assert [str(r.as_of) for r in runs] == [AS_OF, "2021-07-01"]
     assert {r.user for r in runs} == {current_user()}  # on loopback, the user the server runs as, like the CLI
+
+
+def test_the_memo_to_send_is_the_recorded_runs_standalone_page(client: TestClient) -> None:
+    page = evaluate_page(client, BASELINE)
+    link = re.search(r'href="([^"]+)" id="sendable"', page)
+    assert link
+    sent = client.get(link[1])
+    run = re.search(r"/audit/runs/([0-9a-f]+)/memo", link[1])
+    assert sent.status_code == 200 and run
+    assert sent.text.startswith("<!DOCTYPE html>") and "<svg" in sent.text
+    assert f"recorded in the audit trail as run {run[1]}" in sent.text
+    unrecorded = client.get(f"/memo?f={BASELINE}&as_of={AS_OF}").text
+    assert "Bottom line" in unrecorded and "recorded in the audit trail" not in unrecorded
+
+
+def test_scenario_files_are_labelled_hypothetical(client: TestClient) -> None:
+    page = client.get("/").text
+    assert re.search(rf"<code>{re.escape(COOPERATES)}</code> <span class=\"tag\">hypothetical</span>", page)
+    assert not re.search(rf"<code>{re.escape(BASELINE)}</code> <span class=\"tag\">", page)
 
 
 def test_each_response_links_to_its_explanation(client: TestClient) -> None:

@@ -6,6 +6,7 @@ Where there is no Chromium these tests are skipped, saying why; under CI=true a 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import shutil
@@ -16,6 +17,7 @@ import pytest
 from conftest import FACTS, RULES
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from engine.evaluate import evaluate
 from engine.validate import load_facts, load_pack
 from engine.web.accounts import add_user
 from engine.web.serve import background
@@ -80,10 +82,24 @@ def test_evaluate_shows_the_memo_with_its_recommendation(page: Page, site: str) 
     assert page.is_checked(f"input[value='{BASELINE}']")
     assert not page.is_checked("input[value='scenarios/cooperates.yaml']")
     evaluate_baseline(page, site)
-    headline = page.inner_text("#headline")
-    assert "Pakistan's cooperation level: refusal" in headline
-    assert "17 responses recommended" in headline
+    assert "Pakistan's cooperation level: refusal" in page.inner_text(".meta")
+    assert "refusal" in page.inner_text("#headline")  # the bottom line, in plain words
     assert page.is_visible("#response-fatf\\.keep_listed")
+    assert page.locator("#chart svg").count() == 1
+    pack = load_pack(RULES)
+    counting = evaluate(pack, load_facts([FACTS / BASELINE], pack), dt.date.fromisoformat(AS_OF)).counted
+    assert page.locator("table.evidence tbody tr").count() == len(counting)  # each counting fact, with its source
+
+
+def test_a_scenario_memo_is_labelled_hypothetical_and_the_memo_to_send_opens(page: Page, site: str) -> None:
+    page.goto(f"{site}/")
+    page.check("input[value='scenarios/cooperates.yaml']")
+    page.fill("input[name=as_of]", "2021-07-01")
+    page.click("#evaluate-form button[type=submit]")
+    assert page.inner_text("#hypothetical").startswith("HYPOTHETICAL — built on")
+    page.click("#sendable")
+    assert re.search(r"/audit/runs/[0-9a-f]+/memo$", page.url)
+    assert "HYPOTHETICAL" in page.title()
 
 
 def test_a_response_links_to_its_explanation(page: Page, site: str) -> None:
@@ -133,6 +149,7 @@ def test_what_if_unticking_a_fact_changes_the_result(page: Page, site: str) -> N
 
 def test_the_timeline_shows_its_changes(page: Page, site: str) -> None:
     page.goto(f"{site}/timeline?f={BASELINE}&f=scenarios/cooperates.yaml&as_of=2021-07-01")
+    assert page.locator("#chart svg").count() == 1
     events = page.locator("#events tbody tr.headline")
     assert events.count() >= 1
     assert re.search(r"→", events.first.inner_text())

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from engine import audit
 from engine.errors import InputError
@@ -57,7 +57,8 @@ def _selected(request: Request, params: Any = None) -> Selection:
 
 def _choices(request: Request, selection: Selection | None) -> list[dict[str, Any]]:
     chosen = set(selection.files) if selection else set()
-    return [{"name": f.name, "default": f.default, "checked": f.name in chosen if selection else f.default}
+    return [{"name": f.name, "default": f.default, "hypothetical": f.hypothetical,
+             "checked": f.name in chosen if selection else f.default}
             for f in fact_set(_settings(request).facts)]
 
 
@@ -70,27 +71,43 @@ async def home(request: Request) -> Response:
 
 
 async def run_evaluation(request: Request) -> Response:
-    """`commitments evaluate`, recorded in the audit trail under the user who asked."""
+    """`commitments evaluate`, recorded in the audit trail under the user who asked, shown as its memo."""
+    from engine.chart import memo_chart
+    from engine.ledger import ledger
+    from engine.memo import build_memo
+
     form = await security.checked_form(request)
     settings = _settings(request)
     selection = _selected(request, form)
     with one_run():
         pack, facts = inputs(settings, selection)
         evaluation = evaluate(pack, facts, selection.as_of)
+        owed = ledger(pack, facts, evaluation.as_of) if pack.commitments else None
         run_id = None
         if settings.record:
-            from engine.ledger import ledger
-
-            owed = ledger(pack, facts, evaluation.as_of) if pack.commitments else None
             with audit.AuditStore.open(audit.audit_path(settings.audit_db)) as store:
                 entry = entry_for(evaluation, pack, facts, owed, user=security.audit_user(request, settings))
                 run_id = store.append(entry).run_id
-    titles = {r.id: r.title for r in pack.rules}
-    sections = [(title, [r for r in evaluation.responses if r.category == category])
-                for category, title in pack.categories.items()]
-    return page(request, "memo.html", selection=selection, pack=pack, evaluation=evaluation, titles=titles,
-                sections=[(t, rs) for t, rs in sections if rs], recorded=run_id, facts={f.id: f for f in facts},
+        memo = build_memo(evaluation, pack, facts, owed, selection.defaulted, recorded=run_id is not None)
+        chart = memo_chart(pack, facts, evaluation.as_of)
+    sendable = (request.url_for("run_memo", run=run_id) if run_id
+                else f"{request.url_for('memo')}?{selection.query()}")
+    return page(request, "memo.html", selection=selection, memo=memo, chart=chart, sendable=str(sendable),
                 files=_choices(request, selection))
+
+
+async def memo_page(request: Request) -> Response:
+    """The memo to send, as `evaluate --format html` writes it, of the chosen facts (not recorded: a GET)."""
+    from engine.ledger import ledger
+    from engine.render import render_html
+
+    selection = _selected(request)
+    with one_run():
+        pack, facts = inputs(_settings(request), selection)
+        evaluation = evaluate(pack, facts, selection.as_of)
+        owed = ledger(pack, facts, evaluation.as_of) if pack.commitments else None
+        text = render_html(evaluation, pack, selection.defaulted, facts, owed, recorded=False)
+    return HTMLResponse(text)
 
 
 # --- enter a fact -----------------------------------------------------------------------------------------
@@ -171,6 +188,7 @@ async def whatif_page(request: Request) -> Response:
 
 
 async def timeline_page(request: Request) -> Response:
+    from engine.chart import timeline_svg
     from engine.timeline import parse_step, timeline
 
     selection = _selected(request)
@@ -182,19 +200,9 @@ async def timeline_page(request: Request) -> Response:
         start = parse_date(request.query_params.get("from"), "from") or max(first, end - dt.timedelta(days=365))
         step_text = request.query_params.get("step") or "7d"
         result = timeline(pack, facts, start, end, parse_step(step_text))
-        chart = _chart(result, pack)
+        chart = timeline_svg(result, pack) if result.points else None
     return page(request, "timeline.html", selection=selection, pack=pack, result=result, start=start, end=end,
                 step=step_text, chart=chart, kinds=[h.kind for h in pack.headline])
-
-
-def _chart(result: Any, pack: Any) -> str | None:
-    """The timeline chart of the memo (engine.chart), when the engine has one."""
-    try:
-        from engine import chart  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return None
-    svg: str = chart.timeline_svg(result, pack)
-    return svg
 
 
 async def ledger_page(request: Request) -> Response:
@@ -266,6 +274,20 @@ async def audit_run(request: Request) -> Response:
         except ValueError:
             raise store.tampered(record.seq) from None
     return page(request, "run.html", record=record, text=trail.render_show(record, pack))
+
+
+async def run_memo(request: Request) -> Response:
+    """The memo to send of a recorded run, rebuilt from its record (its result, facts and ledger as sealed)."""
+    from engine import replay
+    from engine.render import render_html
+
+    with audit.AuditStore.open(audit.audit_path(_settings(request).audit_db), create=False) as store:
+        record = store.get(request.path_params["run"])
+        try:
+            pack, facts = replay.restore(record)
+        except ValueError:
+            raise store.tampered(record.seq) from None
+    return HTMLResponse(render_html(record.result, pack, False, facts, record.ledger, recorded=True))
 
 
 # --- signing in -------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from engine.errors import InputError, Location, shown
-from engine.loader import yaml_files
+from engine.loader import load_yaml, yaml_files
 from engine.model import Fact, Pack
 from engine.validate import load_facts, load_pack, suggest
 from engine.web.settings import WebSettings
@@ -19,6 +19,7 @@ from engine.web.settings import WebSettings
 class FactFile:
     name: str  # relative to the facts folder, with / between folders
     default: bool  # read when nothing is chosen, as `evaluate` without paths reads the folder
+    hypothetical: bool = False  # the file declares `hypothetical: true`: a scenario, not observations
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,16 @@ def fact_set(folder: Path) -> list[FactFile]:
     direct = yaml_files(folder)
     nested = sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()
                     and p.parent != folder and not any(part.startswith(".") for part in p.relative_to(folder).parts))
-    return [FactFile(p.relative_to(folder).as_posix(), p in direct) for p in [*direct, *nested]]
+    return [FactFile(p.relative_to(folder).as_posix(), p in direct, _hypothetical(p)) for p in [*direct, *nested]]
+
+
+def _hypothetical(path: Path) -> bool:
+    """Whether a fact file says it is a scenario; one that does not load says nothing (evaluating it will)."""
+    try:
+        data = load_yaml(path).data
+    except InputError:
+        return False
+    return isinstance(data, dict) and data.get("hypothetical") is True
 
 
 def parse_date(text: str | None, name: str) -> dt.date | None:
