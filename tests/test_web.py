@@ -110,7 +110,7 @@ def test_the_memo_is_the_evaluation_of_the_chosen_files_and_is_recorded(client: 
             assert re.search(rf"{re.escape(evidence.id)}.*?{re.escape(evidence.source_title)}\s*"
                              rf"{evidence.source_date}\s*{evidence.grade}", page, re.S)
         assert ("HYPOTHETICAL — built on" in page) == (COOPERATES in files)
-        assert re.search(r'<figure class="chart" id="chart"><svg', raw)  # the timeline chart, drawn by engine.chart
+        assert re.search(r'<figure class="chart">\s*<svg', raw)  # the timeline chart, drawn by engine.chart
     from engine.audit import AuditStore
 
     with AuditStore.open(settings.audit_db, create=False) as store:
@@ -144,8 +144,9 @@ def test_each_response_links_to_its_explanation(client: TestClient) -> None:
 
 
 def test_a_memo_without_a_date_is_as_of_today_and_says_so(client: TestClient) -> None:
-    page = evaluate_page(client, BASELINE, as_of=None)
-    assert f"AS OF {dt.date.today()} (today: no date was given)" in page
+    page = text_of(evaluate_page(client, BASELINE, as_of=None))
+    assert f"as of {dt.date.today()} (today: no date was given)" in page  # the page's own line
+    assert f"AS OF {dt.date.today()}: today" in page  # and the memo's banner
 
 
 def test_without_audit_nothing_is_recorded(tmp_path: Path, facts_dir: Path) -> None:

@@ -74,7 +74,7 @@ def evaluate_baseline(page: Page, site: str) -> None:
     page.goto(f"{site}/")
     page.fill("input[name=as_of]", AS_OF)
     page.click("#evaluate-form button[type=submit]")
-    page.wait_for_selector("#headline")
+    page.wait_for_selector("#memo .bottom-line")
 
 
 def test_evaluate_shows_the_memo_with_its_recommendation(page: Page, site: str) -> None:
@@ -83,12 +83,13 @@ def test_evaluate_shows_the_memo_with_its_recommendation(page: Page, site: str) 
     assert not page.is_checked("input[value='scenarios/cooperates.yaml']")
     evaluate_baseline(page, site)
     assert "Pakistan's cooperation level: refusal" in page.inner_text(".meta")
-    assert "refusal" in page.inner_text("#headline")  # the bottom line, in plain words
-    assert page.is_visible("#response-fatf\\.keep_listed")
-    assert page.locator("#chart svg").count() == 1
+    assert "refusal" in page.inner_text("#memo .bottom-line")  # the bottom line, in plain words
+    assert page.is_visible("#memo a.explain[href$='target=fatf.keep_listed']")
+    assert page.locator("#memo figure.chart svg").count() == 1
     pack = load_pack(RULES)
     counting = evaluate(pack, load_facts([FACTS / BASELINE], pack), dt.date.fromisoformat(AS_OF)).counted
-    assert page.locator("table.evidence tbody tr").count() == len(counting)  # each counting fact, with its source
+    evidence = page.locator("#memo section:has(h2:text-is('Evidence')) tbody tr")
+    assert evidence.count() == len(counting)  # each counting fact, with its source
 
 
 def test_a_scenario_memo_is_labelled_hypothetical_and_the_memo_to_send_opens(page: Page, site: str) -> None:
@@ -96,7 +97,8 @@ def test_a_scenario_memo_is_labelled_hypothetical_and_the_memo_to_send_opens(pag
     page.check("input[value='scenarios/cooperates.yaml']")
     page.fill("input[name=as_of]", "2021-07-01")
     page.click("#evaluate-form button[type=submit]")
-    assert page.inner_text("#hypothetical").startswith("HYPOTHETICAL — built on")
+    page.wait_for_selector("#memo .bottom-line")
+    assert page.inner_text("#memo .banner.hypothetical").startswith("HYPOTHETICAL — built on")
     page.click("#sendable")
     assert re.search(r"/audit/runs/[0-9a-f]+/memo$", page.url)
     assert "HYPOTHETICAL" in page.title()
@@ -104,7 +106,7 @@ def test_a_scenario_memo_is_labelled_hypothetical_and_the_memo_to_send_opens(pag
 
 def test_a_response_links_to_its_explanation(page: Page, site: str) -> None:
     evaluate_baseline(page, site)
-    page.click("#response-fatf\\.keep_listed a.explain")
+    page.click("#memo a.explain[href$='target=fatf.keep_listed']")
     page.wait_for_selector("#explanation")
     assert page.url.startswith(f"{site}/explain?")
     assert "fatf.keep_listed" in page.inner_text("#explanation")

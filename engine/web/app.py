@@ -28,6 +28,12 @@ async def stylesheet(request: Request) -> Response:
     return Response((HERE / "static" / "style.css").read_text(encoding="utf-8"), media_type="text/css")
 
 
+async def memo_stylesheet(request: Request) -> Response:
+    from engine.web.memo_view import memo_css
+
+    return Response(memo_css(), media_type="text/css")
+
+
 async def _to_home(request: Request) -> Response:
     return RedirectResponse(request.url_for("home"), status_code=303)
 
@@ -71,6 +77,7 @@ def create_app(settings: WebSettings) -> Starlette:
         Route("/login", pages.login, methods=["POST"]),
         Route("/logout", pages.logout, methods=["POST"], name="logout"),
         Route("/style.css", stylesheet, name="style"),
+        Route("/memo.css", memo_stylesheet, name="memo_style"),
     ]
     middleware = [
         Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts)),

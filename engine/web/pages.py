@@ -75,6 +75,7 @@ async def run_evaluation(request: Request) -> Response:
     from engine.chart import memo_chart
     from engine.ledger import ledger
     from engine.memo import build_memo
+    from engine.web.memo_view import memo_body
 
     form = await security.checked_form(request)
     settings = _settings(request)
@@ -92,8 +93,10 @@ async def run_evaluation(request: Request) -> Response:
         chart = memo_chart(pack, facts, evaluation.as_of)
     sendable = (request.url_for("run_memo", run=run_id) if run_id
                 else f"{request.url_for('memo')}?{selection.query()}")
-    return page(request, "memo.html", selection=selection, memo=memo, chart=chart, sendable=str(sendable),
-                files=_choices(request, selection))
+    explain_href = f"{request.url_for('explain')}?{{}}"
+    body = memo_body(memo, chart, lambda response: explain_href.format(selection.query(target=response)))
+    return page(request, "memo.html", selection=selection, memo=memo, body=body, sendable=str(sendable),
+                run_id=run_id, files=_choices(request, selection))
 
 
 async def memo_page(request: Request) -> Response:
