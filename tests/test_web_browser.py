@@ -128,6 +128,7 @@ def test_a_bad_value_is_shown_at_its_field_then_a_good_fact_is_written(page: Pag
     page.click("form.fact button[type=submit]")
     at_field = page.locator(".field:has(#field-observed) .error")
     assert at_field.inner_text() == "month must be in 1..12"
+    assert page.get_attribute("#field-observed", "aria-describedby") == "error-observed"  # read out with the field
     assert page.locator(".field .error").count() == 1
     assert page.input_value("#field-change_pct") == "-38"  # the answers are kept
     assert not (workspace / "facts" / "2021-04-update.yaml").exists()
