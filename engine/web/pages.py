@@ -20,6 +20,7 @@ from engine.errors import InputError
 from engine.evaluate import evaluate
 from engine.loader import one_run
 from engine.record import AuditFilter, entry_for
+from engine.validate import load_pack
 from engine.web import security
 from engine.web.accounts import check_password, read_users
 from engine.web.entry_form import FORM, entered_kinds, fields_of, submit
@@ -118,8 +119,6 @@ async def memo_page(request: Request) -> Response:
 async def fact_form(request: Request) -> Response:
     settings = _settings(request)
     with one_run():
-        from engine.validate import load_pack
-
         pack = load_pack(settings.rules)
     kinds = entered_kinds(pack)
     kind = request.query_params.get("kind") or kinds[0]
@@ -134,8 +133,6 @@ async def add_fact(request: Request) -> Response:
     form = await security.checked_form(request)
     settings = _settings(request)
     with one_run():
-        from engine.validate import load_pack
-
         pack = load_pack(settings.rules)
         kinds = entered_kinds(pack)
         kind = str(form.get("kind", ""))
