@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from PIL import Image
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from engine.web.accounts import add_user
 from engine.web.serve import background
@@ -83,15 +83,15 @@ def pages(page: Page, site: str, out: Path) -> list[Path]:
     return taken
 
 
-def main(out: Path) -> int:
+def take(out: Path, browser: Browser) -> list[Path]:
+    """Every screenshot, into `out`, with `browser`: the article's pack on servers of its own, then gone."""
     out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as scratch, sync_playwright() as p:
+    with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
         shutil.copytree(ROOT / "facts", work / "facts")
         add_user(work / "users.json", "analyst", "screenshots only")
         settings = WebSettings(rules=ROOT / "rules", facts=work / "facts", audit_db=work / "audit.sqlite",
                                users=work / "users.json")
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": WIDTH, "height": 900})
         page.set_default_timeout(60_000)
         with background(settings) as site:
@@ -103,6 +103,14 @@ def main(out: Path) -> int:
             page.fill("#password", "a wrong password")
             page.click("form.login button")
             taken.append(shoot(page, out, "login"))
+        page.close()
+    return taken
+
+
+def main(out: Path) -> int:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        taken = take(out, browser)
         browser.close()
     for path in taken:
         print(f"wrote {path} ({path.stat().st_size // 1024} KB)")

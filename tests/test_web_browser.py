@@ -194,3 +194,14 @@ def test_sign_in_is_required_and_the_trail_names_who_signed_in(page: Page, works
         page.click("nav button")  # sign out
         page.goto(f"{site}/audit")
         assert page.url.startswith(f"{site}/login")
+
+
+def test_the_screenshots_of_docs_web_md_can_be_taken_again(browser: Browser, tmp_path: Path) -> None:
+    """`make screenshots` keeps working as the pages change: every picture docs/web.md shows is taken, small."""
+    import screenshots
+
+    screenshots.take(tmp_path, browser)
+    shown = set(re.findall(r"\(screenshots/([\w-]+\.png)\)", (FACTS.parent / "docs" / "web.md").read_text()))
+    taken = {p.name: p.stat().st_size for p in tmp_path.glob("*.png")}
+    assert shown and shown == set(taken)
+    assert sum(taken.values()) < 600_000
