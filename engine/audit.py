@@ -40,6 +40,7 @@ from engine.record import (
     canonical,
     chain_hash,
     columns_of,
+    headline_of,
     parse_body,
     result_digest,
     snapshot_digest,
@@ -251,9 +252,15 @@ class AuditStore:
         return AuditRecord(**dict(entry), seq=seq, prev_hash=prev_hash, hash=sealed)
 
     def find(self, where: AuditFilter | None = None) -> list[AuditSummary]:
-        """Summaries of the records that pass the filter, oldest first."""
+        """Summaries of the records that pass the filter, oldest first, each with its recorded headline."""
         where = where or AuditFilter()
         clauses, params = ["1"], []
+        if where.as_of_from:  # ISO dates: text order is date order
+            clauses.append("as_of >= ?")
+            params.append(where.as_of_from.isoformat())
+        if where.as_of_to:
+            clauses.append("as_of <= ?")
+            params.append(where.as_of_to.isoformat())
         if where.recorded_from:
             clauses.append("recorded_at >= ?")
             params.append(where.recorded_from.isoformat())
@@ -266,8 +273,20 @@ class AuditStore:
                 "facts_digest, result_digest, responses, rules, ok, hash FROM records "
                 f"WHERE {' AND '.join(clauses)} ORDER BY seq", params).fetchall()
         summaries = (self._summary(row) for row in rows)
-        return [s for s in summaries if (not where.response or where.response in s.responses)
-                and (not where.rule or where.rule in s.rules and self._fired(s.seq, where.rule))]
+        found = [s for s in summaries if (not where.response or where.response in s.responses)
+                 and (not where.rule or where.rule in s.rules and self._fired(s.seq, where.rule))]
+        return [s.model_copy(update={"headline": self._headline(s.seq)}) for s in found]
+
+    def _headline(self, seq: int) -> dict[str, str | None] | None:
+        """The headline a record's sealed body recorded; None when the body can no longer be read (`verify`
+        says why: `list` still lists the run from its columns)."""
+        with self._errors():
+            row = self._db.execute("SELECT body FROM records WHERE seq = ?", (seq,)).fetchone()
+        body = parse_body(row[0])
+        try:
+            return headline_of(body) if body is not None else None
+        except (TypeError, KeyError, AttributeError):
+            return None
 
     def _fired(self, seq: int, rule: str) -> bool:
         """Whether the rule's `then` fired in the record: the rules column also lists a rule whose `else` was

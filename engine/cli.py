@@ -262,8 +262,15 @@ def _audit_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
                                     "checkpoint")
     actions = audit_cmd.add_subparsers(dest="action", required=True, parser_class=_Parser)
     listing = actions.add_parser("list", parents=[store], help="the recorded runs, oldest first")
-    listing.add_argument("--from", dest="recorded_from", type=_date, help="recorded on or after (UTC date)")
-    listing.add_argument("--to", dest="recorded_to", type=_date, help="recorded on or before (UTC date)")
+    listing.add_argument("--from", dest="as_of_from", type=_date, metavar="DATE",
+                         help="runs evaluated as of this date or later (the run's as-of date, not the day it was "
+                              "recorded)")
+    listing.add_argument("--to", dest="as_of_to", type=_date, metavar="DATE",
+                         help="runs evaluated as of this date or earlier (the run's as-of date)")
+    listing.add_argument("--recorded-from", dest="recorded_from", type=_date, metavar="DATE",
+                         help="runs recorded on or after this day (UTC)")
+    listing.add_argument("--recorded-to", dest="recorded_to", type=_date, metavar="DATE",
+                         help="runs recorded on or before this day (UTC)")
     listing.add_argument("--response", help="only runs that recommended this response id")
     listing.add_argument("--rule", help="only runs in which this rule fired")
     listing.add_argument("--format", choices=("text", "json"), default="text")
@@ -524,7 +531,13 @@ def _audit(args: argparse.Namespace) -> int:
         raise InputError.one("usage", "--public-key checks a --checkpoint; give both", Location("--public-key"))
     with audit.AuditStore.open(audit.audit_path(args.audit_db), create=False) as store:
         if args.action == "list":
-            where = AuditFilter(recorded_from=args.recorded_from, recorded_to=args.recorded_to,
+            for start, end, flags in ((args.as_of_from, args.as_of_to, "--to"),
+                                      (args.recorded_from, args.recorded_to, "--recorded-to")):
+                if start and end and end < start:
+                    raise InputError.one("usage", f"{flags} {end} is before {flags.replace('to', 'from')} {start}",
+                                         Location(flags))
+            where = AuditFilter(as_of_from=args.as_of_from, as_of_to=args.as_of_to,
+                                recorded_from=args.recorded_from, recorded_to=args.recorded_to,
                                 response=args.response, rule=args.rule)
             found = store.find(where)
             _deliver(trail.list_json(found) if args.format == "json" else trail.render_list(found, len(store.find())))

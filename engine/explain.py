@@ -1,10 +1,12 @@
 """Why a response, rule or derived fact was (not) recommended, and the smallest change that flips it.
 
 Takes a pack, facts, an as-of date and a target id; gives an `Explanation`, a view over the recorded
-firings of a real evaluation. For something absent it also searches for the smallest set of fact
-changes (add, change a field, retract) that would produce it: candidates are read off the compiled
-truth and falsity forms of the rules that could produce it, and every candidate is checked by
-evaluating it through the engine, so a proposal is never a guess.
+firings of a real evaluation, led by one plain sentence in the pack's own words (headline labels, rule
+titles, moot texts). For something absent it also searches for the smallest set of new observations that
+would produce it: candidates are read off the compiled truth and falsity forms of the rules that could
+produce it, and every candidate is checked by evaluating it through the engine, so a proposal is never a
+guess. A recorded fact is evidence as it was recorded: where it stands in the way, the proposal is a later
+observation that supersedes it, never an edit or a deletion of it.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from engine.model import (
     Scalar,
     Test,
 )
+from engine.plain import Proposal, derived_sentence, proposals, sentence, supersedes
 from engine.session import Session
 from engine.validate import suggest
 from engine.whatif import Change
@@ -73,8 +76,10 @@ class Explanation(Frozen):
     present: bool
     summary: str
     chain: tuple[Link, ...]
-    smallest_change: tuple[Change, ...] = ()
+    smallest_change: tuple[Change, ...] = ()  # only `add`s: new observations
     change_found: bool = False
+    plain: str = ""  # the answer in one sentence of the pack's words, before the detail
+    proposals: tuple[Proposal, ...] = ()  # smallest_change as the analyst records it
 
 
 def _fact_view(fact_id: str, facts: dict[str, Fact], evaluation: Evaluation) -> FactView:
@@ -147,18 +152,21 @@ def explain(pack: Pack, facts: list[Fact], as_of: dt.date, target: str) -> Expla
         present = target in evaluation.response_ids()
         producers = _producers(pack, target)
         chain = _chain(pack, evaluation, [r.id for r, _ in producers], by_id)
+        moot = list(dict.fromkeys(m for link in chain for m in link.moot))
+        plain = sentence(pack, evaluation, present, producers, by_id, moot, _passes)
         if present:
             response = next(r for r in evaluation.responses if r.id == target)
             summary = f"{target} is recommended by {', '.join(response.rules)}"
-            return Explanation(target=target, what="response", present=True, summary=summary, chain=tuple(chain))
+            return Explanation(target=target, what="response", present=True, summary=summary, chain=tuple(chain),
+                               plain=plain)
         statuses = ", ".join(f"{link.rule} is {link.status}" for link in chain) or "no rule produces it"
-        moot = [m for link in chain for m in link.moot]
         if moot:
-            statuses = f"moot: {'; '.join(dict.fromkeys(moot))}; {statuses}"
-        changes = smallest_change(pack, facts, as_of, lambda e: target in e.response_ids(), producers)
-        return Explanation(target=target, what="response", present=False, change_found=changes is not None,
+            statuses = f"moot: {'; '.join(moot)}; {statuses}"
+        proposed = smallest_change(pack, facts, as_of, lambda e: target in e.response_ids(), producers)
+        changes = tuple(proposed or ())
+        return Explanation(target=target, what="response", present=False, change_found=proposed is not None,
                            summary=f"{target} is not recommended: {statuses}", chain=tuple(chain),
-                           smallest_change=tuple(changes or ()))
+                           smallest_change=changes, plain=plain, proposals=proposals(pack, facts, as_of, changes))
     if target in rule_ids:
         chain = _chain(pack, evaluation, [target], by_id)
         return Explanation(target=target, what="rule", present=chain[0].status == "fired",
@@ -172,7 +180,8 @@ def explain(pack: Pack, facts: list[Fact], as_of: dt.date, target: str) -> Expla
         summary = (f"{kind} is {', '.join(str(d.value) for d in found)}" if found
                    else f"no {kind}{'=' + value if value else ''} is derived")
         return Explanation(target=target, what="derived", present=bool(found), summary=summary,
-                           chain=tuple(_chain(pack, evaluation, rules, by_id)))
+                           chain=tuple(_chain(pack, evaluation, rules, by_id)),
+                           plain=derived_sentence(pack, evaluation, kind, value, by_id))
     known = [*pack.responses, *rule_ids, *(k for k, s in pack.vocabulary.items() if s.derived)]
     raise InputError.one("unknown-target", f"{shown(target)} is not a response, rule or derived kind of the pack"
                          + suggest(target, known), Location("explain"))
@@ -292,8 +301,20 @@ def _options(pack: Pack, counted: list[Fact], literal: Literal, as_of: dt.date, 
     series = {t.field: t.value for t in pattern.tests if t.field in kind.key and t.op == "eq"}
     current = [f for f in current if all(f.fields.get(k) == v for k, v in series.items())]  # its own series
     if not literal.positive:
-        matching = [f for f in current if all(_passes(f, t) for t in pattern.tests)]
-        return [[Change(op="retract", fact=f.id) for f in matching if not f.id.startswith(DERIVED_ID_PREFIX)]]
+        # what is on record stays on record: a state is ended by a later observation that supersedes it;
+        # an event, once observed, cannot be (no proposal)
+        matching = [f for f in current if all(_passes(f, t) for t in pattern.tests)
+                    and not f.id.startswith(DERIVED_ID_PREFIX)]
+        if matching and not kind.state:
+            return []
+        later: list[Change] = []
+        for fact in matching:
+            other = next(({t.field: v} for t in pattern.tests if t.field != OBSERVED
+                          and (v := _fit(t, True, pack, pattern.kind)) is not None), None)
+            if other is None:
+                return []
+            later.append(_superseding(pack, fact, other, as_of, len(counted) + len(later)))
+        return [later]
     if kind.derived:
         return _derived_options(pack, counted, pattern.kind, pattern.tests, as_of, depth)
     dated = [t for t in pattern.tests if t.field == OBSERVED]
@@ -317,11 +338,20 @@ def _options(pack: Pack, counted: list[Fact], literal: Literal, as_of: dt.date, 
         edits = {t.field: v for t in wrong[:1 if literal.flip else None]
                  if (v := _fit(t, literal.flip, pack, pattern.kind)) is not None}
         if edits:
-            options.append([Change(op="set", fact=current[0].id, kind=pattern.kind, fields=edits)])
+            options.append([_superseding(pack, current[0], edits, as_of, len(counted))])
     earlier = as_of - dt.timedelta(days=1) if referenced else None
     fact = _new_fact(pack, pattern.kind, pattern.subject, fields, as_of, len(counted), earlier)
     options.append([Change(op="add", fact=fact.id, kind=pattern.kind, fields=fields, added=fact, observed=earlier)])
     return options
+
+
+def _superseding(pack: Pack, recorded: Fact, edits: dict[str, Scalar], as_of: dt.date, n: int) -> Change:
+    """A new observation of the state `recorded` is about (its series too), as of the date, with `edits`:
+    it supersedes the recorded fact, which stays on record as it was."""
+    keys = {k: recorded.fields[k] for k in pack.vocabulary[recorded.kind].key if k in recorded.fields}
+    shown = {**keys, **edits}
+    fact = _new_fact(pack, recorded.kind, recorded.subject, {**recorded.fields, **edits}, as_of, n, as_of)
+    return Change(op="add", fact=fact.id, kind=recorded.kind, fields=shown, added=fact, observed=as_of)
 
 
 def _derived_options(pack: Pack, counted: list[Fact], kind: str, tests: tuple[Test, ...], as_of: dt.date,
@@ -374,10 +404,13 @@ def smallest_change(pack: Pack, facts: list[Fact], as_of: dt.date, wanted: objec
         conjunctions = forms.true(rule.when) if branch == "then" else forms.false(rule.when)
         candidates += _conjunction_options(pack, counted, conjunctions, as_of, 0)
     unique = {tuple(sorted(c.describe() for c in cand)): cand for cand in candidates}
-    # Fewest changes first; among those, changing a fact already on record before adding a new one.
-    ranked = sorted(unique.items(), key=lambda item: (len(item[0]), sum(c.op == "add" for c in item[1]), item[0]))
+    # Fewest observations first; among those, a new observation of a state already on record (the analyst
+    # updates what is known) before one of something not yet seen.
+    ranked = sorted(unique.items(), key=lambda item: (len(item[0]), sum(supersedes(pack, c, counted) is None
+                                                                        for c in item[1]), item[0]))
     with Session(pack, facts) as session:  # each candidate moves only its own facts in the Rete state
         for _, candidate in ranked[:MAX_CANDIDATES]:
             if callable(wanted) and wanted(session.evaluate_changes(candidate, as_of)):
                 return candidate
     return None
+

@@ -679,7 +679,7 @@ class _Builder:
         return names
 
     def priority(self, value: Any, path: Path_) -> int:
-        """A whole number. SPEC §4 lists it, so it stays in the language, though it orders nothing today:
+        """A whole number. docs/rules.md lists it, so it stays in the language, though it orders nothing today:
         every rule that holds contributes, and the guardrails keep exclusive responses apart."""
         if isinstance(value, int) and not isinstance(value, bool):
             return value

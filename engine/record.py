@@ -85,13 +85,19 @@ class AuditSummary(Frozen):
     rules: tuple[str, ...]
     ok: bool
     hash: str
+    # the pack's headline kinds → their values in the recorded result (what tells runs apart at a glance);
+    # None when the sealed body can no longer be read (tampering: `verify` names it)
+    headline: dict[str, str | None] | None = {}
 
 
 class AuditFilter(Frozen):
-    """Which records to list: recorded between two UTC dates (inclusive), recommending or firing an id."""
+    """Which records to list: as of dates between two dates, recorded between two UTC dates (all
+    inclusive), recommending or firing an id."""
 
     model_config = _DEFERRED
 
+    as_of_from: dt.date | None = None
+    as_of_to: dt.date | None = None
     recorded_from: dt.date | None = None
     recorded_to: dt.date | None = None
     response: str | None = None
@@ -122,6 +128,17 @@ def parse_body(body: object) -> dict[str, Any] | None:
     except (ValueError, RecursionError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def headline_of(body: dict[str, Any]) -> dict[str, str | None]:
+    """The headline of a recorded run, read from its sealed body as `Evaluation.headline` reads a result:
+    each headline kind of the pack snapshot → the one value derived for it (None for none, or for two)."""
+    derived = body["result"]["derived"]
+    found: dict[str, str | None] = {}
+    for headline in body["pack_snapshot"].get("headline") or ():
+        values = [str(d["value"]) for d in derived if d["kind"] == headline["kind"]]
+        found[str(headline["kind"])] = values[0] if len(values) == 1 else None
+    return found
 
 
 def chain_hash(prev_hash: str, body: str) -> str:

@@ -1,4 +1,4 @@
-"""Views of an `Evaluation`: text for people, Markdown for memos, JSON for programs (SPEC §5 contract).
+"""Views of an `Evaluation`: text for people, Markdown for memos, JSON for programs (the contract in docs/output.md).
 
 Takes an Evaluation (and the pack, for titles and sources), gives a string. Nothing here evaluates.
 """
@@ -145,8 +145,10 @@ MEMOS = ("markdown", "html")
 # --- analyst tools ----------------------------------------------------------------------------------------
 
 def render_explanation(explanation: Any) -> str:
-    """An `engine.explain.Explanation` as an indented chain: rule → facts (grade, source) → citations."""
-    lines = [explanation.summary + "."]
+    """An `engine.explain.Explanation`: the answer in a plain sentence, then the indented chain (rule → facts
+    with grade and source → citations), then the new observations that would change the answer."""
+    lines = [explanation.plain] if explanation.plain else []
+    lines.append(explanation.summary + ".")
     for link in explanation.chain:
         lines.append(f"  rule {link.rule} — {link.title}: {link.status}")
         if link.missing:
@@ -161,10 +163,14 @@ def render_explanation(explanation: Any) -> str:
         lines.extend(f"    assumes {assumption}" for assumption in link.assumptions)
     if not explanation.present and explanation.what == "response":
         if explanation.change_found:
-            lines.append("Smallest change that would produce it (checked by evaluating it):")
-            lines.extend(f"  - {change.describe()}" for change in explanation.smallest_change)
+            lines.append("New observations that would produce it (checked by evaluating them; what is on record "
+                         "stays as recorded):")
+            for proposal in explanation.proposals:
+                lines += [f"  - {proposal.text}", f"      {proposal.command}"]
+            if explanation.proposals:
+                lines.append("  (each command asks for the id, the source and its grade)")
         else:
-            lines.append("No change among those tried produces it.")
+            lines.append("No new observation among those tried produces it.")
     return view(lines)
 
 
@@ -193,17 +199,20 @@ def render_sweep(rows: list[tuple[Any, Any]], changes: list[Any], pack: Pack) ->
 
 
 def render_timeline(result: Any, fmt: str, pack: Pack) -> str:
-    """An `engine.timeline.Timeline` as text (events), JSON (all), or CSV (one row a step, a column per
-    headline kind)."""
+    """An `engine.timeline.Timeline` as text (events), JSON (all), or CSV: one row a step, a column per
+    headline kind, then one per response recommended at some step (in the pack's order), 1 on the steps
+    that recommend it and 0 on the others, so a spreadsheet can sum, filter or chart each response."""
     if fmt == "json":
         return json.dumps(result.model_dump(mode="json"), indent=2, ensure_ascii=False)
     kinds = [h.kind for h in pack.headline]
     if fmt == "csv":
         out = io.StringIO()  # quoted where a value needs it: an enum value may hold a comma or a quote
         table = csv.writer(out, lineterminator="\n")
-        table.writerow(["date", *kinds, "responses"])
-        table.writerows([str(p.date), *(p.headline.get(k) or "" for k in kinds), " ".join(p.responses)]
-                        for p in result.points)
+        seen = {r for p in result.points for r in p.responses}
+        responses = [r for r in pack.responses if r in seen] + sorted(seen - set(pack.responses))
+        table.writerow(["date", *kinds, *responses])
+        table.writerows([str(p.date), *(p.headline.get(k) or "" for k in kinds),
+                         *("1" if r in p.responses else "0" for r in responses)] for p in result.points)
         return out.getvalue().rstrip("\n")
     lines = [f"Timeline {result.start} → {result.end}, every {result.step.text} "
              f"({len(result.points)} evaluations)"]

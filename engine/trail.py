@@ -23,15 +23,25 @@ if TYPE_CHECKING:  # cryptography is loaded only by the commands that sign or ch
 def render_list(summaries: list[AuditSummary], total: int) -> str:
     if not summaries:
         return f"no records match (of {total})" if total else "no records yet"
-    header = ("#", "run", "recorded (UTC)", "user", "as of", "pack", "responses", "guardrails")
+    header = ("#", "run", "recorded (UTC)", "user", "as of", "headline", "pack", "responses", "guardrails")
     rows = [(str(s.seq), s.run_id[:12], s.recorded_at[:19].replace("T", " "), s.user, str(s.as_of),
-             f"{s.pack.name} {s.pack.version}", str(len(s.responses)), "ok" if s.ok else "VIOLATED")
+             _headline(s.headline), f"{s.pack.name} {s.pack.version}", str(len(s.responses)),
+             "ok" if s.ok else "VIOLATED")
             for s in summaries]
     widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
              for row in (header, *rows)]
     shown = f"{len(summaries)} of {total} records" if len(summaries) != total else f"{total} records"
     return view([*lines, shown])
+
+
+def _headline(values: dict[str, str | None] | None) -> str:
+    """A run's headline in one cell: the value alone when the pack has one headline kind, else kind=value."""
+    if values is None:
+        return "UNREADABLE"  # the body cannot be read as it was sealed
+    if len(values) == 1:
+        return next(iter(values.values())) or "—"
+    return ", ".join(f"{kind}={value or '—'}" for kind, value in values.items()) or "—"
 
 
 def list_json(summaries: list[AuditSummary]) -> str:

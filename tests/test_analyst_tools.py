@@ -38,10 +38,62 @@ def test_explain_an_absent_response_finds_the_smallest_verified_change(pack: Pac
     assert result.change_found is True
 
 
-def test_explain_prefers_changing_a_recorded_fact(pack: Pack, baseline: list[Fact]) -> None:
+def test_explain_proposes_a_later_observation_of_a_recorded_state_never_an_edit(pack: Pack,
+                                                                               baseline: list[Fact]) -> None:
     result = explain(pack, baseline, FEB, "risk.remaining_may_increase_support")
-    assert [c.describe() for c in result.smallest_change] == [
-        "change base-us-review-doha-deal: decision=remain_indefinitely"]
+    assert [p.text for p in result.proposals] == [
+        "record a new us_force_posture fact observed 2021-02-12 with decision=remain_indefinitely (a later "
+        "observation than base-us-review-doha-deal, observed 2021-01-22, which stays on record)"]
+    assert [c.op for c in result.smallest_change] == ["add"]
+    changed = apply(baseline, list(result.smallest_change))
+    assert changed[:len(baseline)] == baseline  # every recorded fact as it was, the new one after them
+    assert "risk.remaining_may_increase_support" in evaluate(pack, changed, FEB).response_ids()
+
+
+def test_explain_says_why_in_one_plain_sentence_of_the_packs_words(pack: Pack, baseline: list[Fact]) -> None:
+    assert explain(pack, baseline, FEB, "fatf.support_removal").plain == (
+        "Not recommended, because Pakistan's cooperation level is refusal, not sustained reduction.")
+    assert explain(pack, baseline, FEB, "fatf.keep_listed").plain == (
+        "Recommended, because fatf status list is grey and Pakistan's cooperation level is refusal.")
+    assert explain(pack, baseline, FEB, "risk.extension_relies_on_pakistan").plain == (
+        "Not recommended, because us force posture decision is undecided, not extend deadline.")
+    standing = explain(pack, baseline, FEB, "posture.act_without_waiting").plain
+    assert standing.startswith("Recommended whatever the facts (rule posture.act_without_waiting: ")
+    # a rule that holds on the absence of something is not "whatever the facts": it says which rule holds
+    assert explain(pack, baseline, FEB, "india.inclusive_settlement_message").plain == (
+        "Recommended, because rule india.inclusive_settlement holds: Until a cease-fire is agreed, argue for a "
+        "settlement inclusive of some Indian interests.")
+
+
+def test_explain_a_derived_kind_in_plain_words(pack: Pack, baseline: list[Fact]) -> None:
+    assert explain(pack, baseline, FEB, "cooperation_level").plain == (
+        "Pakistan's cooperation level is refusal, because pakistan stance is claims inability.")
+    assert explain(pack, baseline, FEB, "cooperation_level=sustained_reduction").plain == (
+        "Pakistan's cooperation level is refusal, not sustained reduction.")
+    cooperates = explain(pack, scenario_facts(pack, "cooperates"), AFTER_SCENARIOS, "cooperation_level").plain
+    assert cooperates == (  # events by what happened and when; a state by what it is
+        "Pakistan's cooperation level is sustained reduction, because a pakistan action on 2021-03-15 (arrest "
+        "taliban leaders, verified yes) and a pakistan action on 2021-04-01 (close sanctuaries or logistics, "
+        "verified yes) and violence trend change pct is -38, window days is 90.")
+
+
+@pytest.mark.parametrize("scenario", [None, "cooperates", "refuses", "demonstrable_steps"])
+def test_explain_never_proposes_editing_or_dropping_a_recorded_fact(pack: Pack, baseline: list[Fact],
+                                                                   scenario: str | None) -> None:
+    facts = scenario_facts(pack, scenario) if scenario else baseline
+    day = AFTER_SCENARIOS if scenario else FEB
+    absent = [r for r in pack.responses if r not in evaluate(pack, facts, day).response_ids()]
+    assert absent
+    for response in absent:
+        result = explain(pack, facts, day, response)
+        assert result.plain.startswith("Not recommended, because ")
+        assert all(c.op == "add" and c.added is not None for c in result.smallest_change), response
+        assert len(result.proposals) == len(result.smallest_change)
+        assert all(p.command.startswith("commitments facts add --file FILE --kind ") for p in result.proposals)
+        if result.change_found:
+            changed = apply(facts, list(result.smallest_change))
+            assert changed[:len(facts)] == facts
+            assert response in evaluate(pack, changed, day).response_ids()
 
 
 def test_explain_a_rule_and_a_derived_fact(pack: Pack, baseline: list[Fact]) -> None:

@@ -1,4 +1,4 @@
-"""The audit trail (SPEC §7): every evaluation recorded, tamper-evident, safe under concurrency and crashes,
+"""The audit trail (docs/audit.md): every evaluation recorded, tamper-evident, safe under concurrency and crashes,
 replayable — through the store's API and through `commitments evaluate` / `commitments audit …`."""
 
 from __future__ import annotations
@@ -253,6 +253,7 @@ def test_an_unreadable_body_is_tampering_for_every_command(damage: str, store_co
                                     "run `commitments audit verify`"], command
     code, out, _ = run(capsys, "audit", "list", "--audit-db", str(store_copy))
     assert code == 0 and out.splitlines()[-1] == "5 records"  # the indexed columns still list it
+    assert out.splitlines()[2].split()[6] == "UNREADABLE"  # its headline is read from the body: `verify` says why
 
 
 @pytest.mark.parametrize("column", ["responses = 'not JSON'", "rules = '7'", "as_of = 'yesterday'"])
@@ -620,13 +621,33 @@ def test_list_filters_by_response_rule_and_date(five_records: Path, capsys: pyte
     assert listed("--rule", "risk.remaining") == held != [1, 2, 3, 4, 5]  # … but fired only where it held
     assert listed("--rule", "fatf.offer_support") == listed("--response", "fatf.support_removal") == [2]
     assert listed("--rule", "csf.conditional_release", "--response", "csf.release_conditional") == [2]
-    assert listed("--from", str(today), "--to", str(today)) == [1, 2, 3, 4, 5]
-    assert listed("--from", str(today + dt.timedelta(days=1))) == []
-    assert listed("--to", str(today - dt.timedelta(days=1))) == []
+    assert listed("--recorded-from", str(today), "--recorded-to", str(today)) == [1, 2, 3, 4, 5]
+    assert listed("--recorded-from", str(today + dt.timedelta(days=1))) == []
+    assert listed("--recorded-to", str(today - dt.timedelta(days=1))) == []
+    # --from/--to are on the as-of date each run was evaluated for (runs 1 and 5: the baseline's day)
+    assert listed("--from", str(AFTER_SCENARIOS)) == [2, 3, 4]
+    assert listed("--to", str(AFTER_SCENARIOS - dt.timedelta(days=1))) == [1, 5]
+    assert listed("--from", str(BASELINE_DAY), "--to", str(BASELINE_DAY)) == [1, 5]
+    assert listed("--from", str(AFTER_SCENARIOS), "--recorded-to", str(today - dt.timedelta(days=1))) == []
     code, out, _ = run(capsys, "audit", "list", "--response", "fatf.support_removal", "--audit-db", str(five_records))
-    assert code == 0 and out.splitlines()[0].split() == ["#", "run", "recorded", "(UTC)", "user", "as", "of", "pack",
-                                                         "responses", "guardrails"]
+    assert code == 0 and out.splitlines()[0].split() == ["#", "run", "recorded", "(UTC)", "user", "as", "of",
+                                                         "headline", "pack", "responses", "guardrails"]
     assert out.splitlines()[-1] == "1 of 5 records"
+
+
+def test_list_shows_each_runs_headline_so_runs_can_be_told_apart(five_records: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "audit", "list", "--format", "json", "--audit-db", str(five_records))
+    assert code == 0
+    # baseline, then the scenarios (cooperates, demonstrable_steps, refuses) as of 1 July, then the baseline
+    levels = ["refusal", "sustained_reduction", "demonstrable_steps", "refusal", "refusal"]
+    assert [item["headline"] for item in json.loads(out)] == [{"cooperation_level": level} for level in levels]
+    code, out, _ = run(capsys, "audit", "list", "--audit-db", str(five_records))
+    rows = [line.split() for line in out.splitlines()[1:-1]]
+    assert [row[6] for row in rows] == levels  # #, run, date, time, user, as of, headline
+    code, _, err = run(capsys, "audit", "list", "--from", "2021-07-01", "--to", "2021-02-12", "--audit-db",
+                       str(five_records))
+    assert code == 2 and "--to 2021-02-12 is before --from 2021-07-01" in err
 
 
 def test_run_ids_and_missing_stores_are_clear_input_errors(tmp_path: Path, pack: Pack, baseline: list[Fact],
@@ -646,9 +667,9 @@ def test_run_ids_and_missing_stores_are_clear_input_errors(tmp_path: Path, pack:
     assert code == 2 and "no-audit-store" in err and not (tmp_path / "none.sqlite").exists()
 
 
-@pytest.mark.parametrize("bound", ["--from", "--to"])
+@pytest.mark.parametrize("bound", ["--from", "--to", "--recorded-from", "--recorded-to"])
 def test_list_takes_the_last_day_of_the_calendar(bound: str, five_records: Path,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "audit", "list", bound, "9999-12-31", "--format", "json", "--audit-db", str(five_records))
     assert code == 0 and err == ""
-    assert [item["seq"] for item in json.loads(out)] == ([] if bound == "--from" else [1, 2, 3, 4, 5])
+    assert [item["seq"] for item in json.loads(out)] == ([] if bound.endswith("from") else [1, 2, 3, 4, 5])

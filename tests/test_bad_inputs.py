@@ -603,6 +603,8 @@ def readme_row(name: str, prepared: Prepared | None = None, outcome: Outcome | N
         assert prepared is not None and outcome is not None
         line = matching_line(name, prepared, outcome)
         shown = outcome.normalise(line or f"(no matching line; exit {outcome.exit})").replace("`", "'")
+        if name == "generated/symlink-to-etc-passwd":  # its length is the machine's (a package adding a user moves it)
+            shown = re.sub(r"a string of \d+ characters", "a string of N characters", shown)
         message = f"`{shown[:MESSAGE_SHOWN]}`" + ("…" if len(shown) > MESSAGE_SHOWN else "")
     return f"| `{name}` | {_cell(describe(name))} | {codes} | {_cell(message)} |"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -25,13 +26,39 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 def test_explain_an_absent_response(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "explain", "fatf.support_removal", *BASE, "--as-of", "2021-02-12")
     assert code == 0
-    assert out.startswith("fatf.support_removal is not recommended: fatf.offer_support is else")
+    first, second = out.splitlines()[:2]
+    assert first == "Not recommended, because Pakistan's cooperation level is refusal, not sustained reduction."
+    assert second.startswith("fatf.support_removal is not recommended: fatf.offer_support is else")
     assert "on base-yusuf-claims-inability: pakistan_stance(position=claims_inability) observed 2021-01-21 [B2:" in out
     assert "cites weinstein-2021 ¶16" in out
-    tail = out.split("Smallest change that would produce it (checked by evaluating it):\n")[1].splitlines()
+    tail = out.split("what is on record stays as recorded):\n")[1].splitlines()
     # the drop must be reported after the step (attribution): the step the day before, the drop on the day
-    assert tail == ["  - add a pakistan_action fact (action=arrest_taliban_leaders, verified=True) observed 2021-02-11",
-                    "  - add a violence_trend fact (change_pct=-25, window_days=60) observed 2021-02-12"]
+    assert tail[0] == "  - record a new pakistan_action fact observed 2021-02-11 with action=arrest_taliban_leaders, " \
+                      "verified=true"
+    assert tail[1] == ("      commitments facts add --file FILE --kind pakistan_action --value observed=2021-02-11 "
+                       "--value action=arrest_taliban_leaders --value verified=true")
+    assert tail[2].startswith("  - record a new violence_trend fact observed 2021-02-12 with change_pct=-25, "
+                              "metric=attacks, window_days=60 (a later observation than base-sigar-2020-q3-attacks")
+    assert tail[4] == "  (each command asks for the id, the source and its grade)"
+    assert "change " not in out and "retract" not in out
+
+
+def test_the_proposed_commands_record_facts_that_produce_the_response(capsys: pytest.CaptureFixture[str],
+                                                                      tmp_path: Path) -> None:
+    """Run as printed (FILE named, the id, source and grade given): the response is then recommended."""
+    code, out, _ = run(capsys, "explain", "fatf.support_removal", *BASE, "--as-of", "2021-02-12")
+    commands = [line.split()[3:] for line in out.splitlines() if line.startswith("      commitments facts add ")]
+    assert len(commands) == 2
+    update = tmp_path / "update.yaml"
+    for n, argv in enumerate(commands):
+        argv[argv.index("FILE")] = str(update)
+        code, _, err = run(capsys, "facts", "add", *argv, "--rules", str(RULES), "--no-input", f"--value=id=new-{n}",
+                           "--value=source.title=A report", "--value=source.ref=https://example.org",
+                           "--value=source.date=2021-02-12", "--value=reliability=B", "--value=credibility=2")
+        assert code == 0, err
+    code, out, _ = run(capsys, "evaluate", str(BASELINE), str(update), "--rules", str(RULES), "--as-of",
+                       "2021-02-12", "--format", "json", "--no-audit")
+    assert code == 0 and "fatf.support_removal" in [r["id"] for r in json.loads(out)["responses"]]
 
 
 def test_explain_unknown_target_is_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
@@ -64,9 +91,16 @@ def test_timeline_formats(capsys: pytest.CaptureFixture[str], fmt: str) -> None:
         assert {"date": "2021-06-21", "change": "appeared", "subject": "fatf.support_removal", "detail": "",
                 "because": [{"fact": "coop-violence-down-38", "counts": True, "reason": ""}]} in data["events"]
     else:
-        rows = out.splitlines()
-        assert rows[0] == "date,cooperation_level,responses" and len(rows) == 12
-        assert rows[-1].startswith("2021-06-21,sustained_reduction,csf.release_conditional fatf.support_removal")
+        table = list(csv.DictReader(out.splitlines()))
+        assert len(table) == 11 and list(table[0])[:3] == ["date", "cooperation_level", "fatf.support_removal"]
+        # one column per response recommended at some step, in the pack's order: 1 where recommended, else 0
+        pack = load_pack(RULES)
+        responses = list(table[0])[2:]
+        assert responses == [r for r in pack.responses if any(row.get(r) == "1" for row in table)]
+        assert {value for row in table for value in list(row.values())[2:]} == {"0", "1"}
+        assert [row["fatf.support_removal"] for row in table] == ["0"] * 10 + ["1"]
+        assert [row["fatf.keep_listed"] for row in table][:4] == ["1", "1", "1", "0"]  # until the arrests
+        assert table[-1]["date"] == "2021-06-21" and table[-1]["cooperation_level"] == "sustained_reduction"
 
 
 def test_timeline_text_names_the_fact_that_moved_the_level(capsys: pytest.CaptureFixture[str]) -> None:
@@ -283,3 +317,29 @@ def test_timeline_step_past_the_calendar_is_bad_input(capsys: pytest.CaptureFixt
     assert len(err) < 200
     if len(step) > 80:  # echoed as every other found value is: cut, with its length said
         assert "…' (5000 characters)" in err, err
+
+
+def test_explain_in_plain_words_on_a_pack_of_another_argument(capsys: pytest.CaptureFixture[str],
+                                                                tmp_path: Path) -> None:
+    """The sentence is the pack's own words: a response given by a rule's `else`, and a state not yet known."""
+    assert main(["init", str(tmp_path / "arg")]) == 0
+    rules, facts = str(tmp_path / "arg" / "rules"), tmp_path / "arg" / "facts"
+
+    def first_line(target: str, as_of: str) -> str:
+        code, out, err = run(capsys, "explain", target, str(facts), "--rules", rules, "--as-of", as_of)
+        assert code == 0, err
+        return out.splitlines()[0]
+
+    capsys.readouterr()
+    assert first_line("offer.reward", "2024-03-15") == "Recommended, because The client's standing is compliant."
+    assert first_line("consequence.withhold", "2024-03-15") == (
+        "Not recommended, because The client's standing is compliant.")  # its rule holds: the else is not taken
+    assert first_line("offer.reward", "2024-02-15") == (
+        "Not recommended, because nothing is known yet about standing (rule offer.reward needs it).")
+    assert first_line("messaging.terms", "2024-03-15").startswith("Recommended whatever the facts (rule messaging.terms")
+    observed = facts / "observed.yaml"
+    observed.write_text(observed.read_text().replace("status: met", "status: missed"))
+    assert first_line("offer.reward", "2024-03-15") == (
+        "Not recommended, because The client's standing is non compliant, not compliant.")
+    assert first_line("consequence.withhold", "2024-03-15") == (
+        "Recommended, because The client's standing is non compliant.")

@@ -144,7 +144,12 @@ def test_explain_names_the_moot_state_and_the_fact(pack: Pack) -> None:
     assert explanation.summary.startswith("relief.offer is not recommended: moot: the talks collapsed "
                                           "(fact talks-collapse)")
     assert explanation.chain[0].moot == ("the talks collapsed (fact talks-collapse)",)
-    assert [c.describe() for c in explanation.smallest_change] == ["retract talks-collapse"]
+    # the other series of the keyed violence trend (attacks, up 10%) is not what the rule reads: not named
+    assert explanation.plain == "Not recommended, because the talks collapsed (fact talks-collapse)."
+    # the collapse stays on record: talks observed to resume later supersede it
+    assert [p.text for p in explanation.proposals] == [
+        "record a new talks fact observed 2021-03-01 with state=ongoing (a later observation than talks-collapse, "
+        "observed 2021-02-20, which stays on record)"]
 
 
 def test_the_pack_adds_the_moot_states_to_the_rules_that_give_the_response(pack: Pack) -> None:

@@ -4,10 +4,10 @@ Random *valid* fact sets are drawn from the article pack's own vocabulary (kinds
 numbers in range, dates in 2020–2022, every grade A–F and 1–6, unique ids). Over them, evaluation is
 deterministic; independent of the order of the facts and of how they are split over files; accounts for
 every fact (counted, or a note why not) and every rule; and derives exactly one cooperation level — the
-first that holds (SPEC §3).
+first that holds (rules/cooperation.yaml).
 Random *broken* fact files and random bytes and text fed to the loader give a result or the engine's
 `InputError`, never anything else. Asked date after date, the incremental rules of evidence agree with a
-plain reference written from SPEC §3, and a `Session` equals a from-scratch evaluation.
+plain reference written from docs/rules.md (*Which facts count*), and a `Session` equals a from-scratch evaluation.
 
 The pack is loaded once at module level: hypothesis runs every example inside one test call, so
 function-scoped fixtures would be shared across examples anyway. Example counts keep the file to about
@@ -208,7 +208,7 @@ def test_evaluation_accounts_for_every_fact_and_rule(raws: list[dict[str, Any]],
 
 
 def expected_level(evaluation: Evaluation, facts: list[Fact]) -> str:
-    """SPEC §3, read literally over the facts that count: the first of the five levels that holds."""
+    """rules/cooperation.yaml's levels, read literally over the facts that count: the first of the five levels that holds."""
     counted = [f for f in facts if f.id in set(evaluation.counted)]
     actions = [f.fields for f in counted if f.kind == "pakistan_action"]
     stances = {str(f.fields["position"]) for f in counted if f.kind == "pakistan_stance"}
@@ -405,7 +405,7 @@ FRESH: Pack = _fresh(PACK)
 
 
 def reference_evidence(facts: list[Fact], as_of: dt.date, pack: Pack = PACK) -> tuple[set[str], dict[str, str]]:
-    """SPEC §3's rules of evidence, written plainly: the counting ids, and why each other fact does not count."""
+    """The rules of evidence (docs/rules.md), written plainly: the counting ids, and why each other fact does not count."""
     grades = pack.evidence
     why: dict[str, str] = {}
     candidates = []

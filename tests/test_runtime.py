@@ -1,4 +1,4 @@
-"""Each durable_rules edge (SPEC §8): first shown on raw durable_rules, then shown handled by ours."""
+"""Each durable_rules edge (listed in engine/runtime.py): first shown on raw durable_rules, then shown handled by ours."""
 
 from __future__ import annotations
 

@@ -92,7 +92,7 @@ def test_twenty_thousand_facts_lose_no_conclusion(make_pack: Callable[..., Pack]
 
 
 def spec_cooperation_level(counted: list[Fact]) -> str:
-    """SPEC §3's cooperation level, the first that holds, computed without the engine.
+    """The article's cooperation level (rules/cooperation.yaml), the first that holds, computed without the engine.
 
     Pressing the Taliban to negotiate is rhetorical, not demonstrable (issue #12: the article's ¶7).
     """

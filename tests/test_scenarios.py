@@ -1,4 +1,4 @@
-"""The article pack on the bundled facts returns what SPEC §3 prescribes, through the CLI's JSON too."""
+"""The article pack on the bundled facts returns what the article prescribes (rules/), through the CLI's JSON too."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from engine.evaluate import evaluate
 from engine.model import Fact, Pack
 from engine.validate import load_facts
 
-# Always recommended, whatever Pakistan does (SPEC §3 "always" rows), given the baseline's grey listing,
+# Always recommended, whatever Pakistan does (the rules without conditions), given the baseline's grey listing,
 # stalled talks and the Pakistan–Afghanistan understanding still being negotiated.
 ALWAYS = {
     "fatf.state_conditional_offer",
@@ -68,7 +68,7 @@ def _baseline(pack: Pack) -> list[Fact]:
 
 @pytest.mark.parametrize("name", ["cooperates", "demonstrable_steps", "refuses"])
 def test_cli_json_contract(name: str, capsys: pytest.CaptureFixture[str]) -> None:
-    """`commitments evaluate baseline scenario --format json` returns SPEC §5's keys. (As of the scenarios'
+    """`commitments evaluate baseline scenario --format json` returns the keys of docs/output.md. (As of the scenarios'
     date: as of today every 2021 trend and action would be stale, their kinds' valid_for long past.)"""
     code = main(["evaluate", str(BASELINE), str(SCENARIOS / f"{name}.yaml"), "--format", "json",
                  "--rules", str(BASELINE.parents[1] / "rules"), "--as-of", AFTER_SCENARIOS.isoformat()])

@@ -102,3 +102,57 @@ def test_features_report_summarises_pass_and_fail(tmp_path: Path) -> None:
     assert "1 of 2 scenarios pass." in markdown
     assert "- ✅ works" in markdown and "- ❌ breaks" in markdown and "Then b — **failed**" in markdown
     assert "<h2>X</h2>" in (tmp_path / "out" / "features.html").read_text()
+
+
+FEATURE = """Feature: Y
+  Scenario: given a table
+    Given these facts:
+      | kind   | observed   | fields              |
+      | action | 2021-03-01 | note=a\\|b, verified=true |
+    When the argument is evaluated as of 2021-04-01
+
+  Scenario Outline: one run per row
+    Given these facts:
+      | kind   | observed |
+      | <kind> | <day>    |
+    When the argument is evaluated as of <day>
+
+    Examples:
+      | kind   | day        |
+      | first  | 2021-01-01 |
+      | second | 2021-02-02 |
+"""
+
+
+def test_features_report_shows_each_scenarios_fact_tables(tmp_path: Path) -> None:
+    """The tables are read from the feature file (cucumber JSON has none); an outline's from its own row."""
+    from features_report import main
+
+    (tmp_path / "features").mkdir()
+    (tmp_path / "features" / "y.feature").write_text(FEATURE)
+
+    def steps(day: str) -> list[dict[str, object]]:
+        return [{"keyword": "Given", "name": "these facts:", "line": 9, "result": {"status": "passed"}},
+                {"keyword": "When", "name": f"the argument is evaluated as of {day}", "line": 12,
+                 "result": {"status": "passed"}}]
+
+    report = [{"uri": "features/y.feature", "name": "Y", "elements": [
+        {"name": "given a table", "line": 2, "steps": [
+            {"keyword": "Given", "name": "these facts:", "line": 3, "result": {"status": "passed"}}]},
+        {"name": "one run per row", "line": 8, "steps": steps("2021-01-01")},
+        {"name": "one run per row", "line": 8, "steps": steps("2021-02-02")},
+    ]}]
+    source = tmp_path / "cucumber.json"
+    source.write_text(__import__("json").dumps(report))
+    assert main([str(source), str(tmp_path / "out"), str(tmp_path)]) == 0
+    markdown = (tmp_path / "out" / "features.md").read_text()
+    assert ("    - Given these facts:\n\n      | kind | observed | fields |\n      |---|---|---|\n"
+            "      | action | 2021-03-01 | note=a\\|b, verified=true |\n\n") in markdown
+    assert markdown.count("| first | 2021-01-01 |") == 1 and markdown.count("| second | 2021-02-02 |") == 1
+    assert markdown.index("| first |") < markdown.index("as of 2021-01-01") < markdown.index("| second |")
+    assert "<kind>" not in markdown
+    page = (tmp_path / "out" / "features.html").read_text()
+    assert page.count("<table class='facts'>") == 3
+    assert ("<tr><th>kind</th><th>observed</th><th>fields</th></tr></thead><tbody><tr><td>action</td>"
+            "<td>2021-03-01</td><td>note=a|b, verified=true</td></tr>") in page
+    assert "<td>second</td><td>2021-02-02</td>" in page
