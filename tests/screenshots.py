@@ -28,6 +28,7 @@ BASELINE, COOPERATES, AS_OF = "2021-02-baseline.yaml", "scenarios/cooperates.yam
 
 
 def shoot(page: Page, out: Path, name: str) -> Path:
+    page.wait_for_load_state("load")
     height = min(MAX_HEIGHT, int(page.evaluate("document.documentElement.scrollHeight")))
     path = out / f"{name}.png"
     page.set_viewport_size({"width": WIDTH, "height": max(height, 400)})
@@ -66,6 +67,7 @@ def pages(page: Page, site: str, out: Path) -> list[Path]:
     page.goto(f"{site}/whatif?f={BASELINE}&as_of={AS_OF}")
     page.uncheck("#on-base-yusuf-claims-inability")
     page.click("#whatif-form button[type=submit]")
+    page.wait_for_url("**toggled=1**")
     taken.append(shoot(page, out, "whatif"))
     page.goto(f"{site}/timeline?f={BASELINE}&f={COOPERATES}&as_of=2021-07-01&from=2021-01-01&step=2w")
     taken.append(shoot(page, out, "timeline"))
@@ -102,6 +104,7 @@ def take(out: Path, browser: Browser) -> list[Path]:
             page.fill("#user", "analyst")
             page.fill("#password", "a wrong password")
             page.click("form.login button")
+            page.wait_for_selector("#login-error")
             taken.append(shoot(page, out, "login"))
         page.close()
     return taken

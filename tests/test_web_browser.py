@@ -100,7 +100,7 @@ def test_a_scenario_memo_is_labelled_hypothetical_and_the_memo_to_send_opens(pag
     page.wait_for_selector("#memo .bottom-line")
     assert page.inner_text("#memo .banner.hypothetical").startswith("HYPOTHETICAL — built on")
     page.click("#sendable")
-    assert re.search(r"/audit/runs/[0-9a-f]+/memo$", page.url)
+    page.wait_for_url(re.compile(r"/audit/runs/[0-9a-f]+/memo$"))
     assert "HYPOTHETICAL" in page.title()
 
 
@@ -118,6 +118,7 @@ def test_a_bad_value_is_shown_at_its_field_then_a_good_fact_is_written(page: Pag
     page.goto(f"{site}/facts/new")
     page.select_option("select[name=kind]", "violence_trend")
     page.click("form.inline button")
+    page.wait_for_url("**kind=violence_trend**")
     answers = {"file": "2021-04-update.yaml", "id": "unama-2021-q2", "observed": "2021-13-01", "change_pct": "-38",
                "window_days": "90", "source.title": "UNAMA quarterly", "source.ref": "https://example.org/unama",
                "source.date": "2021-04-14"}
@@ -144,6 +145,7 @@ def test_what_if_unticking_a_fact_changes_the_result(page: Page, site: str) -> N
     assert "All facts are on" in page.inner_text("#diff")
     page.uncheck("#on-base-yusuf-claims-inability")
     page.click("#whatif-form button[type=submit]")
+    page.wait_for_url("**toggled=1**")
     diff = page.inner_text("#diff")
     assert "Pakistan's cooperation level: refusal → rhetorical" in diff
     assert "retract base-yusuf-claims-inability" in diff
@@ -166,11 +168,13 @@ def test_the_ledger_shows_each_commitment(page: Page, site: str) -> None:
 def test_the_audit_trail_lists_the_runs_and_verifies_intact(page: Page, site: str) -> None:
     evaluate_baseline(page, site)
     page.click("nav >> text=Audit trail")
+    page.wait_for_selector("#runs")
     assert page.locator("#runs tbody tr").count() >= 1
     page.click("#verify")
     assert re.fullmatch(r"ok: \d+ records, chain intact \(head [0-9a-f]{64}\)",
                         page.inner_text("#verification"))
     page.click("#runs tbody tr >> nth=0 >> a")
+    page.wait_for_url("**/audit/runs/**")
     assert "Audit record #" in page.inner_text("h1")
 
 
@@ -192,6 +196,7 @@ def test_sign_in_is_required_and_the_trail_names_who_signed_in(page: Page, works
         page.click("#runs tbody tr >> nth=0 >> a")
         assert page.inner_text("#recorded-by") == "alice"
         page.click("nav button")  # sign out
+        page.wait_for_url("**/login")
         page.goto(f"{site}/audit")
         assert page.url.startswith(f"{site}/login")
 
