@@ -1,35 +1,41 @@
-"""The audit trail's store: every evaluation appended to an embedded SQLite file, hash-chained, verifiable.
+"""The audit trail's store: every evaluation appended to a hash-chained, verifiable log — an embedded SQLite
+file by default, or a team's shared PostgreSQL database (`engine.audit_pg`) when the store is named by a
+`postgresql://…` URL.
 
 Takes `AuditEntry`s (see `engine.record`); gives back plain pydantic data — the `AuditRecord`s in the
-store, `AuditSummary`s for listing, a `Verification` of the whole chain. This is the only module that
-touches SQLite, and `AuditStore` is deliberately narrow (open, append, find, get,
-hash_at, records, verify) so that a shared PostgreSQL store could sit behind the same interface (SPEC §9).
+store, `AuditSummary`s for listing, a `Verification` of the whole chain. `open_store` (and so
+`AuditStore.open`) is the one place that chooses the backend. `AuditStore` is deliberately narrow (open,
+append, find, get, hash_at, records, verify) and holds everything the backends share — sealing, the
+queries, the chain checks of `verify` — so that SQLite and PostgreSQL differ only in how they connect,
+migrate, lock and translate their errors; this is the only module that touches SQLite.
 
 The chain: a record's body is the canonical JSON (sorted keys, no spaces, UTF-8) of everything in it but
 its hash — its `seq` and `prev_hash` included — and hash = SHA-256(prev_hash + body), with 64 zeros
 before the first record. Bodies are stored as the exact text that was hashed, so `verify` recomputes
-from stored bytes. An append reads the chain's head and inserts after it inside one `BEGIN IMMEDIATE`
-transaction: concurrent writers queue on SQLite's write lock and never fork the chain (UNIQUE seq and
-prev_hash would refuse a fork anyway), and SQLite's atomic commit means a writer killed mid-append
-leaves no half record.
+from stored bytes, and a record copied from one store to another keeps its hash. An append reads the
+chain's head and inserts after it inside one transaction that holds the chain alone (SQLite: `BEGIN
+IMMEDIATE`; PostgreSQL: an advisory lock): concurrent writers queue and never fork the chain (UNIQUE seq
+and prev_hash would refuse a fork anyway), and an atomic commit means a writer killed mid-append leaves
+no half record.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from pydantic import ValidationError
+from pydantic import ConfigDict, ValidationError
 
 from engine.defaults import from_env, user_data_folder
 from engine.errors import EngineError, InputError, Location, StoreError, TamperedError, shown
-from engine.model import PackRef
+from engine.model import Frozen, PackRef
 from engine.record import (
     GENESIS,
     AuditEntry,
@@ -48,6 +54,7 @@ from engine.record import (
 
 ENV_VAR = "COMMITMENTS_AUDIT_DB"
 BUSY_TIMEOUT = 30.0  # seconds a writer waits for another's append before giving up
+PG_SCHEMES = ("postgresql://", "postgres://")
 
 # One tuple of statements per schema version: MIGRATIONS[n] takes a store from version n to n + 1.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -95,10 +102,14 @@ def default_path() -> Path:
     return user_data_folder() / "audit.sqlite"
 
 
-def audit_path(flag: Path | None) -> Path:
-    """Where the store is: `--audit-db` beats $COMMITMENTS_AUDIT_DB beats the per-user default_path()."""
+def audit_path(flag: Path | str | None) -> Path | str:
+    """Where the store is: `--audit-db` beats $COMMITMENTS_AUDIT_DB beats the per-user default_path(); a
+    `postgresql://…` URL is kept as it is (a path would fold its //)."""
+    given = str(flag) if flag is not None else os.environ.get(ENV_VAR, "").strip()
+    if is_team_store(given):
+        return given
     if flag is not None:
-        return flag
+        return Path(flag)
     return from_env(ENV_VAR) or default_path()
 
 
@@ -126,17 +137,286 @@ def _translated(path: Path, timeout: float) -> Iterator[None]:
         raise StoreError.one("audit-store", _store_message(error, timeout), Location(str(path))) from None
 
 
+class _Rows(Protocol):
+    """What a query gives back, in either backend: a DB-API cursor."""
+
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+    def __iter__(self) -> Iterator[Any]: ...
+
+
 class AuditStore:
-    """An append-only, hash-chained log of evaluations in one SQLite file."""
+    """An append-only, hash-chained log of evaluations: what every backend shares. A backend supplies its
+    connection (`_execute`, with `?` placeholders), its transactions and its error messages."""
+
+    where: str  # how messages name the store: a file, or a URL with its password hidden
+
+    @classmethod
+    def open(cls, target: Path | str, *, create: bool = True, timeout: float = BUSY_TIMEOUT) -> AuditStore:
+        """Open (creating and migrating if need be) the store at `target`; `create=False` needs it to exist."""
+        return open_store(target, create=create, timeout=timeout)
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> AuditStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- what a backend supplies ---
+
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> _Rows:
+        raise NotImplementedError
+
+    def _errors(self) -> AbstractContextManager[None]:
+        """The backend's errors as one clear StoreError naming the store."""
+        raise NotImplementedError
+
+    def _appending(self) -> AbstractContextManager[None]:
+        """A transaction that holds the chain's head alone until it commits."""
+        raise NotImplementedError
+
+    def _snapshot(self) -> AbstractContextManager[None]:
+        """A transaction that reads one consistent state, even while others append."""
+        raise NotImplementedError
+
+    def _rollback(self) -> None:
+        """End a transaction that failed, if the connection still has one."""
+        raise NotImplementedError
+
+    @contextmanager
+    def _transaction(self, begin: str, *first: tuple[str, Sequence[Any]]) -> Iterator[None]:
+        """`begin`, the `first` statements, the block, COMMIT; on any failure, ROLLBACK and nothing written."""
+        self._execute(begin)
+        try:
+            for statement, params in first:
+                self._execute(statement, params)
+            yield
+            self._execute("COMMIT")
+        except BaseException:
+            self._rollback()
+            raise
+
+    # --- the trail, the same on every backend ---
+
+    def append(self, entry: AuditEntry) -> AuditRecord:
+        """Seal an entry after the chain's head, in one transaction; gives the record as stored."""
+        content = entry.body()
+        with self._errors(), self._appending():
+            seq, prev_hash = self._head()
+            body = {**content, "seq": seq + 1, "prev_hash": prev_hash}
+            sealed = self._put(body, canonical(body), chain_hash(prev_hash, canonical(body)))
+        return AuditRecord(**dict(entry), seq=seq + 1, prev_hash=prev_hash, hash=sealed)
+
+    def _head(self) -> tuple[int, str]:
+        """The last record's number and hash (0 and the genesis hash in a new store), inside `_appending`."""
+        head = self._execute("SELECT seq, hash FROM head WHERE id = 1").fetchone()
+        if head is None:  # a new store (or a lost head: then chain after the last record there is)
+            head = self._execute("SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1").fetchone()
+        return (int(head[0]), str(head[1])) if head else (0, GENESIS)
+
+    def _put(self, body: dict[str, Any], text: str, sealed: str) -> str:
+        """Insert a sealed record (its body's exact text) and move the head to it."""
+        columns = columns_of(body)
+        self._execute(f"INSERT INTO records ({', '.join(columns)}, body, hash) "
+                      f"VALUES ({', '.join('?' * (len(columns) + 2))})", (*columns.values(), text, sealed))
+        self._execute("INSERT INTO head (id, seq, hash) VALUES (1, ?, ?) "
+                      "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash", (body["seq"], sealed))
+        return sealed
+
+    def find(self, where: AuditFilter | None = None) -> list[AuditSummary]:
+        """Summaries of the records that pass the filter, oldest first, each with its recorded headline."""
+        where = where or AuditFilter()
+        clauses, params = ["TRUE"], []
+        if where.as_of_from:  # ISO dates: text order is date order
+            clauses.append("as_of >= ?")
+            params.append(where.as_of_from.isoformat())
+        if where.as_of_to:
+            clauses.append("as_of <= ?")
+            params.append(where.as_of_to.isoformat())
+        if where.recorded_from:
+            clauses.append("recorded_at >= ?")
+            params.append(where.recorded_from.isoformat())
+        if where.recorded_to and where.recorded_to < dt.date.max:  # the last day of the calendar has no next
+            clauses.append("recorded_at < ?")
+            params.append((where.recorded_to + dt.timedelta(days=1)).isoformat())
+        with self._errors():
+            rows = self._execute(
+                "SELECT seq, run_id, recorded_at, user_name, as_of, pack_name, pack_version, pack_digest, "
+                "facts_digest, result_digest, responses, rules, ok, hash FROM records "
+                f"WHERE {' AND '.join(clauses)} ORDER BY seq", params).fetchall()
+        summaries = (self._summary(row) for row in rows)
+        found = [s for s in summaries if (not where.response or where.response in s.responses)
+                 and (not where.rule or where.rule in s.rules and self._fired(s.seq, where.rule))]
+        return [s.model_copy(update={"headline": self._headline(s.seq)}) for s in found]
+
+    def _headline(self, seq: int) -> dict[str, str | None] | None:
+        """The headline a record's sealed body recorded; None when the body can no longer be read (`verify`
+        says why: `list` still lists the run from its columns)."""
+        with self._errors():
+            row = self._execute("SELECT body FROM records WHERE seq = ?", (seq,)).fetchone()
+        body = parse_body(row[0])
+        try:
+            return headline_of(body) if body is not None else None
+        except (TypeError, KeyError, AttributeError):
+            return None
+
+    def _fired(self, seq: int, rule: str) -> bool:
+        """Whether the rule's `then` fired in the record: the rules column also lists a rule whose `else` was
+        taken (the rule did not hold), which is not what "runs in which this rule fired" asks for."""
+        with self._errors():
+            row = self._execute("SELECT body FROM records WHERE seq = ?", (seq,)).fetchone()
+        try:
+            firings = json.loads(row[0])["firings"]
+            return any(f["rule"] == rule and f["branch"] == "then" for f in firings)
+        except (ValueError, TypeError, KeyError, RecursionError):
+            raise self.tampered(seq) from None
+
+    def _summary(self, row: tuple[Any, ...]) -> AuditSummary:
+        try:
+            return AuditSummary(
+                seq=row[0], run_id=row[1], recorded_at=row[2], user=row[3], as_of=row[4],
+                pack=PackRef(name=row[5], version=row[6], digest=row[7]), facts_digest=row[8],
+                result_digest=row[9], responses=tuple(json.loads(row[10])), rules=tuple(json.loads(row[11])),
+                ok=bool(row[12]), hash=row[13])
+        except (ValueError, TypeError, RecursionError):  # ValidationError is a ValueError
+            raise self.tampered(row[0]) from None
+
+    def get(self, run: str) -> AuditRecord:
+        """The record of a run, named by its id or a unique prefix of it."""
+        with self._errors():
+            rows = self._execute("SELECT seq, body, hash, run_id FROM records WHERE run_id = ?", (run,)).fetchall()
+            if not rows and run:
+                rows = self._execute("SELECT seq, body, hash, run_id FROM records WHERE substr(run_id, 1, ?) = ? "
+                                     "ORDER BY seq LIMIT 3", (len(run), run)).fetchall()
+        if not rows:
+            raise InputError.one("unknown-run", f"no run {shown(run)} in this audit store "
+                                 "(see `commitments audit list`)", Location(self.where))
+        if len(rows) > 1:
+            raise InputError.one("ambiguous-run", f"{shown(run)} starts several run ids "
+                                 f"({', '.join(r[3] for r in rows[:2])}, …); give more of it", Location(self.where))
+        return self._record(*rows[0][:3])
+
+    def hash_at(self, seq: int) -> str | None:
+        """The hash that seals record #seq, if there is one (what a checkpoint of #seq pinned)."""
+        with self._errors():
+            row = self._execute("SELECT hash FROM records WHERE seq = ?", (seq,)).fetchone()
+        return row[0] if row and isinstance(row[0], str) else None
+
+    def records(self) -> Iterator[AuditRecord]:
+        """Every record, oldest first."""
+        with self._errors():
+            rows = self._execute("SELECT seq, body, hash FROM records ORDER BY seq").fetchall()
+        for row in rows:
+            yield self._record(*row)
+
+    def sealed(self, after: int, upto: int) -> Iterator[tuple[int, str, str]]:
+        """Records #after+1 … #upto as stored: number, the exact text that was hashed, and its hash."""
+        with self._errors():
+            rows = self._execute("SELECT seq, body, hash FROM records WHERE seq > ? AND seq <= ? ORDER BY seq",
+                                 (after, upto)).fetchall()
+        for seq, body, sealed in rows:
+            if not isinstance(body, str) or not isinstance(sealed, str):
+                raise self.tampered(seq)
+            yield seq, body, sealed
+
+    def _record(self, seq: int, body: object, sealed: object) -> AuditRecord:
+        data = parse_body(body)
+        if data is not None and isinstance(sealed, str):
+            try:
+                return AuditRecord.model_validate({**data, "hash": sealed})
+            except (ValidationError, RecursionError):
+                pass
+        raise self.tampered(seq)
+
+    def tampered(self, seq: int) -> EngineError:
+        """A record that cannot be what was sealed: tampering (exit 1), which `verify` will say more of."""
+        return TamperedError.one("audit-tampered", f"record #{seq} cannot be read as it was sealed: run "
+                                 "`commitments audit verify`", Location(self.where))
+
+    def verify(self) -> Verification:
+        """Walk the chain from the first record; name the first that was edited, deleted, inserted or moved."""
+        with self._errors(), self._snapshot():
+            head = self._execute("SELECT seq, hash FROM head WHERE id = 1").fetchone()
+            rows = self._execute(f"SELECT {', '.join(COLUMNS)}, body, hash FROM records ORDER BY seq")
+            count, prev_hash = 0, GENESIS
+            for row in rows:
+                problem = _check(dict(zip((*COLUMNS, "body", "hash"), row, strict=True)), count + 1, prev_hash)
+                if problem:
+                    total = self._execute("SELECT count(*) FROM records").fetchone()[0]
+                    return Verification(ok=False, records=total, head=prev_hash, bad_seq=problem[0],
+                                        problem=problem[1])
+                count, prev_hash = count + 1, row[-1]
+        problem = _check_head(tuple(head) if head else None, count, prev_hash)
+        if problem:
+            return Verification(ok=False, records=count, head=prev_hash, bad_seq=problem[0], problem=problem[1])
+        return Verification(ok=True, records=count, head=prev_hash)
+
+
+class Copy(Frozen):
+    """What `copy_trail` did: the source as verified, how many records it added, the target verified after."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    source: Verification
+    already: int
+    copied: int
+    target: Verification
+
+
+def copy_trail(source: AuditStore, target: AuditStore) -> Copy:
+    """Copy every record of a verified trail, in order and byte for byte (so each keeps its hash), after the
+    records the target already has of it; a target that holds another trail, or a broken one, is refused."""
+    checked = source.verify()
+    if not checked.ok:
+        raise TamperedError.one("audit-tampered", f"the trail to copy is broken at record #{checked.bad_seq}: "
+                                f"{checked.problem}; nothing was copied", Location(source.where))
+    before = target.verify()
+    if not before.ok:
+        raise TamperedError.one("audit-tampered", f"the store to copy into is broken at record #{before.bad_seq}: "
+                                f"{before.problem}; nothing was copied", Location(target.where))
+    with target._errors(), target._appending():
+        have, head = target._head()
+        if have > checked.records or (have and source.hash_at(have) != head):
+            raise InputError.one("another-trail", f"this store already holds another trail ({have} records, head "
+                                 f"{head[:12]}…, not the first {have} of {source.where}); copy into a new store",
+                                 Location(target.where))
+        for seq, text, sealed in source.sealed(after=have, upto=checked.records):
+            body = parse_body(text)
+            if body is None:
+                raise source.tampered(seq)
+            target._put(body, text, sealed)
+    return Copy(source=checked, already=have, copied=checked.records - have, target=target.verify())
+
+
+def is_team_store(target: Path | str) -> bool:
+    """Whether a store is named by a PostgreSQL URL rather than a file."""
+    return isinstance(target, str) and target.startswith(PG_SCHEMES)
+
+
+def open_store(target: Path | str, *, create: bool = True, timeout: float = BUSY_TIMEOUT) -> AuditStore:
+    """The store a path (SQLite) or a `postgresql://…` URL (PostgreSQL, loaded only then) names."""
+    if is_team_store(target):
+        from engine.audit_pg import PostgresStore
+
+        return PostgresStore.open(str(target), create=create, timeout=timeout)
+    return SqliteStore.open(Path(target), create=create, timeout=timeout)
+
+
+class SqliteStore(AuditStore):
+    """The trail in one SQLite file."""
 
     def __init__(self, path: Path, connection: sqlite3.Connection, timeout: float) -> None:
         self.path = path
+        self.where = str(path)
         self._db = connection
         self._timeout = timeout
 
     @classmethod
-    def open(cls, path: Path, *, create: bool = True, timeout: float = BUSY_TIMEOUT) -> AuditStore:
-        """Open (creating and migrating if need be) the store at `path`; `create=False` needs it to exist."""
+    def open(cls, target: Path | str, *, create: bool = True, timeout: float = BUSY_TIMEOUT) -> SqliteStore:
+        path = Path(target)
         if str(path) == ":memory:":
             raise StoreError.one("audit-store", "an audit store in memory would be gone when the command ends; "
                                  "name a file, or use --no-audit", Location(str(path)))
@@ -162,25 +442,21 @@ class AuditStore:
     def close(self) -> None:
         self._db.close()
 
-    def __enter__(self) -> AuditStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        return self._db.execute(sql, params)
 
     def _errors(self) -> AbstractContextManager[None]:
         return _translated(self.path, self._timeout)
 
-    @contextmanager
-    def _transaction(self, mode: str = "IMMEDIATE") -> Iterator[None]:
-        self._db.execute(f"BEGIN {mode}")
-        try:
-            yield
-            self._db.execute("COMMIT")
-        except BaseException:
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-            raise
+    def _appending(self) -> AbstractContextManager[None]:
+        return self._transaction("BEGIN IMMEDIATE")
+
+    def _snapshot(self) -> AbstractContextManager[None]:
+        return self._transaction("BEGIN DEFERRED")
+
+    def _rollback(self) -> None:
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
 
     def _migrate(self) -> None:
         self._db.execute("PRAGMA synchronous = FULL")
@@ -188,7 +464,7 @@ class AuditStore:
             return
         self._refuse_foreign()  # before the first write, the switch to WAL included
         self._wal()
-        with self._transaction():
+        with self._transaction("BEGIN IMMEDIATE"):
             self._refuse_foreign()  # again, under the write lock: another process may have been first
             version = self._version()
             if version > SCHEMA_VERSION:
@@ -231,143 +507,6 @@ class AuditStore:
                 if "locked" not in str(error) or time.monotonic() > deadline:
                     raise
                 time.sleep(0.01)
-
-    def append(self, entry: AuditEntry) -> AuditRecord:
-        """Seal an entry after the chain's head, in one transaction; gives the record as stored."""
-        content = entry.body()
-        with self._errors(), self._transaction():
-            head = self._db.execute("SELECT seq, hash FROM head WHERE id = 1").fetchone()
-            if head is None:  # a new store (or a lost head: then chain after the last record there is)
-                head = self._db.execute("SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1").fetchone()
-            seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS)
-            body = {**content, "seq": seq, "prev_hash": prev_hash}
-            text = canonical(body)
-            sealed = chain_hash(prev_hash, text)
-            columns = columns_of(body)
-            self._db.execute(f"INSERT INTO records ({', '.join(columns)}, body, hash) "
-                             f"VALUES ({', '.join('?' * (len(columns) + 2))})", (*columns.values(), text, sealed))
-            self._db.execute("INSERT INTO head (id, seq, hash) VALUES (1, ?, ?) "
-                             "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-                             (seq, sealed))
-        return AuditRecord(**dict(entry), seq=seq, prev_hash=prev_hash, hash=sealed)
-
-    def find(self, where: AuditFilter | None = None) -> list[AuditSummary]:
-        """Summaries of the records that pass the filter, oldest first, each with its recorded headline."""
-        where = where or AuditFilter()
-        clauses, params = ["1"], []
-        if where.as_of_from:  # ISO dates: text order is date order
-            clauses.append("as_of >= ?")
-            params.append(where.as_of_from.isoformat())
-        if where.as_of_to:
-            clauses.append("as_of <= ?")
-            params.append(where.as_of_to.isoformat())
-        if where.recorded_from:
-            clauses.append("recorded_at >= ?")
-            params.append(where.recorded_from.isoformat())
-        if where.recorded_to and where.recorded_to < dt.date.max:  # the last day of the calendar has no next
-            clauses.append("recorded_at < ?")
-            params.append((where.recorded_to + dt.timedelta(days=1)).isoformat())
-        with self._errors():
-            rows = self._db.execute(
-                "SELECT seq, run_id, recorded_at, user_name, as_of, pack_name, pack_version, pack_digest, "
-                "facts_digest, result_digest, responses, rules, ok, hash FROM records "
-                f"WHERE {' AND '.join(clauses)} ORDER BY seq", params).fetchall()
-        summaries = (self._summary(row) for row in rows)
-        found = [s for s in summaries if (not where.response or where.response in s.responses)
-                 and (not where.rule or where.rule in s.rules and self._fired(s.seq, where.rule))]
-        return [s.model_copy(update={"headline": self._headline(s.seq)}) for s in found]
-
-    def _headline(self, seq: int) -> dict[str, str | None] | None:
-        """The headline a record's sealed body recorded; None when the body can no longer be read (`verify`
-        says why: `list` still lists the run from its columns)."""
-        with self._errors():
-            row = self._db.execute("SELECT body FROM records WHERE seq = ?", (seq,)).fetchone()
-        body = parse_body(row[0])
-        try:
-            return headline_of(body) if body is not None else None
-        except (TypeError, KeyError, AttributeError):
-            return None
-
-    def _fired(self, seq: int, rule: str) -> bool:
-        """Whether the rule's `then` fired in the record: the rules column also lists a rule whose `else` was
-        taken (the rule did not hold), which is not what "runs in which this rule fired" asks for."""
-        with self._errors():
-            row = self._db.execute("SELECT body FROM records WHERE seq = ?", (seq,)).fetchone()
-        try:
-            firings = json.loads(row[0])["firings"]
-            return any(f["rule"] == rule and f["branch"] == "then" for f in firings)
-        except (ValueError, TypeError, KeyError, RecursionError):
-            raise self.tampered(seq) from None
-
-    def _summary(self, row: tuple[Any, ...]) -> AuditSummary:
-        try:
-            return AuditSummary(
-                seq=row[0], run_id=row[1], recorded_at=row[2], user=row[3], as_of=row[4],
-                pack=PackRef(name=row[5], version=row[6], digest=row[7]), facts_digest=row[8],
-                result_digest=row[9], responses=tuple(json.loads(row[10])), rules=tuple(json.loads(row[11])),
-                ok=bool(row[12]), hash=row[13])
-        except (ValueError, TypeError, RecursionError):  # ValidationError is a ValueError
-            raise self.tampered(row[0]) from None
-
-    def get(self, run: str) -> AuditRecord:
-        """The record of a run, named by its id or a unique prefix of it."""
-        with self._errors():
-            rows = self._db.execute("SELECT seq, body, hash, run_id FROM records WHERE run_id = ?", (run,)).fetchall()
-            if not rows and run:
-                rows = self._db.execute("SELECT seq, body, hash, run_id FROM records WHERE substr(run_id, 1, ?) = ? "
-                                        "ORDER BY seq LIMIT 3", (len(run), run)).fetchall()
-        if not rows:
-            raise InputError.one("unknown-run", f"no run {shown(run)} in this audit store "
-                                 "(see `commitments audit list`)", Location(str(self.path)))
-        if len(rows) > 1:
-            raise InputError.one("ambiguous-run", f"{shown(run)} starts several run ids "
-                                 f"({', '.join(r[3] for r in rows[:2])}, …); give more of it", Location(str(self.path)))
-        return self._record(*rows[0][:3])
-
-    def hash_at(self, seq: int) -> str | None:
-        """The hash that seals record #seq, if there is one (what a checkpoint of #seq pinned)."""
-        with self._errors():
-            row = self._db.execute("SELECT hash FROM records WHERE seq = ?", (seq,)).fetchone()
-        return row[0] if row and isinstance(row[0], str) else None
-
-    def records(self) -> Iterator[AuditRecord]:
-        """Every record, oldest first."""
-        with self._errors():
-            rows = self._db.execute("SELECT seq, body, hash FROM records ORDER BY seq").fetchall()
-        for row in rows:
-            yield self._record(*row)
-
-    def _record(self, seq: int, body: object, sealed: object) -> AuditRecord:
-        data = parse_body(body)
-        if data is not None and isinstance(sealed, str):
-            try:
-                return AuditRecord.model_validate({**data, "hash": sealed})
-            except (ValidationError, RecursionError):
-                pass
-        raise self.tampered(seq)
-
-    def tampered(self, seq: int) -> EngineError:
-        """A record that cannot be what was sealed: tampering (exit 1), which `verify` will say more of."""
-        return TamperedError.one("audit-tampered", f"record #{seq} cannot be read as it was sealed: run "
-                                 "`commitments audit verify`", Location(str(self.path)))
-
-    def verify(self) -> Verification:
-        """Walk the chain from the first record; name the first that was edited, deleted, inserted or moved."""
-        with self._errors(), self._transaction("DEFERRED"):  # one snapshot, even while others append
-            head = self._db.execute("SELECT seq, hash FROM head WHERE id = 1").fetchone()
-            rows = self._db.execute(f"SELECT {', '.join(COLUMNS)}, body, hash FROM records ORDER BY seq")
-            count, prev_hash = 0, GENESIS
-            for row in rows:
-                problem = _check(dict(zip((*COLUMNS, "body", "hash"), row, strict=True)), count + 1, prev_hash)
-                if problem:
-                    total = self._db.execute("SELECT count(*) FROM records").fetchone()[0]
-                    return Verification(ok=False, records=total, head=prev_hash, bad_seq=problem[0],
-                                        problem=problem[1])
-                count, prev_hash = count + 1, row[-1]
-        problem = _check_head(head, count, prev_hash)
-        if problem:
-            return Verification(ok=False, records=count, head=prev_hash, bad_seq=problem[0], problem=problem[1])
-        return Verification(ok=True, records=count, head=prev_hash)
 
 
 def _check(row: dict[str, Any], expected: int, prev_hash: str) -> tuple[int, str] | None:

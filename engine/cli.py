@@ -1,8 +1,9 @@
 """The `commitments` command: argument parsing, error printing, exit codes — the only module that prints.
 
 Exit codes: 0 done; 1 a guardrail is violated (`audit verify`: the chain is broken; `audit replay`: the
-result differs; any `audit` command: a record cannot be read as it was sealed); 2 bad input (one
-`file:line:col: code: message` line per problem, never a traceback); 3 an internal failure of the engine,
+result differs; `audit copy`: the trail to copy is broken; any `audit` command: a record cannot be read as
+it was sealed); 2 bad input (one `file:line:col: code: message` line per problem, never a traceback; a
+team store's URL that does not reach its server too); 3 an internal failure of the engine,
 or the audit store cannot be used (busy past its timeout, read-only, not a database, another application's
 file) — then an evaluation that could not be recorded is not reported either.
 
@@ -149,7 +150,7 @@ def _evaluate_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     evaluate_cmd.add_argument("-o", "--out", type=Path, default=None,
                               help="write the output to this file instead of standard output")
     evaluate_cmd.add_argument("--no-audit", action="store_true", help="do not record this run in the audit store")
-    evaluate_cmd.add_argument("--audit-db", type=Path, default=None, help=AUDIT_DB_HELP)
+    evaluate_cmd.add_argument("--audit-db", metavar="STORE", default=None, help=AUDIT_DB_HELP)
 
 
 def _ledger_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
@@ -251,15 +252,15 @@ RULES_HELP = (f"the rule pack folder (default ${defaults.RULES_ENV_VAR}, else ./
               "else the article's pack installed with the engine)")
 FACTS_HELP = (f"fact files or folders (default: the *.yaml directly in ${defaults.FACTS_ENV_VAR}, else ./facts, "
               "else the article's facts beside the article's pack)")
-AUDIT_DB_HELP = f"the audit store (default ${audit.ENV_VAR}, else audit.sqlite in $XDG_DATA_HOME/commitments or " \
-                "~/.local/share/commitments)"
+AUDIT_DB_HELP = f"the audit store: a file, or a team's postgresql://USER@HOST/DB (default ${audit.ENV_VAR}, else " \
+                "audit.sqlite in $XDG_DATA_HOME/commitments or ~/.local/share/commitments)"
 
 
 def _audit_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     store = _Parser(add_help=False)
-    store.add_argument("--audit-db", type=Path, default=None, help=AUDIT_DB_HELP)
+    store.add_argument("--audit-db", metavar="STORE", default=None, help=AUDIT_DB_HELP)
     audit_cmd = commands.add_parser("audit", help="the recorded evaluations: list, show, verify, replay, export, "
-                                    "checkpoint")
+                                    "checkpoint, copy")
     actions = audit_cmd.add_subparsers(dest="action", required=True, parser_class=_Parser)
     listing = actions.add_parser("list", parents=[store], help="the recorded runs, oldest first")
     listing.add_argument("--from", dest="as_of_from", type=_date, metavar="DATE",
@@ -290,6 +291,10 @@ def _audit_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     point.add_argument("--signer", help="who signs (default: your user name)")
     actions.add_parser("keygen", help="make a key to sign checkpoints with, kept outside the store").add_argument(
         "--out", type=Path, required=True, help="the new private key file (readable by you only)")
+    copy = actions.add_parser("copy", help="copy a verified trail into another store (e.g. SQLite to a team's "
+                              "PostgreSQL), hashes unchanged, and verify it there")
+    copy.add_argument("source", metavar="SRC", help="the store to copy from: a file or a postgresql:// URL")
+    copy.add_argument("target", metavar="DST", help="the store to copy into: new, or holding the start of SRC's trail")
 
 
 # Each command's parser, in the order `commitments --help` lists them.
@@ -527,6 +532,8 @@ def _audit(args: argparse.Namespace) -> int:
 
     if args.action == "keygen":
         return _keygen(args)
+    if args.action == "copy":
+        return _copy(args)
     if args.action == "verify" and args.public_key and not args.checkpoint:
         raise InputError.one("usage", "--public-key checks a --checkpoint; give both", Location("--public-key"))
     with audit.AuditStore.open(audit.audit_path(args.audit_db), create=False) as store:
@@ -585,6 +592,16 @@ def _verify(args: argparse.Namespace, store: audit.AuditStore) -> int:
             lines.append(f"wrote {args.out}: checkpoint of {signed.records} records signed by {signed.signer}")
     _deliver("\n".join(lines))
     return EXIT_OK if ok else EXIT_GUARDRAIL
+
+
+def _copy(args: argparse.Namespace) -> int:
+    from engine import trail
+
+    with audit.AuditStore.open(audit.audit_path(args.source), create=False) as source, \
+            audit.AuditStore.open(audit.audit_path(args.target)) as target:
+        done = audit.copy_trail(source, target)
+    _deliver(trail.render_copy(done, source.where, target.where))
+    return EXIT_OK if done.target.ok else EXIT_GUARDRAIL
 
 
 def _keygen(args: argparse.Namespace) -> int:

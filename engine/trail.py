@@ -17,6 +17,7 @@ from engine.render import printable, render_markdown, render_text, view
 from engine.replay import Replay
 
 if TYPE_CHECKING:  # cryptography is loaded only by the commands that sign or check a checkpoint
+    from engine.audit import Copy
     from engine.checkpoint import CheckpointCheck
 
 
@@ -52,6 +53,15 @@ def render_verification(result: Verification) -> str:
     if result.ok:
         return f"ok: {result.records} records, chain intact (head {result.head})"
     return printable(f"TAMPERED: record #{result.bad_seq}: {result.problem} ({result.records} records in the store)")
+
+
+def render_copy(done: Copy, source: str, target: str) -> str:
+    """The source as verified, what was copied, and the target as verified after."""
+    copied = (f"copied {done.copied} records to {target}" + (f" after the {done.already} it already had"
+                                                              if done.already else "")
+              if done.copied else f"nothing to copy: {target} already holds all {done.already} records")
+    return view([f"source {source}: {render_verification(done.source)}", copied,
+                 f"target {target}: {render_verification(done.target)}"])
 
 
 def render_checkpoint_check(result: CheckpointCheck) -> str:

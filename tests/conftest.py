@@ -87,4 +87,5 @@ def ids(evaluation: Evaluation) -> set[str]:
     return set(evaluation.response_ids())
 
 
+from pg import pg_server, pg_url  # noqa: E402,F401 - the team store's throwaway PostgreSQL server
 from policy_steps import pytest_bdd_before_scenario, pytest_bdd_step_func_lookup_error  # noqa: E402,F401 - hooks
