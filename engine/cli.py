@@ -235,7 +235,7 @@ def _serve_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     serve.add_argument("--rules", type=Path, default=None, help=RULES_HELP)
     serve.add_argument("--facts", type=Path, default=None, help="the facts folder whose files the page offers "
                        f"(default ${defaults.FACTS_ENV_VAR}, else ./facts, else the article's facts)")
-    serve.add_argument("--audit-db", type=Path, default=None, help=AUDIT_DB_HELP)
+    serve.add_argument("--audit-db", metavar="STORE", default=None, help=AUDIT_DB_HELP)
     serve.add_argument("--no-audit", action="store_true", help="do not record the page's evaluations")
     serve.add_argument("--users", type=Path, default=None, help="the accounts file (default users.json in "
                        "$XDG_CONFIG_HOME/commitments or ~/.config/commitments)")

@@ -480,3 +480,14 @@ def test_serve_starts_on_loopback_and_serves_the_page(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_the_page_records_to_and_verifies_a_team_store_on_postgresql(pg_url: str, facts_dir: Path) -> None:
+    client = TestClient(create_app(WebSettings(rules=RULES, facts=facts_dir, audit_db=pg_url)), base_url=SITE)
+    assert "No records yet" in client.get("/audit").text
+    evaluate_page(client, BASELINE)
+    listing = client.get("/audit").text
+    runs = re.findall(r'/audit/runs/([0-9a-f]+)"', listing)
+    assert len(runs) == 1 and "postgresql://" in listing
+    assert "Audit record #1" in client.get(f"/audit/runs/{runs[0]}").text
+    assert "ok: 1 records, chain intact" in client.post("/audit/verify", data={"csrf": token(client, "/audit")}).text

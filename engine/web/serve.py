@@ -17,7 +17,7 @@ from engine.web.accounts import add_user, read_users
 from engine.web.settings import WebSettings, is_loopback
 
 
-def settings_for(rules: Path, facts: Path, audit_db: Path | None, host: str, users: Path,
+def settings_for(rules: Path, facts: Path, audit_db: Path | str | None, host: str, users: Path,
                  record: bool = True) -> WebSettings:
     """Sign-in is required exactly when the page can be reached from another machine; then accounts must exist."""
     login_required = not is_loopback(host)

@@ -38,7 +38,7 @@ class WebSettings:
 
     rules: Path
     facts: Path
-    audit_db: Path | None = None
+    audit_db: Path | str | None = None  # a SQLite file, or a team store's postgresql:// URL
     record: bool = True
     login_required: bool = False
     users: Path = field(default_factory=default_users_file)
