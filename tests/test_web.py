@@ -319,6 +319,11 @@ def test_the_audit_page_lists_runs_shows_one_and_verifies_the_chain(client: Test
     listing = client.get("/audit").text
     runs = re.findall(r'/audit/runs/([0-9a-f]+)', listing)
     assert len(runs) == 2
+    pack = load_pack(RULES)
+    levels = [evaluate(pack, load_facts([settings.facts / f for f in files], pack), dt.date.fromisoformat(day))
+              .value_of("cooperation_level") for files, day in (([BASELINE, COOPERATES], "2021-07-01"),
+                                                                ([BASELINE], AS_OF))]
+    assert re.findall(r'<td class="headline">([^<]*)</td>', listing) == levels  # newest first, told apart
     record = client.get(f"/audit/runs/{runs[0]}").text
     assert "Audit record #2" in record and "as of 2021-07-01" in record
     verified = client.post("/audit/verify", data={"csrf": token(client, "/audit")}).text
