@@ -50,6 +50,11 @@ docs: $(VENV)/.runtime
 mutants: $(VENV)/.test
 	$(BIN)/python tests/mutants.py
 
+# PNGs of the web page's main pages for docs/web.md (headless Chromium at /usr/bin/chromium)
+.PHONY: screenshots
+screenshots: $(VENV)/.test
+	$(BIN)/python tests/screenshots.py docs/screenshots
+
 .PHONY: bench
 bench: $(VENV)/.runtime
 	$(BIN)/python -m compileall -q engine

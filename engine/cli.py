@@ -226,6 +226,23 @@ def _schema_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     schema_cmd.add_argument("--out", type=Path, help="write facts.schema.json and rules.schema.json here")
 
 
+def _serve_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
+    serve = commands.add_parser("serve", help="the workbench as a local web page (evaluate, enter facts, explain, "
+                                "what-if, timeline, ledger, audit)")
+    serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1, this "
+                       "machine only; any other requires a sign-in, with accounts made by --add-user)")
+    serve.add_argument("--port", type=int, default=8000, help="default 8000")
+    serve.add_argument("--rules", type=Path, default=None, help=RULES_HELP)
+    serve.add_argument("--facts", type=Path, default=None, help="the facts folder whose files the page offers "
+                       f"(default ${defaults.FACTS_ENV_VAR}, else ./facts, else the article's facts)")
+    serve.add_argument("--audit-db", metavar="STORE", default=None, help=AUDIT_DB_HELP)
+    serve.add_argument("--no-audit", action="store_true", help="do not record the page's evaluations")
+    serve.add_argument("--users", type=Path, default=None, help="the accounts file (default users.json in "
+                       "$XDG_CONFIG_HOME/commitments or ~/.config/commitments)")
+    serve.add_argument("--add-user", metavar="NAME", help="add an account (or change its password: read without "
+                       "echo, or one line of standard input) and exit")
+
+
 def _init_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     init_cmd = commands.add_parser("init", help="write a minimal, commented pack to start a new argument from")
     init_cmd.add_argument("folder", type=Path, help="a new (or empty) folder: rules/, facts/ and features/ go in it")
@@ -284,7 +301,7 @@ def _audit_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
 _DECLARE: dict[str, Callable[[argparse._SubParsersAction[_Parser]], None]] = {
     "evaluate": _evaluate_parser, "check": _check_parser, "audit": _audit_parser, "explain": _explain_parser,
     "whatif": _whatif_parser, "timeline": _timeline_parser, "ledger": _ledger_parser,
-    "facts": _facts_parser, "schema": _schema_parser, "init": _init_parser,
+    "facts": _facts_parser, "schema": _schema_parser, "init": _init_parser, "serve": _serve_parser,
 }
 
 
@@ -596,6 +613,26 @@ def _keygen(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from engine.web import serve
+    from engine.web.settings import default_users_file
+
+    users = args.users or default_users_file()
+    if args.add_user:
+        new = serve.new_user(users, args.add_user)
+        _deliver(printable(f"added {args.add_user} to {users}" if new else
+                           f"changed the password of {args.add_user} in {users}"))
+        return EXIT_OK
+    if not 0 < args.port < 65536:
+        raise InputError.one("usage", f"expected a port from 1 to 65535; found {args.port}", Location("--port"))
+    settings = serve.settings_for(args.rules, args.facts or defaults.facts_folder(args.rules), args.audit_db,
+                                  args.host, users, record=not args.no_audit)
+    sign_in = "every page asks for a sign-in" if settings.login_required else "this machine only"
+    _deliver(printable(f"commitments serve: http://{args.host}:{args.port}/ ({sign_in}); Ctrl-C stops it"))
+    serve.run(settings, args.host, args.port)
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = sys.argv[1:] if argv is None else list(argv)
     try:
@@ -604,7 +641,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.rules = defaults.rules_folder()
         commands = {"evaluate": _evaluate, "check": _check, "audit": _audit, "explain": _explain,
                     "whatif": _whatif, "timeline": _timeline, "ledger": _ledger, "facts": _facts, "schema": _schema,
-                    "init": _init}
+                    "init": _init, "serve": _serve}
         with one_run():
             code = commands[args.command](args)
         _deliver()

@@ -170,13 +170,15 @@ def current_user() -> str:
         return "unknown"
 
 
-def entry_for(evaluation: Evaluation, pack: Pack, facts: list[Fact], ledger: Ledger | None = None) -> AuditEntry:
+def entry_for(evaluation: Evaluation, pack: Pack, facts: list[Fact], ledger: Ledger | None = None,
+              user: str | None = None) -> AuditEntry:
     """The audit entry of an evaluation, with full snapshots of the pack and facts it was computed from (and
-    the commitment ledger as of its date, if given)."""
+    the commitment ledger as of its date, if given). `user` is who asked: the web page's signed-in analyst;
+    the command line leaves it to the operating system's user."""
     return AuditEntry(
         run_id=evaluation.run_id,
         recorded_at=dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
-        user=current_user(),
+        user=user or current_user(),
         engine_version=__version__,
         as_of=evaluation.as_of,
         pack=evaluation.pack,
