@@ -8,7 +8,7 @@ Nothing here evaluates; the HTML template (engine/templates/memo.html.j2) escape
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -17,6 +17,7 @@ from engine.render import headline_text, view
 
 if TYPE_CHECKING:
     import jinja2
+    from markupsafe import Markup
 
 
 class MemoCitation(Frozen):
@@ -279,4 +280,15 @@ def render_memo_html(memo: Memo, chart_svg: str | None = None) -> str:
     from markupsafe import Markup
 
     return _environment().get_template("memo.html.j2").render(
-        memo=memo, chart=Markup(chart_svg) if chart_svg else None)  # noqa: S704 - our own SVG, values escaped in it
+        memo=memo, chart=Markup(chart_svg) if chart_svg else None,  # noqa: S704 - our own SVG, values escaped in it
+        explain_href=None)
+
+
+def render_memo_body(memo: Memo, chart_svg: str | None, explain_href: Callable[[str], str]) -> Markup:
+    """The memo's body alone, for a page of its own to hold (the workbench), each response's id followed by a
+    link to its explanation."""
+    from markupsafe import Markup
+
+    return Markup(_environment().get_template("memo_body.html.j2").render(  # noqa: S704 - rendered with autoescape
+        memo=memo, chart=Markup(chart_svg) if chart_svg else None,  # noqa: S704 - our own SVG
+        explain_href=explain_href))

@@ -75,8 +75,7 @@ async def run_evaluation(request: Request) -> Response:
     """`commitments evaluate`, recorded in the audit trail under the user who asked, shown as its memo."""
     from engine.chart import memo_chart
     from engine.ledger import ledger
-    from engine.memo import build_memo
-    from engine.web.memo_view import memo_body
+    from engine.memo import build_memo, render_memo_body
 
     form = await security.checked_form(request)
     settings = _settings(request)
@@ -95,7 +94,7 @@ async def run_evaluation(request: Request) -> Response:
     sendable = (request.url_for("run_memo", run=run_id) if run_id
                 else f"{request.url_for('memo')}?{selection.query()}")
     explain_href = f"{request.url_for('explain')}?{{}}"
-    body = memo_body(memo, chart, lambda response: explain_href.format(selection.query(target=response)))
+    body = render_memo_body(memo, chart, lambda response: explain_href.format(selection.query(target=response)))
     return page(request, "memo.html", selection=selection, memo=memo, body=body, sendable=str(sendable),
                 run_id=run_id, files=_choices(request, selection))
 
