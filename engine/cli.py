@@ -551,11 +551,7 @@ def _audit(args: argparse.Namespace) -> int:
             return EXIT_OK
         if args.action in ("verify", "checkpoint"):
             return _verify(args, store)
-        record = store.get(args.run)
-        try:
-            pack, facts = replay.restore(record)
-        except ValueError:
-            raise store.tampered(record.seq) from None
+        record, pack, facts = replay.recorded(store, args.run)
     if args.action == "show":
         _deliver(trail.render_show(record, pack))
         return EXIT_OK

@@ -10,7 +10,7 @@ kind's value before → after, the fields that differ, commitments whose state d
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine import __version__
 from engine.evaluate import evaluate, facts_digest
@@ -35,6 +35,9 @@ from engine.model import (
     Test,
 )
 from engine.record import AuditRecord, result_digest
+
+if TYPE_CHECKING:
+    from engine.audit import AuditStore
 
 
 def _typed(spec: FieldSpec | None, value: Any) -> Any:
@@ -121,6 +124,17 @@ def restore(record: AuditRecord) -> tuple[Pack, list[Fact]]:
         return pack, restore_facts(record.facts_snapshot, pack)
     except RecursionError:
         raise ValueError(f"record #{record.seq}: its snapshot is nested too deep to rebuild") from None
+
+
+def recorded(store: AuditStore, run: str) -> tuple[AuditRecord, Pack, list[Fact]]:
+    """A run's record with the pack and facts restored from it; a snapshot that cannot be rebuilt is the
+    store's tampering, named by its record."""
+    record = store.get(run)
+    try:
+        pack, facts = restore(record)
+    except ValueError:
+        raise store.tampered(record.seq) from None
+    return record, pack, facts
 
 
 def replay(record: AuditRecord, restored: tuple[Pack, list[Fact]] | None = None) -> Replay:

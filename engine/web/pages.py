@@ -267,11 +267,7 @@ async def audit_run(request: Request) -> Response:
     from engine import replay, trail
 
     with audit.AuditStore.open(audit.audit_path(_settings(request).audit_db), create=False) as store:
-        record = store.get(request.path_params["run"])
-        try:
-            pack, _ = replay.restore(record)
-        except ValueError:
-            raise store.tampered(record.seq) from None
+        record, pack, _ = replay.recorded(store, request.path_params["run"])
     return page(request, "run.html", record=record, text=trail.render_show(record, pack))
 
 
@@ -281,11 +277,7 @@ async def run_memo(request: Request) -> Response:
     from engine.render import render_html
 
     with audit.AuditStore.open(audit.audit_path(_settings(request).audit_db), create=False) as store:
-        record = store.get(request.path_params["run"])
-        try:
-            pack, facts = replay.restore(record)
-        except ValueError:
-            raise store.tampered(record.seq) from None
+        record, pack, facts = replay.recorded(store, request.path_params["run"])
     return HTMLResponse(render_html(record.result, pack, False, facts, record.ledger, recorded=True))
 
 
