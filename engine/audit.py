@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
@@ -394,6 +395,18 @@ def copy_trail(source: AuditStore, target: AuditStore) -> Copy:
 def is_team_store(target: Path | str) -> bool:
     """Whether a store is named by a PostgreSQL URL rather than a file."""
     return isinstance(target, str) and target.startswith(PG_SCHEMES)
+
+
+def redacted(url: str) -> str:
+    """The URL with its password (in the user part or as a parameter) replaced by ***."""
+    url = re.sub(r"^([a-z]+://[^/@:?#]*):[^/@?#]*@", r"\1:***@", url)
+    return re.sub(r"([?&]password=)[^&#]*", r"\1***", url)
+
+
+def store_name(target: Path | str) -> str:
+    """Where a store is, as a message or a page may show it: a file's path, or a team store's URL without
+    its password."""
+    return redacted(str(target)) if is_team_store(target) else str(target)
 
 
 def open_store(target: Path | str, *, create: bool = True, timeout: float = BUSY_TIMEOUT) -> AuditStore:

@@ -21,7 +21,7 @@ from typing import Any
 import psycopg
 from psycopg import errors as pg_errors
 
-from engine.audit import APPLICATION_ID, BUSY_TIMEOUT, ENV_VAR, AuditStore
+from engine.audit import APPLICATION_ID, BUSY_TIMEOUT, ENV_VAR, AuditStore, redacted
 from engine.errors import InputError, Location, StoreError
 
 # One tuple of statements per schema version, as engine.audit.MIGRATIONS: the same tables and columns.
@@ -61,12 +61,6 @@ SCHEMA_VERSION = len(MIGRATIONS)
 META = "store_meta"  # PostgreSQL has no user_version or application_id: this one-row table holds both
 CHAIN_LOCK = APPLICATION_ID  # the advisory lock key appends (and migrations) of every commitments store take
 CONNECT_TIMEOUT = 10  # seconds
-
-
-def redacted(url: str) -> str:
-    """The URL with its password (in the user part or as a parameter) replaced by ***."""
-    url = re.sub(r"^([a-z]+://[^/@:?#]*):[^/@?#]*@", r"\1:***@", url)
-    return re.sub(r"([?&]password=)[^&#]*", r"\1***", url)
 
 
 class PostgresStore(AuditStore):

@@ -344,10 +344,11 @@ def routes(app: object, method: str) -> list[str]:
 
 
 def test_a_store_url_is_shown_without_its_password() -> None:
-    from engine.web.pages import _store_name
+    from engine.audit import store_name
 
-    assert _store_name("postgresql://team:s3cret@db.example:5433/trail") == "postgresql://team@db.example:5433/trail"
-    assert _store_name("/home/me/audit.sqlite") == "/home/me/audit.sqlite"
+    assert store_name("postgresql://team:s3cret@db.example:5433/trail") == "postgresql://team:***@db.example:5433/trail"
+    assert store_name("postgresql://team@db.example/trail?password=s3cret") == "postgresql://team@db.example/trail?password=***"
+    assert store_name("/home/me/audit.sqlite") == "/home/me/audit.sqlite"
 
 
 def test_on_loopback_a_request_for_another_host_name_is_refused(client: TestClient) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -227,17 +226,6 @@ def _trail(settings: WebSettings) -> audit.AuditStore | None:
         raise
 
 
-def _store_name(target: object) -> str:
-    """Where the trail is, without the password a store's URL may hold."""
-    text = str(target)
-    if "://" not in text:
-        return text
-    parts = urlsplit(text)
-    host = parts.hostname or ""
-    where = f"{parts.username}@{host}" if parts.username else host
-    return urlunsplit((parts.scheme, where + (f":{parts.port}" if parts.port else ""), parts.path, "", ""))
-
-
 async def audit_page(request: Request, verification: str | None = None, intact: bool | None = None) -> Response:
     settings = _settings(request)
     runs = []
@@ -246,7 +234,7 @@ async def audit_page(request: Request, verification: str | None = None, intact: 
         with store:
             runs = store.find(AuditFilter())
     return page(request, "audit.html", runs=list(reversed(runs)), verification=verification, intact=intact,
-                store=_store_name(audit.audit_path(settings.audit_db)))
+                store=audit.store_name(audit.audit_path(settings.audit_db)))
 
 
 async def verify_trail(request: Request) -> Response:
