@@ -49,14 +49,17 @@ class _Derived:
     support: set[str] = field(default_factory=set)
 
 
-_COMPILED: dict[str, CompiledPack] = {}
+# The digest is taken over sorted keys, so it is blind to the order of the categories, which orders the
+# responses: a pack that differs from another only in that order must not get the other's compiled pack.
+_COMPILED: dict[tuple[str, tuple[str, ...]], CompiledPack] = {}
 
 
 def _compiled(pack: Pack) -> CompiledPack:
     """Compile once per pack content; the digest names the rulesets registered with durable_rules."""
-    if pack.digest not in _COMPILED:
-        _COMPILED[pack.digest] = compile_pack(pack)
-    return _COMPILED[pack.digest]
+    key = pack.digest, tuple(pack.categories)
+    if key not in _COMPILED:
+        _COMPILED[key] = compile_pack(pack)
+    return _COMPILED[key]
 
 
 def durable_fact(fact: Fact) -> dict[str, Any]:
