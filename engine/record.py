@@ -4,7 +4,9 @@ the canonical serialisation and SHA-256 chaining that seal it, and the other pla
 Takes an `Evaluation` with the pack and facts it was computed from (`entry_for`); gives plain pydantic
 data (`AuditEntry`, and `AuditRecord` once the store has placed it in the chain). Canonical JSON is sorted
 keys, no spaces, UTF-8; a record's hash is SHA-256(prev_hash + canonical JSON of the record minus its
-hash). Nothing here touches storage: `engine.audit` does.
+hash). Sorting drops the order the pack declared its mappings in (its categories order its responses), so
+the record keeps that order beside the snapshots (`key_order`) for a replay to put back (`in_key_order`).
+Nothing here touches storage: `engine.audit` does.
 """
 
 from __future__ import annotations
@@ -13,15 +15,32 @@ import datetime as dt
 import getpass
 import hashlib
 import json
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from pydantic import ConfigDict
+from pydantic import BaseModel, ConfigDict
 
 from engine import __version__
 from engine.model import Evaluation, Fact, Firing, Frozen, Ledger, Pack, PackRef
 from engine.validate import digest
 
 GENESIS = "0" * 64  # the prev_hash of the first record
+
+
+class KeyOrder(Frozen):
+    """A mapping of a snapshot whose keys were declared in another order than sorted: where it is (keys and list
+    indices from the snapshot's top), and its keys in that order."""
+
+    at: tuple[str | int, ...]
+    keys: tuple[str, ...]
+
+
+class SnapshotOrder(Frozen):
+    """What canonical JSON drops from the snapshots: the declared order of their mappings. The pack's categories
+    order its responses (and so the result); the others order its views (sections, entry forms, a fact's fields)."""
+
+    pack: tuple[KeyOrder, ...] = ()
+    facts: tuple[KeyOrder, ...] = ()
 
 
 class AuditEntry(Frozen):
@@ -42,11 +61,15 @@ class AuditEntry(Frozen):
     # The commitment ledger as of the same date, when the pack declares commitments. Left out of the sealed
     # body when absent, so that records written before the ledger existed keep their hashes.
     ledger: Ledger | None = None
+    # The snapshots' mappings in their declared order (sealed with the rest). None in records written before it
+    # was kept, and then left out of the sealed body, so that those keep their hashes.
+    snapshot_order: SnapshotOrder | None = None
 
     def body(self, exclude: set[str] | None = None) -> dict[str, Any]:
-        """The content that is sealed: everything but what `exclude` names, and the ledger when there is none."""
-        left_out: dict[str, Any] = dict.fromkeys((exclude or set()) | ({"ledger"} if self.ledger is None else set()),
-                                                 True)
+        """The content that is sealed: everything but what `exclude` names, and the ledger or the snapshot order
+        when there is none."""
+        absent = {name for name in ("ledger", "snapshot_order") if getattr(self, name) is None}
+        left_out: dict[str, Any] = dict.fromkeys((exclude or set()) | absent, True)
         if not self.result.hypothetical:  # as results were sealed before the flag existed
             left_out["result"] = {"hypothetical": True}
         return self.model_dump(mode="json", exclude=left_out)
@@ -163,6 +186,53 @@ def snapshot_digest(facts_snapshot: list[dict[str, Any]] | tuple[dict[str, Any],
                          key=lambda fact: str(fact["id"])))
 
 
+def key_order(value: object, at: tuple[str | int, ...] = ()) -> Iterator[KeyOrder]:
+    """Every mapping in a model's data whose keys are not in sorted order (as canonical JSON would put them back):
+    the mappings the model holds as data (a pack's categories, a kind's fields), not the models' own fields, which
+    validation orders anyway."""
+    if isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from key_order(getattr(value, name), (*at, name))
+    elif isinstance(value, dict):
+        if list(value) != sorted(value):
+            yield KeyOrder(at=at, keys=tuple(value))
+        for key, item in value.items():
+            yield from key_order(item, (*at, key))
+    elif isinstance(value, tuple | list):
+        for index, item in enumerate(value):
+            yield from key_order(item, (*at, index))
+
+
+def in_key_order(data: Any, orders: Iterable[KeyOrder]) -> Any:
+    """Snapshot data read back from canonical JSON with the mappings `orders` names in their declared order again
+    (copied along the way: `data` is left as it is). ValueError when an order does not fit the data: the record
+    was edited since it was sealed."""
+    wanted = {order.at: order.keys for order in orders}
+    on_the_way = {at[:n] for at in wanted for n in range(len(at))}  # where a mapping to reorder lies below
+    placed = 0
+
+    def walk(node: Any, at: tuple[str | int, ...]) -> Any:
+        nonlocal placed
+        if at in wanted:
+            keys = wanted[at]
+            if not isinstance(node, dict) or sorted(keys) != sorted(node):
+                raise ValueError(f"the recorded order of {'.'.join(map(str, at))} does not fit its keys")
+            node = {key: node[key] for key in keys}
+            placed += 1
+        if at not in on_the_way:
+            return node
+        if isinstance(node, dict):
+            return {key: walk(item, (*at, key)) for key, item in node.items()}
+        if isinstance(node, list | tuple):
+            return [walk(item, (*at, index)) for index, item in enumerate(node)]
+        return node
+
+    ordered = walk(data, ())
+    if placed != len(wanted):
+        raise ValueError("a recorded order names a mapping the snapshot does not have")
+    return ordered
+
+
 def current_user() -> str:
     try:
         return getpass.getuser() or "unknown"
@@ -175,6 +245,7 @@ def entry_for(evaluation: Evaluation, pack: Pack, facts: list[Fact], ledger: Led
     """The audit entry of an evaluation, with full snapshots of the pack and facts it was computed from (and
     the commitment ledger as of its date, if given). `user` is who asked: the web page's signed-in analyst;
     the command line leaves it to the operating system's user."""
+    by_id = sorted(facts, key=lambda f: f.id)
     return AuditEntry(
         run_id=evaluation.run_id,
         recorded_at=dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
@@ -185,10 +256,11 @@ def entry_for(evaluation: Evaluation, pack: Pack, facts: list[Fact], ledger: Led
         facts_digest=evaluation.facts_digest,
         result_digest=result_digest(evaluation),
         pack_snapshot=pack.model_dump(mode="json"),
-        facts_snapshot=tuple(f.content() for f in sorted(facts, key=lambda f: f.id)),
+        facts_snapshot=tuple(f.content() for f in by_id),
         firings=evaluation.firings,
         result=evaluation,
         ledger=ledger,
+        snapshot_order=SnapshotOrder(pack=tuple(key_order(pack)), facts=tuple(key_order(by_id))),
     )
 
 

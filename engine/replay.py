@@ -1,7 +1,8 @@
 """Replay: a recorded evaluation re-run from its own snapshot, and whether it reproduces the result.
 
 Takes an `AuditRecord`; rebuilds the pack and facts exactly as they were (JSON has no dates, so
-date-typed fields get their type back from the snapshot's own vocabulary), evaluates them as of the
+date-typed fields get their type back from the snapshot's own vocabulary; canonical JSON sorts keys, so
+mappings get their declared order back from the record's snapshot order), evaluates them as of the
 recorded date under the recorded run id, and gives a `Replay`: identical (same result digest, and the same
 commitment ledger when one was recorded) or the differences — responses gained and lost, each headline
 kind's value before → after, the fields that differ, commitments whose state differs.
@@ -34,7 +35,7 @@ from engine.model import (
     Rule,
     Test,
 )
-from engine.record import AuditRecord, result_digest
+from engine.record import AuditRecord, KeyOrder, SnapshotOrder, in_key_order, result_digest
 
 if TYPE_CHECKING:
     from engine.audit import AuditStore
@@ -114,16 +115,37 @@ class Replay(Frozen):
     engine_then: str
     engine_now: str
     differences: tuple[str, ...] = ()
+    note: str = ""  # what the replay could not take from the record itself
+
+
+# What a replay of a record written before the snapshot order was kept says of the order it used.
+ORDER_SHOWN = ("recorded before records kept the pack's declared order: its categories are put in the order "
+               "the recorded responses show them")
 
 
 def restore(record: AuditRecord) -> tuple[Pack, list[Fact]]:
-    """The pack and facts a record was evaluated with. They were rebuilt from the same data when it was
-    sealed, so a snapshot that no longer can be (ValueError) was edited since."""
+    """The pack and facts a record was evaluated with, their mappings in their declared order. They were
+    rebuilt from the same data when it was sealed, so a snapshot that no longer can be (ValueError) was edited
+    since."""
+    order = record.snapshot_order or order_shown(record)
     try:
-        pack = restore_pack(record.pack_snapshot)
-        return pack, restore_facts(record.facts_snapshot, pack)
+        pack = restore_pack(in_key_order(record.pack_snapshot, order.pack))
+        return pack, restore_facts(tuple(in_key_order(record.facts_snapshot, order.facts)), pack)
     except RecursionError:
         raise ValueError(f"record #{record.seq}: its snapshot is nested too deep to rebuild") from None
+
+
+def order_shown(record: AuditRecord) -> SnapshotOrder:
+    """The order of a record written before the snapshot order was kept, as far as it can be recovered: the
+    result lists responses in the order of their categories, so it gives that order for every category it
+    has; the others (no view of the result shows them) follow, sorted. The pack's other mappings, which order
+    no result, and the facts' fields stay sorted."""
+    categories = record.pack_snapshot.get("categories")
+    if not isinstance(categories, dict):
+        return SnapshotOrder()
+    shown = [c for c in dict.fromkeys(r.category for r in record.result.responses) if c in categories]
+    return SnapshotOrder(pack=(KeyOrder(at=("categories",), keys=(*shown, *(c for c in categories
+                                                                            if c not in shown))),))
 
 
 def recorded(store: AuditStore, run: str) -> tuple[AuditRecord, Pack, list[Fact]]:
@@ -151,7 +173,8 @@ def replay(record: AuditRecord, restored: tuple[Pack, list[Fact]] | None = None)
         differences += _ledger_differences(record.ledger, ledger(pack, facts, record.as_of))
     return Replay(seq=record.seq, run_id=record.run_id, identical=not differences,
                   stored_digest=record.result_digest, replayed_digest=digest_now,
-                  engine_then=record.engine_version, engine_now=__version__, differences=tuple(differences))
+                  engine_then=record.engine_version, engine_now=__version__, differences=tuple(differences),
+                  note="" if record.snapshot_order is not None else ORDER_SHOWN)
 
 
 def _ledger_differences(before: Ledger, after: Ledger) -> list[str]:

@@ -81,6 +81,8 @@ def render_replay(result: Replay) -> str:
     else:
         lines.append(f"DIFFERENT: result digest recorded {result.stored_digest}, replayed {result.replayed_digest}")
         lines += [f"  {line}" for line in result.differences]
+    if result.note:
+        lines.append(f"note: {result.note}")
     return view(lines)
 
 
