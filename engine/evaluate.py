@@ -41,7 +41,9 @@ _RULE = attrgetter("rule")
 
 
 @dataclass
-class _Derived:
+class Derived:
+    """A fact the rules derived in one run: what it says, the rules that made it, the base facts behind it."""
+
     kind: str
     subject: str
     fields: dict[str, Scalar]
@@ -57,6 +59,11 @@ def _compiled(pack: Pack) -> CompiledPack:
     if pack.digest not in _COMPILED:
         _COMPILED[pack.digest] = compile_pack(pack)
     return _COMPILED[pack.digest]
+
+
+def prime_compilation(pack: Pack, compiled: CompiledPack) -> None:
+    """Take a compilation of this pack made earlier (engine.packcache keeps them between processes)."""
+    _COMPILED.setdefault(pack.digest, compiled)
 
 
 def durable_fact(fact: Fact) -> dict[str, Any]:
@@ -99,7 +106,7 @@ def facts_digest(facts: list[Fact]) -> str:
     return hashlib.sha256(f"[{','.join(texts)}]".encode()).hexdigest()
 
 
-class _Run:
+class Run:
     """What one evaluation's live activations say: firings, derived facts with their support, probes."""
 
     def __init__(self, compiled: CompiledPack, network: Network) -> None:
@@ -109,7 +116,7 @@ class _Run:
         activations = network.activations()
         derived = network.derived()
         self.firings: list[Firing] = [a.firing for a in activations if a.rule.rule in self.rules]
-        self.derived = {did: _Derived(m.kind, m.subject, dict(m.fields)) for did, m in sorted(derived.items())}
+        self.derived = {did: Derived(m.kind, m.subject, dict(m.fields)) for did, m in sorted(derived.items())}
         self._makers: dict[str, list[Activation]] = {}
         for activation in activations:
             for made in activation.rule.made:
@@ -144,7 +151,7 @@ def evaluate(pack: Pack, facts: list[Fact], as_of: dt.date, run_id: str | None =
     network = Network(compiled)
     try:
         network.update(with_clock(compiled, {f.id: durable_fact(f) for f in counted}, as_of))
-        run = _Run(compiled, network)
+        run = Run(compiled, network)
     finally:
         network.close()
     return result(compiled, run, counted, not_counted, as_of, run_id, facts_digest(facts), hypothetical_files(facts))
@@ -156,7 +163,7 @@ def hypothetical_files(facts: list[Fact]) -> tuple[str, ...]:
                          for f in facts if f.hypothetical}))
 
 
-def result(compiled: CompiledPack, run: _Run, counted: list[Fact], not_counted: list[NotCounted], as_of: dt.date,
+def result(compiled: CompiledPack, run: Run, counted: list[Fact], not_counted: list[NotCounted], as_of: dt.date,
            run_id: str | None, digest: str, hypothetical: tuple[str, ...] = ()) -> Evaluation:
     """The Evaluation: views over one run's firings."""
     pack = compiled.pack
@@ -187,7 +194,7 @@ def result(compiled: CompiledPack, run: _Run, counted: list[Fact], not_counted: 
     )
 
 
-def _outcomes(compiled: CompiledPack, run: _Run, counted: list[Fact], firings: list[Firing]) -> tuple[RuleOutcome, ...]:
+def _outcomes(compiled: CompiledPack, run: Run, counted: list[Fact], firings: list[Firing]) -> tuple[RuleOutcome, ...]:
     """Every rule's outcome: fired, else, or undetermined with the states it lacks (firings in sorted order)."""
     known = {(f.kind, f.subject) for f in counted} | {(d.kind, d.subject) for d in run.derived.values()}
     seen: dict[str, tuple[set[str], set[str]]] = {}
@@ -216,7 +223,7 @@ def _outcomes(compiled: CompiledPack, run: _Run, counted: list[Fact], firings: l
     return tuple(outcomes)
 
 
-def _responses(compiled: CompiledPack, run: _Run, firings: list[Firing]) -> tuple[Response, ...]:
+def _responses(compiled: CompiledPack, run: Run, firings: list[Firing]) -> tuple[Response, ...]:
     """Each recommended response with every rule, fact and citation behind it (firings in their sorted order)."""
     found: dict[str, tuple[set[str], set[str], set[str], list[Citation]]] = {}
     for firing in firings:

@@ -32,7 +32,8 @@ TERMINAL: tuple[CommitmentState, ...] = ("discharged", "violated", "expired", "c
 
 
 class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # defer_build: a model's validator is built when first used, so a command pays only for the models it uses
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 # --- the pack: vocabulary, rules, responses, guardrails -------------------------------------------------
