@@ -15,6 +15,7 @@ Scalar = str | int | float | bool | dt.date
 Op = Literal["eq", "ne", "lt", "lte", "gt", "gte", "in"]
 Category = str  # one of the pack's `categories:` (DEFAULT_CATEGORIES when it declares none)
 Status = Literal["fired", "else", "undetermined"]
+Branch = Literal["then", "else"]
 RELIABILITY = ("A", "B", "C", "D", "E", "F")
 CREDIBILITY = (1, 2, 3, 4, 5, 6)
 # A pack that declares no `categories:` sorts its responses under these, in this order, with these titles.
@@ -399,7 +400,7 @@ class Firing(Frozen):
     """One activation of a compiled rule in the Rete network: the event everything else is a view of."""
 
     rule: str
-    branch: Literal["then", "else"]
+    branch: Branch
     facts: tuple[str, ...]
     derived: tuple[str, ...] = ()
 
