@@ -43,6 +43,7 @@ from engine.errors import (
 from engine.evaluate import evaluate
 from engine.loader import one_run
 from engine.model import Fact, Pack
+from engine.packcache import prepared_pack
 from engine.record import AuditFilter, entry_for
 from engine.render import (
     MEMOS,
@@ -55,7 +56,7 @@ from engine.render import (
     render_timeline,
     view,
 )
-from engine.validate import load_facts, load_pack, suggest
+from engine.validate import load_facts, suggest
 
 # A command's process ends once its output is written. At exit the interpreter would run its collector
 # over everything pydantic and durable_rules built, which takes longer than an evaluation, only to free
@@ -306,7 +307,7 @@ _DECLARE: dict[str, Callable[[argparse._SubParsersAction[_Parser]], None]] = {
 
 
 def _inputs(rules: Path, paths: list[Path]) -> tuple[Pack, list[Fact]]:
-    pack = load_pack(rules)
+    pack = prepared_pack(rules)
     if not paths:
         folder = defaults.facts_folder(rules)
         if not folder.exists():
@@ -436,7 +437,7 @@ def _ledger(args: argparse.Namespace) -> int:
 def _facts(args: argparse.Namespace) -> int:
     from engine.entry import append_fact, build, id_in_use, parse_answer, questions
 
-    pack = load_pack(args.rules)
+    pack = prepared_pack(args.rules)
     entered = [k for k, spec in pack.vocabulary.items() if not spec.derived]
     kind = args.kind or _ask_kind(entered, args.no_input)
     if kind not in entered:
@@ -517,7 +518,7 @@ def _schema(args: argparse.Namespace) -> int:
 
     from engine.schema import facts_schema, rules_schema, write_schemas
 
-    pack = load_pack(args.rules)
+    pack = prepared_pack(args.rules)
     documents = {"facts.schema.json": facts_schema(pack), "rules.schema.json": rules_schema(pack)}
     if args.out is None:
         _deliver(json.dumps(documents, indent=2, ensure_ascii=False))

@@ -34,6 +34,7 @@ from engine.model import (
     DERIVED_ID_PREFIX,
     AllOf,
     AnyOf,
+    Branch,
     Citation,
     Clock,
     Condition,
@@ -98,7 +99,7 @@ class CompiledRule:
 
     name: str
     rule: str
-    branch: str  # "then" or "else"
+    branch: Branch
     definition: dict[str, Any]
     gate: str = GATE_KIND  # the kind of the gate fact it waits for
     made: tuple[Made, ...] = ()
@@ -365,7 +366,8 @@ def _made(rule: Rule, branch: str) -> tuple[Made, ...]:
                  for e in effects if isinstance(e, Derive))
 
 
-def _compiled_rule(name: str, rule: Rule, branch: str, conj: Conjunction, aliases: dict[str, Pattern]) -> CompiledRule:
+def _compiled_rule(name: str, rule: Rule, branch: Branch, conj: Conjunction,
+                   aliases: dict[str, Pattern]) -> CompiledRule:
     negated = tuple(_without_joins(lit.pattern) for lit in conj if not lit.positive)
     gate = f"{GATE_KIND}|{name}" if negated else GATE_KIND
     timed = any(clocked(lit.pattern) for lit in conj if not lit.positive)
@@ -399,8 +401,9 @@ def compile_pack(pack: Pack) -> CompiledPack:
             # A join's falsity ("no pair matches") is not one Rete conjunction: a rule with a join has no
             # compiled else form; it is definitely false when it did not fire and every state it reads is
             # known (events are closed-world), decided after the run (see evaluate._outcomes).
-            branches = {"then": _each_fact(forms.true(rule.when), state),
-                        "else": [] if rule.id in joined else _each_fact(forms.false(rule.when), state)}
+            branches: dict[Branch, list[Conjunction]] = {
+                "then": _each_fact(forms.true(rule.when), state),
+                "else": [] if rule.id in joined else _each_fact(forms.false(rule.when), state)}
         except OverflowError:
             problems.append(Problem("too-complex", f"rule {rule.id!r} expands to more than {MAX_CONJUNCTIONS} "
                                     "alternatives; split it", _origin(rule)))

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
+from collections.abc import Iterable
 
 from engine.compiler import every_pattern
+from engine.evaluate import Derived
 from engine.evidence import last_day, rank
 from engine.model import (
     LEDGER_KIND,
@@ -28,7 +30,6 @@ from engine.model import (
     Deadline,
     DeadlineMove,
     Derive,
-    Evaluation,
     Fact,
     FieldSpec,
     KindSpec,
@@ -53,8 +54,24 @@ def rule_id(cid: str, part: str) -> str:
     return f"{LEDGER_RULE}{cid}.{part}"
 
 
+_LEDGER_PACKS: dict[str, Pack] = {}  # a pack's digest → its ledger pack (see ledger_pack)
+
+
 def ledger_pack(pack: Pack) -> Pack:
-    """The pack with one deriving rule per commitment condition, and the reserved kind they derive."""
+    """The pack with one deriving rule per commitment condition, and the reserved kind they derive (made once
+    per pack content: its rules are models, validated as they are made)."""
+    made = _LEDGER_PACKS.get(pack.digest)
+    if made is None:
+        made = _LEDGER_PACKS[pack.digest] = _ledger_pack(pack)
+    return made
+
+
+def prime_ledger_pack(pack: Pack, made: Pack) -> None:
+    """Take this pack's ledger pack made earlier (engine.packcache keeps them between processes)."""
+    _LEDGER_PACKS.setdefault(pack.digest, made)
+
+
+def _ledger_pack(pack: Pack) -> Pack:
     kind = KindSpec(subjects=(LEDGER_SUBJECT,), state=False, derived=True, fields={
         "commitment": FieldSpec(type="enum", values=tuple(c.id for c in pack.commitments)),
         "part": FieldSpec(type="enum", values=PARTS)})
@@ -224,10 +241,10 @@ def _dates(pack: Pack, facts: list[Fact]) -> set[dt.date]:
     return days
 
 
-def holding(result: Evaluation) -> Holds:
-    """Which commitment conditions hold in one evaluation, with the facts behind each."""
-    return {(str(d.fields["commitment"]), str(d.fields["part"])): (d.facts, d.rule)
-            for d in result.derived if d.kind == LEDGER_KIND}
+def holding(derived: Iterable[Derived]) -> Holds:
+    """Which commitment conditions hold in one run, with the facts behind each (as its result would say)."""
+    return {(str(d.fields["commitment"]), str(d.fields["part"])): (tuple(sorted(d.support)), min(d.rules))
+            for d in derived if d.kind == LEDGER_KIND}
 
 
 def ledger(pack: Pack, facts: list[Fact], as_of: dt.date) -> Ledger:
@@ -239,15 +256,14 @@ def ledger(pack: Pack, facts: list[Fact], as_of: dt.date) -> Ledger:
     seen: set[dt.date] = set()
     counted: list[Fact] = []
     with Session(ledger_pack(pack), facts) as session:
-        by_id = {f.id: f for f in facts}
         while queue:
             day = heapq.heappop(queue)
             if day in seen:
                 continue
             seen.add(day)
-            result = session.evaluate(day)
-            counted = [by_id[i] for i in result.counted]
-            holds = holding(result)
+            # the run's conclusions, not a whole Evaluation: the ledger reads only what holds and what counts
+            counted, run = session.run(day)
+            holds = holding(run.derived.values())
             for track in tracks:
                 track.step(day, holds, counted)
                 if track.state == "detached" and track.c.consequent_deadline is not None:

@@ -15,6 +15,7 @@ Scalar = str | int | float | bool | dt.date
 Op = Literal["eq", "ne", "lt", "lte", "gt", "gte", "in"]
 Category = str  # one of the pack's `categories:` (DEFAULT_CATEGORIES when it declares none)
 Status = Literal["fired", "else", "undetermined"]
+Branch = Literal["then", "else"]
 RELIABILITY = ("A", "B", "C", "D", "E", "F")
 CREDIBILITY = (1, 2, 3, 4, 5, 6)
 # A pack that declares no `categories:` sorts its responses under these, in this order, with these titles.
@@ -32,7 +33,8 @@ TERMINAL: tuple[CommitmentState, ...] = ("discharged", "violated", "expired", "c
 
 
 class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # defer_build: a model's validator is built when first used, so a command pays only for the models it uses
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 # --- the pack: vocabulary, rules, responses, guardrails -------------------------------------------------
@@ -398,7 +400,7 @@ class Firing(Frozen):
     """One activation of a compiled rule in the Rete network: the event everything else is a view of."""
 
     rule: str
-    branch: Literal["then", "else"]
+    branch: Branch
     facts: tuple[str, ...]
     derived: tuple[str, ...] = ()
 

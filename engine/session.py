@@ -10,13 +10,15 @@ bundled scenario, the 2021 record and random variants). Used by timelines and wh
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from engine.evaluate import _compiled, _Run, durable_fact, facts_digest, hypothetical_files, result, with_clock
+from engine.evaluate import Run, _compiled, durable_fact, facts_digest, hypothetical_files, result, with_clock
 from engine.evidence import Evidence
-from engine.model import Evaluation, Fact, Pack
+from engine.model import Evaluation, Fact, NotCounted, Pack
 from engine.network import Network
-from engine.whatif import Change, apply
+
+if TYPE_CHECKING:
+    from engine.whatif import Change
 
 
 class Session:
@@ -36,15 +38,25 @@ class Session:
 
     def evaluate_changes(self, changes: list[Change], as_of: dt.date, run_id: str | None = None) -> Evaluation:
         """The session's facts with `changes` applied (the session's own facts stay as they are)."""
+        from engine.whatif import apply  # what-if's parsing is not every command's (the ledger's sessions)
+
         facts = apply(self.facts, changes)
         return self._evaluate(Evidence(facts, self.pack), as_of, run_id, facts_digest(facts), hypothetical_files(facts))
 
     def _evaluate(self, evidence: Evidence, as_of: dt.date, run_id: str | None, digest: str,
                   hypothetical: tuple[str, ...]) -> Evaluation:
+        counted, not_counted, run = self._run(evidence, as_of)
+        return result(self.compiled, run, counted, not_counted, as_of, run_id, digest, hypothetical)
+
+    def run(self, as_of: dt.date) -> tuple[list[Fact], Run]:
+        """The facts that count as of a date and the network's conclusions, without the views of a result."""
+        counted, _, run = self._run(self.evidence, as_of)
+        return counted, run
+
+    def _run(self, evidence: Evidence, as_of: dt.date) -> tuple[list[Fact], list[NotCounted], Run]:
         counted, not_counted = evidence.at(as_of)
         self.network.update(with_clock(self.compiled, {f.id: self._durable(f) for f in counted}, as_of))
-        run = _Run(self.compiled, self.network)
-        return result(self.compiled, run, counted, not_counted, as_of, run_id, digest, hypothetical)
+        return counted, not_counted, Run(self.compiled, self.network)
 
     def _durable(self, fact: Fact) -> dict[str, Any]:
         # only the session's own facts are cached: their ids cannot be reused while self.facts holds them

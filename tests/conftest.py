@@ -27,11 +27,12 @@ AFTER_SCENARIOS = dt.date(2021, 7, 1)
 @pytest.fixture(scope="session", autouse=True)
 def _audit_store_outside_the_repository(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """`evaluate` records every run; tests must never write into the repository or the user's own store
-    (~/.local/share/commitments), nor follow the user's $COMMITMENTS_RULES / $COMMITMENTS_FACTS."""
-    names = ("COMMITMENTS_AUDIT_DB", "XDG_DATA_HOME", "COMMITMENTS_RULES", "COMMITMENTS_FACTS")
+    (~/.local/share/commitments) or cache (~/.cache/commitments), nor follow the user's $COMMITMENTS_RULES / $COMMITMENTS_FACTS."""
+    names = ("COMMITMENTS_AUDIT_DB", "XDG_DATA_HOME", "COMMITMENTS_RULES", "COMMITMENTS_FACTS", "COMMITMENTS_CACHE")
     before = {name: os.environ.get(name) for name in names}
     os.environ["COMMITMENTS_AUDIT_DB"] = str(tmp_path_factory.mktemp("audit") / "audit.sqlite")
     os.environ["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("xdg-data"))  # where a test without the above lands
+    os.environ["COMMITMENTS_CACHE"] = str(tmp_path_factory.mktemp("cache"))  # prepared packs (engine.packcache)
     os.environ.pop("COMMITMENTS_RULES", None)
     os.environ.pop("COMMITMENTS_FACTS", None)
     yield
