@@ -51,14 +51,20 @@ class Derived:
     support: set[str] = field(default_factory=set)
 
 
-# The digest is taken over sorted keys, so it is blind to the order of the categories, which orders the
-# responses: a pack that differs from another only in that order must not get the other's compiled pack.
-_COMPILED: dict[tuple[str, tuple[str, ...]], CompiledPack] = {}
+PackKey = tuple[str, tuple[str, ...]]
+_COMPILED: dict[PackKey, CompiledPack] = {}
+
+
+def pack_key(pack: Pack) -> PackKey:
+    """What tells packs apart in a process's caches. The digest is taken over sorted keys, so it is blind to the
+    order of the categories, which orders the responses: a pack that differs from another only in that order
+    must not get the other's compiled pack."""
+    return pack.digest, tuple(pack.categories)
 
 
 def _compiled(pack: Pack) -> CompiledPack:
     """Compile once per pack content; the digest names the rulesets registered with durable_rules."""
-    key = pack.digest, tuple(pack.categories)
+    key = pack_key(pack)
     if key not in _COMPILED:
         _COMPILED[key] = compile_pack(pack)
     return _COMPILED[key]
@@ -66,7 +72,7 @@ def _compiled(pack: Pack) -> CompiledPack:
 
 def prime_compilation(pack: Pack, compiled: CompiledPack) -> None:
     """Take a compilation of this pack made earlier (engine.packcache keeps them between processes)."""
-    _COMPILED.setdefault(pack.digest, compiled)
+    _COMPILED.setdefault(pack_key(pack), compiled)
 
 
 def durable_fact(fact: Fact) -> dict[str, Any]:

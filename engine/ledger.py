@@ -16,7 +16,7 @@ import heapq
 from collections.abc import Iterable
 
 from engine.compiler import every_pattern
-from engine.evaluate import Derived
+from engine.evaluate import Derived, PackKey, pack_key
 from engine.evidence import last_day, rank
 from engine.model import (
     LEDGER_KIND,
@@ -54,21 +54,21 @@ def rule_id(cid: str, part: str) -> str:
     return f"{LEDGER_RULE}{cid}.{part}"
 
 
-_LEDGER_PACKS: dict[str, Pack] = {}  # a pack's digest → its ledger pack (see ledger_pack)
+_LEDGER_PACKS: dict[PackKey, Pack] = {}  # a pack (engine.evaluate.pack_key) → its ledger pack
 
 
 def ledger_pack(pack: Pack) -> Pack:
     """The pack with one deriving rule per commitment condition, and the reserved kind they derive (made once
     per pack content: its rules are models, validated as they are made)."""
-    made = _LEDGER_PACKS.get(pack.digest)
+    made = _LEDGER_PACKS.get(pack_key(pack))
     if made is None:
-        made = _LEDGER_PACKS[pack.digest] = _ledger_pack(pack)
+        made = _LEDGER_PACKS[pack_key(pack)] = _ledger_pack(pack)
     return made
 
 
 def prime_ledger_pack(pack: Pack, made: Pack) -> None:
     """Take this pack's ledger pack made earlier (engine.packcache keeps them between processes)."""
-    _LEDGER_PACKS.setdefault(pack.digest, made)
+    _LEDGER_PACKS.setdefault(pack_key(pack), made)
 
 
 def _ledger_pack(pack: Pack) -> Pack:
