@@ -181,19 +181,17 @@ def result(compiled: CompiledPack, run: Run, counted: list[Fact], not_counted: l
     outcomes = _outcomes(compiled, run, counted, firings)
     responses = _responses(compiled, run, firings)
     derived = tuple(
-        DerivedFact.model_construct(id=did, kind=d.kind, subject=d.subject, value=d.fields.get("value"),
-                                    fields=d.fields, rule=min(d.rules), facts=tuple(sorted(d.support)))
+        DerivedFact(id=did, kind=d.kind, subject=d.subject, value=d.fields.get("value"),
+                    fields=d.fields, rule=min(d.rules), facts=tuple(sorted(d.support)))
         for did, d in sorted(run.derived.items()))
-    # Every part is computed here from validated inputs, of the declared types: built, not validated again
-    # (validating the result took a fifth of an evaluation of the article's pack).
-    return Evaluation.model_construct(
+    return Evaluation(
         run_id=run_id or uuid.uuid4().hex,
         as_of=as_of,
-        pack=PackRef.model_construct(name=pack.name, version=pack.version, digest=pack.digest),
+        pack=PackRef(name=pack.name, version=pack.version, digest=pack.digest),
         facts_digest=digest,
         responses=responses,
         derived=derived,
-        undetermined=tuple(Undetermined.model_construct(rule=o.rule, missing=o.missing) for o in outcomes
+        undetermined=tuple(Undetermined(rule=o.rule, missing=o.missing) for o in outcomes
                            if o.status == "undetermined"),
         not_counted=tuple(not_counted),
         guardrails=check_guardrails(pack, responses, derived, by_id, run.probes),
@@ -219,17 +217,17 @@ def _outcomes(compiled: CompiledPack, run: Run, counted: list[Fact], firings: li
         branches, fired_on = seen.get(rule.id, (set(), set()))
         facts = tuple(sorted(fired_on))
         if "then" in branches:
-            outcomes.append(RuleOutcome.model_construct(rule=rule.id, status="fired", facts=facts))
+            outcomes.append(RuleOutcome(rule=rule.id, status="fired", facts=facts))
         elif "else" in branches:
-            outcomes.append(RuleOutcome.model_construct(rule=rule.id, status="else", facts=facts))
+            outcomes.append(RuleOutcome(rule=rule.id, status="else", facts=facts))
         else:
             missing = [f"{kind}:{subject}" for kind, subject in compiled.needs[rule.id]
                        if (kind, subject) not in known]
             if rule.id in compiled.joined and not missing:
                 # a join that found no pair, with every state it reads known: definitely false
-                outcomes.append(RuleOutcome.model_construct(rule=rule.id, status="else"))
+                outcomes.append(RuleOutcome(rule=rule.id, status="else"))
                 continue
-            outcomes.append(RuleOutcome.model_construct(rule=rule.id, status="undetermined",
+            outcomes.append(RuleOutcome(rule=rule.id, status="undetermined",
                                         missing=tuple(missing or ["a field it tests is absent"])))
     return tuple(outcomes)
 
@@ -252,7 +250,7 @@ def _responses(compiled: CompiledPack, run: Run, firings: list[Firing]) -> tuple
     out = []
     for rid, (rules, facts, derived, cited) in found.items():
         spec = compiled.pack.responses[rid]
-        out.append(Response.model_construct(id=rid, category=spec.category, text=spec.text, rules=tuple(sorted(rules)),
+        out.append(Response(id=rid, category=spec.category, text=spec.text, rules=tuple(sorted(rules)),
                             facts=tuple(sorted(facts)), citations=tuple(cited), derived=tuple(sorted(derived))))
     order = list(compiled.pack.categories)  # the pack's display order
     return tuple(sorted(out, key=lambda r: (order.index(r.category), r.id)))

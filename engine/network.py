@@ -192,9 +192,7 @@ class Network:
         rule = self.compiled.by_name[name]
         # the clock is no evidence: left out of the firing, but the activation goes when the date moves
         ids = tuple(sorted({fid for alias, fid in pairs if alias != CLOCK_ALIAS}))
-        # built from the compiled rule and the network's ids, already valid: not validated again per activation
-        firing = Firing.model_construct(rule=rule.rule, branch=rule.branch, facts=ids,
-                                        derived=tuple(m.id for m in rule.made))
+        firing = Firing(rule=rule.rule, branch=rule.branch, facts=ids, derived=tuple(m.id for m in rule.made))
         state.activations[key] = Activation(rule, ids, firing)
         state.by_rule.setdefault(name, set()).add(key)
         for fid in {fid for _, fid in pairs}:
