@@ -91,6 +91,19 @@ def fact_sets(pack: Pack) -> list[tuple[str, list[Path], dt.date]]:
     return sets
 
 
+def cli_commands(work: Path) -> tuple[list[str], list[str]]:
+    """The baseline's `commitments evaluate` (audit on) and its raw durable_rules process, as W1 left them."""
+    cli = Path(sys.executable).parent / "commitments"
+    engine = [str(cli), "evaluate", str(BASELINE.relative_to(ROOT)), "--as-of", BASELINE_AS_OF.isoformat(),
+              "--audit-db", str(work / "audit.sqlite")]
+    return engine, [sys.executable, str(BENCH / "raw.py"), str(work / "article-plan.json"), str(work / "facts-0.json")]
+
+
+def cli_env(work: Path, cached: bool = True) -> dict[str, str]:
+    """A CLI process's environment: the bench's own cache of prepared packs (engine.packcache), or none."""
+    return {**os.environ, "COMMITMENTS_CACHE": str(work / "pack-cache") if cached else "off"}
+
+
 def w1(repeats: int, cli_repeats: int, problems: Problems, work: Path) -> dict[str, Any]:
     pack = article_pack()
     plan = raw.plan(_compiled(pack))
@@ -115,13 +128,16 @@ def w1(repeats: int, cli_repeats: int, problems: Problems, work: Path) -> dict[s
         commands = {
             "cli": [str(cli), "evaluate", *args, "--as-of", as_of.isoformat(), "--audit-db", str(db)],
             "cli_no_audit": [str(cli), "evaluate", *args, "--as-of", as_of.isoformat(), "--no-audit"],
+            "cli_no_cache": [str(cli), "evaluate", *args, "--as-of", as_of.isoformat(), "--audit-db", str(db)],
             "raw_cli": [sys.executable, str(BENCH / "raw.py"), str(plan_file), str(facts_file)],
         }
         cli_t: dict[str, list[float]] = {key: [] for key in commands}
+        subprocess.run(commands["cli"], cwd=ROOT, capture_output=True, check=False, env=cli_env(work))  # cached
         for _ in range(cli_repeats):
             for key, command in commands.items():
+                env = cli_env(work, cached=key != "cli_no_cache")
                 took, done = timed(lambda: subprocess.run(command, cwd=ROOT, capture_output=True,  # noqa: B023
-                                                          text=True, check=False))
+                                                          text=True, check=False, env=env))  # noqa: B023
                 if done.returncode not in (0, 1):
                     problems.append(f"W1 {label}: {' '.join(command[:2])} exited {done.returncode}: "
                                     f"{done.stderr.strip()[-300:]}")

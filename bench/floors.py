@@ -1,0 +1,165 @@
+"""Floors: what a target cannot go below while the engine is built on what it is built on, measured in the run.
+
+A target that is not met is shown with its floor, so that "not met" says whether the engine's own work is
+what stands in the way. Each floor is measured here, on this machine, alternating with what it bounds:
+- the CLI: a process that imports exactly the non-engine modules a `commitments evaluate` process imports
+  (pydantic, PyYAML, durable_rules, sqlite3 and the standard modules they and the engine use), nothing else,
+  against the CLI itself and a bare interpreter; what is left is the engine's own share of a command;
+- memory: the resident size of a process once it has imported what each side imports, before any input;
+- in process: validating the result, the pydantic `Evaluation` the SPEC makes the product's output, once
+  more from its own parts, against raw durable_rules' time on the same facts.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import raw
+from workloads import ROOT, Problems, cli_env, stats, timed
+
+# Run in a child: the library modules (not the engine's) that an evaluate process has loaded when it is done.
+_MODULES = """
+import io, json, sys
+before = set(sys.modules)
+out, sys.stdout = sys.stdout, io.StringIO()
+from engine import cli
+code = cli.main(sys.argv[1:])
+sys.stdout = out
+loaded = [m for m in sys.modules if m not in before and not m.startswith(("engine", "__editable__"))]
+print(json.dumps({"code": code, "modules": loaded}))
+"""
+
+_IMPORT = """
+import importlib, sys
+for name in {modules!r}:
+    try:
+        importlib.import_module(name)
+    except Exception:  # a module only its package's own import can load: loaded by that package anyway
+        pass
+"""
+
+_IMPORTED_RSS = """
+import json, sys
+sys.path[:0] = {paths!r}
+import raw
+{imports}
+print(json.dumps({{"imported_kib": raw.rss_kib()}}))
+"""
+
+
+def cli_floor(command: list[str], raw_command: list[str], repeats: int, work: Path,
+              problems: Problems) -> dict[str, Any]:
+    """The CLI against the libraries it imports, imported alone, and a bare interpreter (all alternating)."""
+    found = subprocess.run([sys.executable, "-c", _MODULES, *command[1:]], cwd=ROOT, capture_output=True,
+                           text=True, check=False, env=cli_env(work))
+    if found.returncode != 0:
+        problems.append(f"floors: the module census failed: {found.stderr.strip()[-300:]}")
+        return {}
+    modules = json.loads(found.stdout.strip().splitlines()[-1])["modules"]
+    script = work / "import_floor.py"
+    script.write_text(_IMPORT.format(modules=modules), encoding="utf-8")
+    sides = {"bare": [sys.executable, "-c", "pass"], "libraries": [sys.executable, str(script)],
+             "cli": command, "raw_cli": raw_command}
+    times: dict[str, list[float]] = {side: [] for side in sides}
+    env = cli_env(work)
+    for _ in range(repeats):
+        for side, argv in sides.items():
+            took, done = timed(lambda: subprocess.run(argv, cwd=ROOT, capture_output=True, check=False,  # noqa: B023
+                                                      env=env))
+            if done.returncode not in (0, 1):
+                problems.append(f"floors: {side} exited {done.returncode}")
+            times[side].append(took)
+    section: dict[str, Any] = {"modules": len(modules), **{side: stats(t) for side, t in times.items()}}
+    median = {side: section[side]["median_ms"] for side in sides}
+    section["engine_own_ms"] = round(median["cli"] - median["libraries"], 1)
+    section["floor_ratio"] = round(median["libraries"] / median["raw_cli"], 2)
+    return section
+
+
+def memory_floor(problems: Problems) -> dict[str, Any]:
+    """Resident size once each side's modules are imported, before any input (fresh processes)."""
+    paths = [str(ROOT), str(ROOT / "bench")]
+    sides = {"engine": "import engine, engine.evaluate, engine.validate", "raw": "from durable import engine"}
+    section: dict[str, Any] = {}
+    for side, imports in sides.items():
+        done = subprocess.run([sys.executable, "-c", _IMPORTED_RSS.format(paths=paths, imports=imports)], cwd=ROOT,
+                              capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            problems.append(f"floors: memory of {side}'s imports: {done.stderr.strip()[-300:]}")
+            return {}
+        section[side] = json.loads(done.stdout.strip().splitlines()[-1])["imported_kib"]
+    section["gap_kib"] = section["engine"] - section["raw"]
+    return section
+
+
+def result_floor(repeats: int) -> dict[str, Any]:
+    """Validating the baseline's `Evaluation` again from its parts, against raw durable_rules on its facts."""
+    import workloads
+
+    from engine.evaluate import _compiled, evaluate
+    from engine.model import Evaluation
+    from engine.validate import load_facts
+
+    pack = workloads.article_pack()
+    facts = load_facts([workloads.BASELINE], pack)
+    evaluation = evaluate(pack, facts, workloads.BASELINE_AS_OF)
+    parts = evaluation.model_dump()
+    runner = raw.RawRunner(raw.plan(_compiled(pack)))
+    counted = workloads.durable_counted(pack, facts, workloads.BASELINE_AS_OF)
+    validate_t, raw_t = [], []
+    for _ in range(repeats):
+        validate_t.append(timed(lambda: Evaluation.model_validate(parts))[0])
+        raw_t.append(timed(lambda: runner.run(counted))[0])
+    section = {"objects": sum(len(parts[k]) for k in ("responses", "derived", "undetermined", "not_counted",
+                                                      "guardrails", "rules", "firings")),
+               "validate": stats(validate_t), "raw": stats(raw_t)}
+    section["share_of_raw"] = round(section["validate"]["median_ms"] / section["raw"]["median_ms"], 2)
+    return section
+
+
+def measure(command: list[str], raw_command: list[str], cli_repeats: int, repeats: int, work: Path,
+            problems: Problems) -> dict[str, Any]:
+    start = time.perf_counter()
+    section = {"cli": cli_floor(command, raw_command, cli_repeats, work, problems),
+               "memory": memory_floor(problems), "result": result_floor(repeats)}
+    section["seconds"] = round(time.perf_counter() - start, 1)
+    return section
+
+
+def render(section: dict[str, Any]) -> list[str]:
+    """The floors as bench/README.md shows them (engine.report calls this)."""
+    cli, memory, result = section.get("cli") or {}, section.get("memory") or {}, section.get("result") or {}
+    out = ["", "## Floors: what the engine is built on, measured alone", "",
+           "Each measured in this run, alternating with what it bounds (`bench/floors.py`)."]
+    if cli:
+        rows = [["a bare interpreter (`python -c pass`)", _ms(cli["bare"])],
+                [f"importing the {cli['modules']} modules (third-party and standard) that `commitments evaluate` "
+                 "imports, and nothing else",
+                 _ms(cli["libraries"])],
+                ["`commitments evaluate` of the baseline, audit on", _ms(cli["cli"])],
+                ["raw durable_rules as a process (`bench/raw.py`)", _ms(cli["raw_cli"])]]
+        out += ["", "The command line, in ms:", "", *_table(["process", "wall time"], rows), "",
+                f"The engine's own share of a command (modules, loading, evaluating, recording, printing) is "
+                f"{cli['engine_own_ms']:.0f} ms; the libraries alone are {cli['floor_ratio']:.2f}× the raw process."]
+    if memory:
+        out += ["", f"Memory: once imported, before any input, an engine process holds {memory['engine'] / 1024:.0f} "
+                f"MiB and a raw durable_rules process {memory['raw'] / 1024:.0f} MiB ({memory['gap_kib'] / 1024:.0f} "
+                "MiB more: pydantic, PyYAML and the engine's modules)."]
+    if result:
+        out += ["", f"In process: validating the baseline's `Evaluation` ({result['objects']} models) once more "
+                f"from its own parts takes {_ms(result['validate'])} ms; raw durable_rules' whole run on the same "
+                f"facts {_ms(result['raw'])} ms ({result['share_of_raw']:.2f}× of it)."]
+    return out
+
+
+def _ms(block: dict[str, Any]) -> str:
+    return f"{block['median_ms']:,.1f} ({block['min_ms']:,.1f}–{block['max_ms']:,.1f})"
+
+
+def _table(head: list[str], rows: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + ["| " + " | ".join(r) + " |" for r in rows]
