@@ -33,17 +33,19 @@ Firing = tuple[str, list[str]]
 def plan(compiled: CompiledPack) -> Plan:
     """The compiled pack as JSON data for `RawRunner`: definitions and each rule's derived facts."""
     from engine.compiler import GATE_ALIAS
+    from engine.durable_json import dumps
     from engine.runtime import END, END_RULE, SINK, SINK_RULE
 
     derives = {name: [made.durable() for made in item.made] for name, item in compiled.by_name.items() if item.made}
-    return {
+    # numbers the engine marks (engine.durable_json) as plain floats: raw durable_rules gets them as they are
+    return json.loads(dumps({
         "name": f"raw-{compiled.pack.name}-{compiled.pack.digest[:12]}",
         "strata": [{**s.definition(), SINK: SINK_RULE, END: END_RULE} for s in compiled.strata],
         "derives": derives,
         "quiet": [SINK, END],
         "gate_alias": GATE_ALIAS,
         "gates": [stratum.gates() for stratum in compiled.strata],
-    }
+    }))
 
 
 class RawHost(durable.Host):
@@ -67,6 +69,8 @@ class RawRunner:
     """One compiled pack registered on the raw host; `run` evaluates a list of durable fact dicts."""
 
     def __init__(self, data: Plan) -> None:
+        # stock durable_rules: the engine patches nothing in it (its own rulesets write their own JSON)
+        assert durable.json is json, "raw durable_rules must run with its stock json"
         self.host = host()
         self.data = data
         self.names = [f"{data['name']}-s{i}" for i in range(len(data["strata"]))]
@@ -100,7 +104,7 @@ class RawRunner:
         """Every stratum over `facts` (plus the derived facts so far) in a fresh state; the firings."""
         self.firings, self.derived = [], {}
         for name, gates in zip(self.names, self.data["gates"], strict=True):
-            sid = uuid.uuid4().hex
+            sid = str(uuid.uuid4().int)  # as the engine's: digits only
             batch = [{**f, "sid": sid} for f in facts]
             batch += [{**f, "sid": sid} for f in self.derived.values()]
             batch += [{"id": gate, "kind": gate, "sid": sid} for gate in gates]

@@ -184,11 +184,45 @@ def render(results: dict[str, Any]) -> str:
             "from-scratch one (apart from its run id)."]
     out += _w1(results["w1"]) + _w2(results["w2"]) + _w3(results["w3"]) + _w4(results["w4"]) + _w5(results["w5"])
     out += floors.render(results.get("floors") or {})
+    out += _scale(results.get("scale"))
     out += _missed(results)
     if NOTES:
         out += ["", "## Noticed while measuring", ""] + [f"- {n}" for n in NOTES]
     out += ["", f"Seconds per workload: {', '.join(f'{k} {v}' for k, v in results['seconds'].items())}.", ""]
     return "\n".join(out)
+
+
+def _scale(scale: dict[str, Any] | None) -> list[str]:
+    """The scale workload (bench/scale.py): the CLI's curve over 10k/100k/1M facts, and W2 cold and warm."""
+    if not scale:
+        return []
+    out = ["", "## Scale: the CLI from 10,000 to 1,000,000 facts", "",
+           "`commitments evaluate DIR --rules PACK --as-of 2021-06-01 --format json` of"
+           " the synthetic pack's facts "
+           f"(bench/synthetic.py) written as YAML files of {scale['per_file']:,} facts, one process per row; wall "
+           "time and peak RSS of the process (its rusage); its conclusions checked against the pure-Python "
+           "reference. 1,000,000 facts only under `make bench-scale` (bench/scale.py --merge); "
+           "$COMMITMENTS_MAX_RUN_BYTES lifts the run's input bound for these runs.", ""]
+    rows = [[f"{r['facts']:,}", f"{r['counting']:,}", "on" if r["audit"] else "off", f"{r['seconds']:.1f}",
+             f"{r['peak_mib']:,.0f}", "yes" if r["correct"] else "**no**"] for r in scale["rows"]]
+    out += _table(["facts", "counting", "audit trail", "wall s", "peak RSS MiB", "correct"], rows)
+    w2 = scale["w2"]
+    out += ["", f"### W2 at {w2['facts']:,} facts, cold and warm", "",
+            f"Cold: a fresh process per run, {w2['repeats']} runs a side, alternating; the engine loads the "
+            "pack and the facts from YAML, then its first evaluation is timed (compiling, registering the "
+            "rulesets and the facts digest included); raw durable_rules registers the same rulesets and runs "
+            "the counting facts in a process that never imports the engine (stock `durable.json`). Warm: both "
+            "in one process, repeated on the same objects. Ratios are per pair: median (min–max).", ""]
+    rows = []
+    for name in ("cold", "warm"):
+        part = w2[name]
+        rows.append([name, _spread(part["engine_ms"]), _spread(part["raw_ms"]),
+                     f"{part['ratio']['median']:.2f}× ({part['ratio']['min']:.2f}–{part['ratio']['max']:.2f})"])
+    return out + _table(["", "engine ms", "raw ms", "ratio"], rows)
+
+
+def _spread(part: dict[str, Any]) -> str:
+    return f"{part['median']:,.1f} ({part['min']:,.1f}–{part['max']:,.1f})"
 
 
 def _w1(w1: dict[str, Any]) -> list[str]:

@@ -35,6 +35,7 @@ sys.path[:0] = [str(ROOT), str(BENCH)]
 
 import floors  # noqa: E402
 import report  # noqa: E402
+import scale  # noqa: E402
 import synthetic  # noqa: E402
 import workloads  # noqa: E402
 
@@ -42,9 +43,11 @@ from engine.evaluate import evaluate  # noqa: E402
 from engine.validate import load_facts  # noqa: E402
 
 FULL = {"w1_repeats": 25, "cli_repeats": 7, "w2_sizes": [(1_000, 3), (10_000, 3), (100_000, 1)],
-        "w3_facts": 10_000, "w3_steps": 365, "w3_scratch_every": 3, "w4_variants": 1_000, "w5_facts": 10_000}
+        "w3_facts": 10_000, "w3_steps": 365, "w3_scratch_every": 3, "w4_variants": 1_000, "w5_facts": 10_000,
+        "scale_sizes": [10_000, 100_000], "scale_repeats": 5}
 QUICK = {"w1_repeats": 5, "cli_repeats": 2, "w2_sizes": [(1_000, 2), (10_000, 1)],
-         "w3_facts": 2_000, "w3_steps": 30, "w3_scratch_every": 3, "w4_variants": 100, "w5_facts": 10_000}
+         "w3_facts": 2_000, "w3_steps": 30, "w3_scratch_every": 3, "w4_variants": 100, "w5_facts": 10_000,
+         "scale_sizes": [10_000], "scale_repeats": 2}
 
 
 def machine() -> dict[str, Any]:
@@ -315,6 +318,7 @@ def main(argv: list[str] | None = None) -> int:
             ("w5", lambda: workloads.w5(config["w5_facts"], problems, work)),
             ("floors", lambda: floors.measure(*workloads.cli_commands(work), config["cli_repeats"],
                                               config["w1_repeats"], work, problems)),
+            ("scale", lambda: scale.workload(config["scale_sizes"], config["scale_repeats"], problems)),
         ]
         for key, step in steps:
             begun = time.perf_counter()
@@ -322,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
             results[key] = step()
             results["seconds"][key] = round(time.perf_counter() - begun, 1)
             print(f"{results['seconds'][key]} s", flush=True)
-        results["targets"] = targets(results)
+        results["targets"] = targets(results) + scale.targets(results)
         begun = time.perf_counter()
         profiles(results, work)
         results["seconds"]["profiles"] = round(time.perf_counter() - begun, 1)

@@ -316,7 +316,11 @@ def _inputs(rules: Path, paths: list[Path]) -> tuple[Pack, list[Fact]]:
                                  "name them after the command",
                                  Location(str(folder)))
         paths = [folder]
-    return pack, load_facts(paths, pack)
+    facts = load_facts(paths, pack)
+    # What was loaded lives until the process ends: the collector need not walk it again while evaluating
+    # (the process ends after its one command; see the freeze at exit above).
+    gc.freeze()
+    return pack, facts
 
 
 def _evaluate(args: argparse.Namespace) -> int:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from itertools import product
 from typing import Any
 
+from engine.durable_json import plain_number
 from engine.errors import InputError, Location, Problem
 from engine.limits import MAX_IN_VALUES, Membership, TooLarge, split
 from engine.model import (
@@ -192,9 +193,12 @@ def clocked(pattern: Pattern) -> bool:
 
 
 def durable_value(value: Any) -> Any:
-    """Dates become day numbers so that durable_rules can compare them."""
+    """Dates become day numbers so that durable_rules can compare them; a float its JSON reader would
+    crash on is marked to be written out in full (engine.durable_json)."""
     if isinstance(value, dt.date):
         return value.toordinal()
+    if isinstance(value, float):
+        return plain_number(value)
     return value
 
 

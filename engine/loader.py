@@ -23,7 +23,6 @@ import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +34,8 @@ from engine.errors import InputError, Location, shown
 # Bounds on what one input may cost; each is far past what an analyst writes by hand.
 MAX_FILE_BYTES = 1_000_000  # one file
 MAX_RUN_BYTES = 20_000_000  # every file one command reads, plus the text aliases repeat
+# A run that means to read more (a bulk import, a benchmark of a million facts) says so in the environment.
+RUN_BYTES_ENV_VAR = "COMMITMENTS_MAX_RUN_BYTES"
 MAX_STRING_CHARS = 100_000  # one string value (some thirty pages)
 MAX_EXPANDED_CHARS = 2_000_000  # the text of one document once its aliases are expanded
 MAX_NODES = 100_000
@@ -79,18 +80,35 @@ _SEXAGESIMAL = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?")
 _OCTAL = re.compile(r"[-+]?0[0-7_]+")
 
 
-@dataclass
 class Document:
-    """Plain data from one YAML file, with the location of every mapping key and list item."""
+    """Plain data from one YAML file, with the location of every mapping key and list item.
 
-    file: str
-    data: Any
-    locations: dict[Path_, Location] = field(default_factory=dict)
+    A file read the fast way (engine.fastyaml) knows only some locations at first, and its text: the rest
+    are found by parsing it again, the first time a message needs one, which a valid file never does.
+    """
+
+    def __init__(self, file: str, data: Any, locations: dict[Path_, Location] | None = None,
+                 text: str | None = None) -> None:
+        self.file = file
+        self.data = data
+        self._known = {} if locations is None else locations
+        self._text = text  # set while `_known` holds only some of the locations
+
+    @property
+    def locations(self) -> dict[Path_, Location]:
+        if self._text is not None:
+            self._known = _all_locations(self.file, self._text)
+            self._text = None
+        return self._known
 
     def where(self, path: Path_) -> Location:
         """The location of `path`, or of its nearest located ancestor."""
+        found = self._known.get(tuple(path))
+        if found is not None:
+            return found
+        locations = self.locations
         for end in range(len(path), -1, -1):
-            found = self.locations.get(tuple(path[:end]))
+            found = locations.get(tuple(path[:end]))
             if found is not None:
                 return found
         return Location(self.file, 1, 1)
@@ -264,20 +282,32 @@ def _plain(text: str) -> bool:
 
 
 def _fast(text: str, file: str) -> Document | None:
-    """The document by libyaml when `text` is plain YAML that parses cleanly; otherwise None."""
+    """The document by libyaml's events when `text` is plain YAML that parses cleanly; otherwise None."""
     if _LIBYAML is None or _SLOW_TEXT.search(text):
         return None
+    from engine.fastyaml import compose  # it reads this module's bounds
+
     try:
-        if not _plain(text):
+        # an explicit key ('? ') shows in libyaml's tokens, not in its events
+        if "?" in text and not _plain(text):
             return None
-        loader = _LIBYAML(text)
-        try:
-            root = loader.get_single_node()
-        finally:
-            loader.dispose()
-        return _document(file, root)
     except Exception:  # noqa: BLE001 - any refusal is the pure-Python parser's to word
         return None
+    composed = compose(text, file)
+    if composed is None:
+        return None
+    data, locations = composed
+    return Document(file, data, locations, text)
+
+
+def _all_locations(file: str, text: str) -> dict[Path_, Location]:
+    """Every location in a file the fast path took (so libyaml's nodes agree with the strict parser's)."""
+    loader = _LIBYAML(text)
+    try:
+        root = loader.get_single_node()
+    finally:
+        loader.dispose()
+    return _document(file, root).locations
 
 
 def parse_text(text: str, file: str) -> Document:
@@ -337,16 +367,28 @@ def _document(file: str, root: Node | None) -> Document:
     return composer.doc
 
 
-# What the command being run has read so far (bytes of files, plus the text their aliases repeat);
-# None outside `one_run`.
-_TAKEN: ContextVar[int | None] = ContextVar("taken", default=None)
+# What the command being run has read so far (bytes of files, plus the text their aliases repeat) and
+# its bound; None outside `one_run`.
+_TAKEN: ContextVar[tuple[int, int] | None] = ContextVar("taken", default=None)
+
+
+def run_bound() -> int:
+    """MAX_RUN_BYTES, or a larger bound given in $COMMITMENTS_MAX_RUN_BYTES (a whole number of bytes)."""
+    given = os.environ.get(RUN_BYTES_ENV_VAR, "").strip()
+    if not given:
+        return MAX_RUN_BYTES
+    if not given.isdigit():
+        raise InputError.one("bad-setting", f"${RUN_BYTES_ENV_VAR} must be a whole number of bytes; found "
+                             f"{shown(given)}", Location(f"${RUN_BYTES_ENV_VAR}"))
+    return max(int(given), MAX_RUN_BYTES)
 
 
 @contextmanager
 def one_run() -> Iterator[None]:
-    """Within, everything read counts against MAX_RUN_BYTES: a run of many files, each under its own
-    bounds, still cannot add up to an audit record of hundreds of megabytes."""
-    token = _TAKEN.set(0)
+    """Within, everything read counts against MAX_RUN_BYTES (or $COMMITMENTS_MAX_RUN_BYTES): a run of many
+    files, each under its own bounds, still cannot add up to an audit record of hundreds of megabytes
+    unless it says it means to."""
+    token = _TAKEN.set((0, run_bound()))
     try:
         yield
     finally:
@@ -354,12 +396,13 @@ def one_run() -> Iterator[None]:
 
 
 def _take(amount: int, where: Location) -> None:
-    taken = _TAKEN.get()
-    if taken is None:
+    state = _TAKEN.get()
+    if state is None:
         return
-    _TAKEN.set(taken + amount)
-    if taken + amount > MAX_RUN_BYTES:
-        raise InputError.one("input-too-large", f"with this file the input of one run passes {MAX_RUN_BYTES} "
+    taken, bound = state
+    _TAKEN.set((taken + amount, bound))
+    if taken + amount > bound:
+        raise InputError.one("input-too-large", f"with this file the input of one run passes {bound} "
                              "bytes (MAX_RUN_BYTES: files read, plus text their aliases repeat)", where)
 
 

@@ -17,7 +17,6 @@ Both give the same activations (tested on every bundled scenario, the 2021 recor
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,7 +33,7 @@ from engine.compiler import (
 )
 from engine.limits import with_memberships
 from engine.model import Firing
-from engine.runtime import Runtime, fact_id, runtime
+from engine.runtime import Runtime, fact_id, runtime, state_id
 
 Key = tuple[str, tuple[tuple[str, str], ...]]  # compiled rule name, (alias, fact id) pairs
 
@@ -58,7 +57,7 @@ class _State:
 
     stratum: Stratum
     name: str
-    sid: str = field(default_factory=lambda: uuid.uuid4().hex)
+    sid: str = field(default_factory=state_id)
     inputs: dict[str, dict[str, Any]] = field(default_factory=dict)  # id → the fact as given
     stored: dict[str, dict[str, Any]] = field(default_factory=dict)  # id → the fact as durable_rules holds it
     gates: dict[str, dict[str, Any]] = field(default_factory=dict)  # gate kind → as held

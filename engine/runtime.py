@@ -19,8 +19,10 @@ edges, each measured on durable_rules 2.0.28 and each shown by a test in tests/t
 - exceptions in consequents are swallowed into the state: ours catch everything themselves and the run
   fails with `RuntimeFault` naming the rule;
 - facts are limited to 255 properties: enforced at validation, before anything reaches the engine;
-- its JSON reader crashes the process on a float in exponent notation (1e-05): floats are written out
-  in full (`_PlainNumbers`);
+- its JSON reader crashes the process on a float in exponent notation (1e-05) and refuses a ruleset
+  holding one: such floats are marked once where values take durable_rules' form (compiler's
+  `durable_value`) and our rulesets write their JSON with `engine.durable_json.dumps`, which writes the
+  marks out in full; durable_rules' `json` is not patched;
 - size limits (engine.limits has the measurements): a fact satisfying 65 tests below one node fails
   with error 303 (65 rules `level >= i`, or 65 joins on one kind), a node with 512 tests below it (an
   `in:` of 512 values) spins forever, 256 rules on one pattern crash and 257 fail with error 108, 4,097
@@ -36,9 +38,7 @@ edges, each measured on durable_rules 2.0.28 and each shown by a test in tests/t
 from __future__ import annotations
 
 import contextlib
-import decimal
 import json
-import re
 import threading
 import uuid
 from collections.abc import Callable
@@ -48,6 +48,7 @@ from typing import Any
 import durable_rules_engine
 from durable import engine as durable
 
+from engine.durable_json import dumps
 from engine.errors import RuntimeFault
 
 Activation = tuple[str, dict[str, dict[str, Any]]]
@@ -60,37 +61,30 @@ SINK_RULE = {"all": [{"m": {"$ex": {"kind": 1}}}, {"never": {"kind": "$never"}}]
 END_RULE = {"all": [GATE]}
 
 
-class _PlainNumbers:
-    """The `json` durable_rules uses, writing floats out in full: its C reader crashes (SIGSEGV) on
-    exponent notation such as 1e-05, which is how Python writes small and large floats."""
+class _PlainRuleset(durable.Ruleset):
+    """A durable_rules Ruleset whose JSON is written by `engine.durable_json.dumps` (numbers its reader
+    would crash on written out in full); durable_rules' own `json` is left as it is, so nothing else in
+    the process (a raw durable_rules benchmark, say) is changed by importing the engine."""
 
-    loads = staticmethod(json.loads)
-    # a digit, an e and a digit anywhere (a quick scan), then a number in exponent notation where JSON puts
-    # numbers (a closer filter); `_mark` decides exactly
-    _MAYBE = re.compile(r"[0-9][eE][-+]?[0-9]")
-    _EXPONENT = re.compile(r"(?:^|[\[:,]) ?-?[0-9]+(?:\.[0-9]+)?[eE][-+]?[0-9]+ ?(?=[,}\]]|$)")
-    _MARKED = re.compile(r'"\\u0000num:([^"\\]+)\\u0000"')
+    def __init__(self, name: str, host: durable.Host, definition: dict[str, Any]) -> None:
+        # durable.Ruleset.__init__, with the definition written by `dumps`
+        self._actions = {rule: durable.Promise(rule_def.pop("run")) for rule, rule_def in definition.items()}
+        self._name = name
+        self._host = host
+        self._handle = durable_rules_engine.create_ruleset(name, dumps(definition))
+        self._definition = definition
 
-    @classmethod
-    def dumps(cls, data: Any, **options: Any) -> str:
-        text = json.dumps(data, **options)
-        if not cls._MAYBE.search(text) or not cls._EXPONENT.search(text):
-            return text
-        text = json.dumps(cls._mark(data), **options)
-        return cls._MARKED.sub(lambda m: format(decimal.Decimal(m.group(1)), "f"), text)
+    def assert_fact(self, fact: dict[str, Any]) -> Any:
+        return self._handle_result(durable_rules_engine.assert_fact(self._handle, dumps(fact)), fact)
 
-    @classmethod
-    def _mark(cls, data: Any) -> Any:
-        if isinstance(data, float) and "e" in repr(data):
-            return f"\x00num:{data!r}\x00"
-        if isinstance(data, dict):
-            return {key: cls._mark(value) for key, value in data.items()}
-        if isinstance(data, list):
-            return [cls._mark(value) for value in data]
-        return data
+    def assert_facts(self, facts: list[dict[str, Any]]) -> Any:
+        return self._handle_result(durable_rules_engine.assert_facts(self._handle, dumps(facts)), facts)
 
+    def retract_fact(self, fact: dict[str, Any]) -> Any:
+        return self._handle_result(durable_rules_engine.retract_fact(self._handle, dumps(fact)), fact)
 
-durable.json = _PlainNumbers  # the one module that touches durable_rules patches it here, once
+    def retract_facts(self, facts: list[dict[str, Any]]) -> Any:
+        return self._handle_result(durable_rules_engine.retract_facts(self._handle, dumps(facts)), facts)
 
 
 class QuietHost(durable.Host):
@@ -98,6 +92,15 @@ class QuietHost(durable.Host):
 
     def _run(self) -> None:
         return None
+
+    def register_rulesets(self, ruleset_definitions: dict[str, dict[str, Any]]) -> None:
+        """durable.Host.register_rulesets for plain rulesets (no store callbacks: ours are in memory)."""
+        for name, definition in ruleset_definitions.items():
+            if name in self._ruleset_directory:
+                raise Exception(f"Ruleset with name {name} already registered")  # noqa: TRY002 - durable's own
+            ruleset = _PlainRuleset(name, self, definition)
+            self._ruleset_directory[name] = ruleset
+            self._ruleset_list.append(ruleset)
 
 
 class Runtime:
@@ -148,7 +151,7 @@ class Runtime:
         except durable.MessageObservedException:
             # We never assert the same fact twice, so this is durable_rules' false positive.
             self.salted += 1
-            salted = {**fact, "id": f"{fact['id']}#{uuid.uuid4().hex}", SALT: fact["id"]}
+            salted = {**fact, "id": f"{fact['id']}#{state_id()}", SALT: fact["id"]}
             assert_fact(salted)
             return salted
 
@@ -191,7 +194,7 @@ class Runtime:
 
     def run(self, name: str, facts: list[dict[str, Any]], on_fire: OnFire, gates: list[str] | None = None) -> None:
         """Assert `facts` into a fresh state of ruleset `name`, then the gates; actions call `on_fire`."""
-        sid = uuid.uuid4().hex
+        sid = state_id()
         with self.lock:
             try:
                 self.update(name, sid, on_fire, add=facts, gates=gates or [GATE["gate"]["kind"]])
@@ -220,6 +223,11 @@ class Runtime:
                 if fact["id"] not in stored_ids:
                     stored.append(self._assert_one(lambda f: self.host.assert_fact(name, f), fact))
             return stored
+
+
+def state_id() -> str:
+    """A fresh state id: decimal digits only, so no JSON text of it can look like a number's exponent."""
+    return str(uuid.uuid4().int)
 
 
 def fact_id(fact: dict[str, Any]) -> str:

@@ -8,6 +8,7 @@ for misspelt kinds, fields and values.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import json
 import math
@@ -258,11 +259,19 @@ def load_facts(paths: Iterable[Path], pack: Pack) -> list[Fact]:
     """Every fact in the files and folders given, with ids unique across all of them."""
     problems = Problems()
     facts: list[Fact] = []
-    for file in fact_files(paths):
-        try:
-            facts.extend(facts_from_document(load_yaml(file), pack, problems))
-        except InputError as error:
-            problems.items.extend(error.problems)
+    # Loading builds no reference cycles, only objects that live on: the collector would walk every fact
+    # loaded so far, again and again, for nothing (at 100,000 facts, more than half the time of loading).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for file in fact_files(paths):
+            try:
+                facts.extend(facts_from_document(load_yaml(file), pack, problems))
+            except InputError as error:
+                problems.items.extend(error.problems)
+    finally:
+        if collecting:
+            gc.enable()
     seen: dict[str, Fact] = {}
     for fact in facts:
         if fact.id in seen:

@@ -205,21 +205,41 @@ print("survived")
 
 
 def test_exponent_floats_crash_raw_durable_but_are_written_out_in_full_for_ours() -> None:
+    import json
     import subprocess
     import sys
 
-    from engine.runtime import _PlainNumbers
+    from durable import engine as durable
+
+    from engine.compiler import durable_record, durable_value
+    from engine.durable_json import dumps
 
     raw = subprocess.run([sys.executable, "-c", RAW_EXPONENT], capture_output=True, text=True, timeout=60)
     assert raw.returncode != 0 and "survived" not in raw.stdout  # SIGSEGV, measured on 2.0.28
-    assert _PlainNumbers.dumps({"v": 1e-05, "w": [3e-10, 2.5], "id": "sig-1e5"}) == \
-        '{"v": 0.00001, "w": [0.0000000003, 2.5], "id": "sig-1e5"}'
+    assert durable.json is json  # importing the engine changes nothing in durable_rules
+    record = durable_record("sig-1e5", "k", "s", {"v": 1e-05, "w": 1e20, "u": 2.5, "n": 3})
+    assert dumps(record) == '{"id": "sig-1e5", "kind": "k", "subject": "s", "v": 0.00001, ' \
+        '"w": 100000000000000000000.0, "u": 2.5, "n": 3}'
+    assert dumps([durable_value(3e-10), durable_value(-1.5e-05)]) == "[0.0000000003, -0.000015]"
     ours = Runtime()
     name = _name()
-    ours.ensure(name, {"r": {"all": [GATE, {"a": {"$lt": {"v": 1}}}]}})
+    # rule literals in exponent notation too: durable_rules refuses such a ruleset (error 204) when stock
+    # json writes it
+    tests = {"small": {"$and": [{"$gt": {"v": durable_value(1e-06)}}, {"$lt": {"v": durable_value(2e-05)}}]},
+             "exact": {"v": durable_value(1e-05)},
+             "large": {"$gte": {"w": durable_value(1e19)}},
+             "too-large": {"$gt": {"w": durable_value(1e21)}}}
+    ours.ensure(name, {key: {"all": [GATE, {"a": test}]} for key, test in tests.items()})
     seen: list[str] = []
-    ours.run(name, [{"id": "x", "kind": "k", "v": 1e-05}], lambda r, m: seen.append(m["a"]["id"]) or [])
-    assert seen == ["x"]
+    ours.run(name, [record], lambda r, m: seen.append(f"{r}:{m['a']['id']}") or [])
+    assert sorted(seen) == ["exact:sig-1e5", "large:sig-1e5", "small:sig-1e5"]
+
+
+def test_state_ids_are_digits_only() -> None:
+    from engine.runtime import state_id
+
+    ids = {state_id() for _ in range(200)}
+    assert len(ids) == 200 and all(sid.isdigit() for sid in ids)
 
 
 # durable_rules' size limits (measured on 2.0.28; engine.limits says where each comes from). One script,
