@@ -39,6 +39,12 @@ def plain_number(value: float) -> float | str:
     return f"{_OPEN}{text if '.' in text else text + '.0'}\x00"
 
 
+def holds_marks(blob: bytes) -> bool:
+    """Whether serialised data (a pickle, say) carries this process's marks: they mean nothing to another
+    process, whose token differs, so such data must not outlive this one (engine.packcache)."""
+    return _TOKEN.encode("ascii") in blob
+
+
 def dumps(data: Any) -> str:
     """JSON text for durable_rules: stock `json`, with marked numbers written as plain decimals."""
     text = json.dumps(data, ensure_ascii=False)

@@ -6,7 +6,9 @@ most of what a command does before it evaluates anything, and it gives the same 
 so the answer is kept, keyed by everything it depends on — the folder's path as named and as resolved (a
 rule's origin names its file), each file's name and bytes, and the versions of the engine, Python, pydantic
 and durable_rules (an edited engine module counts, by its size and time). Any other folder, any change, a
-missing, corrupt or foreign cache file: the pack is loaded as if there were no cache, and cached again.
+missing, corrupt or foreign cache file: the pack is loaded as if there were no cache, and cached again. A
+pack whose compiled rules hold a float marked for durable_rules' reader (engine.durable_json: the mark is
+this process's) is not kept.
 
 The cache lives in $COMMITMENTS_CACHE, else $XDG_CACHE_HOME/commitments, else ~/.cache/commitments;
 `COMMITMENTS_CACHE=off` turns it off. Its files are Python pickles, so they are read only from a folder
@@ -30,6 +32,7 @@ import pydantic
 import pydantic_core
 
 from engine import __version__
+from engine.durable_json import holds_marks
 from engine.errors import InputError
 from engine.evaluate import _compiled, prime_compilation
 from engine.ledger import ledger_pack, prime_ledger_pack
@@ -122,13 +125,16 @@ def _read(path: Path) -> dict[str, Any] | None:
 def _write(folder: Path, path: Path, kept: dict[str, Any]) -> None:
     """Atomically (a reader sees the old file or the new one, never half), and never failing the command."""
     with contextlib.suppress(OSError, pickle.PicklingError):
+        blob = pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL)
+        if holds_marks(blob):  # a rule literal marked for durable_rules' reader with this process's token
+            return
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not _trusted(folder, os.stat(folder)):
             return
         fd, temporary = tempfile.mkstemp(prefix=".pack-", suffix=".part", dir=folder)
         try:
             with os.fdopen(fd, "wb") as file:
-                pickle.dump(kept, file, protocol=pickle.HIGHEST_PROTOCOL)
+                file.write(blob)
             os.replace(temporary, path)
         finally:
             with contextlib.suppress(OSError):

@@ -9,13 +9,15 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import BASELINE, RULES
+from conftest import BASELINE, ROOT, RULES
 from test_cli import run
 
 from engine import packcache
 from engine.compiler import compile_pack
 from engine.model import Pack
 from engine.validate import load_pack
+
+FRESH = ROOT / "tests" / "packs" / "fresh"
 
 
 @pytest.fixture
@@ -144,3 +146,31 @@ def test_the_command_answers_the_same_from_the_cache(cache: Path, rules: Path,
         outputs.append({k: v for k, v in json.loads(out).items() if k != "run_id"})
     assert len(_kept(cache)) == 1 and outputs[0] == outputs[1]
     assert os.environ[packcache.CACHE_ENV_VAR] == str(cache)
+
+
+def test_a_pack_with_a_marked_float_is_not_kept_and_answers_alike_in_every_process(
+        cache: Path, tmp_path: Path) -> None:
+    """A float durable_rules' reader cannot take (1e-05) is marked with this process's token in the compiled
+    rules: kept, it would mean nothing to the next process, and the rule would never fire there."""
+    import subprocess
+    import sys
+
+    pack = tmp_path / "fresh"
+    shutil.copytree(FRESH, pack)
+    rules = pack / "rules.yaml"
+    text = rules.read_text(encoding="utf-8")
+    for metric in ("civilian_casualties", "attacks"):  # down 40 (fires) and up 10 (does not)
+        text = text.replace(f"metric: {metric}, change_pct: {{lte: -25}}", f"metric: {metric}, change_pct: {{lte: -0.00001}}")
+    rules.write_text(text, encoding="utf-8")
+    command = [sys.executable, "-m", "engine", "evaluate", str(pack / "facts" / "baseline.yaml"), "--rules",
+               str(pack), "--as-of", "2021-03-01", "--format", "json", "--no-audit"]
+    answers = []
+    for _ in range(2):  # two processes, two tokens
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stderr
+        answers.append([r["id"] for r in json.loads(done.stdout)["responses"]])
+    assert "watch.casualties_down" in answers[0] and "watch.attacks_down" not in answers[0]
+    assert answers[0] == answers[1]
+    assert _kept(cache) == []
+    packcache.prepared_pack(RULES)  # the control: a pack without such a float is kept
+    assert len(_kept(cache)) == 1
