@@ -34,21 +34,29 @@ def _why_w1(r: Results) -> str:
         "supporting facts, every rule's outcome, the guardrail checks, the pydantic `Evaluation`), the rules "
         "of evidence and the provenance of derived facts. On 8 counting facts these fixed costs are of the "
         f"order of durable_rules' own work, so the ratio is worst here and falls with size (W2: "
-        f"{_w2_ratio(r, 1_000)} at 1,000 facts, {_w2_ratio(r, 10_000)} at 10,000). What is left to try: "
-        "`Firing`s validated in one pydantic call per evaluation instead of one per activation (measured: "
-        "22 in 23 µs instead of 47 µs), and views kept up to date from the changed activations, as the "
-        "network is, instead of rebuilt from all of them.")
+        f"{_w2_ratio(r, 1_000)} at 1,000 facts, {_w2_ratio(r, 10_000)} at 10,000). Tried and measured: building "
+        "the result with `model_construct` (pure Python in pydantic 2: about a tenth less per model) and "
+        "validating it as one document of plain parts (no measurable gain): neither is worth giving up the "
+        "validation. The floor above is what validating the pydantic result alone costs beside raw's whole "
+        "run; what is left to try is views kept up to date from the changed activations, as the network is, "
+        "instead of rebuilt from all of them.")
 
 
 def _why_cli(r: Results) -> str:
     base = r["w1"]["rows"][0]
+    cli = r.get("floors", {}).get("cli") or {}
+    floor = (f" A process that only imports the {cli['modules']} modules the command imports (pydantic, PyYAML, "
+             f"durable_rules, sqlite3 and the standard modules they and the engine use) takes "
+             f"{cli['libraries']['median_ms']:.0f} ms in the same run: that is the floor while the engine is "
+             "built on them; the engine's own share is the rest." if cli else "")
     return (
         f"A `commitments evaluate` process takes {base['cli']['median_ms']:.0f} ms median; raw durable_rules "
-        f"as a process {base['raw_cli']['median_ms']:.0f} ms. Evaluating is a few milliseconds: the phases "
-        "below show where a process's wall time goes. Most of it is importing the engine: pydantic's machinery "
-        "and the validators of the models `evaluate` uses (models only other commands use defer their build), "
-        "then reading `rules/` (libyaml parses the bundled files; the strict pure-Python path is kept for "
-        "anything outside a conservative subset, so every location and message is unchanged).")
+        f"as a process {base['raw_cli']['median_ms']:.0f} ms.{floor} The engine's part was cut this way: the pack "
+        "is read, validated and compiled once and kept in the user's cache by the bytes it came from "
+        "(engine/packcache.py; the `no pack cache` column shows a command without it), the ledger reads each "
+        "run's conclusions rather than building a whole `Evaluation` per date, models build their validators "
+        "on first use, and what a command does not need is imported when needed. pydantic alone (importing it, "
+        "then its model classes and validators) is most of what remains.")
 
 
 def _why_w2(r: Results) -> str:
@@ -102,7 +110,8 @@ def _why_w5(r: Results) -> str:
         f"the first model class on), then {mib['engine']['before_kib'] - mib['engine']['imported_kib']:.0f} MiB "
         f"for the pack and {w5['facts']:,} validated `Fact` models against "
         f"{mib['raw']['before_kib'] - mib['raw']['imported_kib']:.0f} MiB for the rulesets and the counting facts "
-        "as plain dicts. Within 1.3× would need the facts held as something lighter than pydantic models.")
+        "as plain dicts. The floor above adds the two: the imports and the `Fact` models (the SPEC's input) "
+        "alone exceed 1.2× of raw's peak.")
 
 
 # Why a target is missed, in words; the figures and profiles beside it come from results.json.
