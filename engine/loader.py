@@ -403,7 +403,8 @@ def _take(amount: int, where: Location) -> None:
     _TAKEN.set((taken + amount, bound))
     if taken + amount > bound:
         raise InputError.one("input-too-large", f"with this file the input of one run passes {bound} "
-                             "bytes (MAX_RUN_BYTES: files read, plus text their aliases repeat)", where)
+                             "bytes (MAX_RUN_BYTES: files read, plus text their aliases repeat); "
+                             f"${RUN_BYTES_ENV_VAR} raises the bound", where)
 
 
 def _refuse_irregular(status: os.stat_result, file: str) -> None:
