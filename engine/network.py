@@ -17,6 +17,7 @@ Both give the same activations (tested on every bundled scenario, the 2021 recor
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +34,7 @@ from engine.compiler import (
 )
 from engine.limits import with_memberships
 from engine.model import Firing
-from engine.runtime import Runtime, fact_id, runtime, state_id
+from engine.runtime import SALT, Runtime, fact_id, runtime, state_id
 
 Key = tuple[str, tuple[tuple[str, str], ...]]  # compiled rule name, (alias, fact id) pairs
 
@@ -72,6 +73,14 @@ class _State:
         return fid in self.stored and fid not in self.inputs and not self.makers.get(fid)
 
 
+_WATCHED_MAX = 100_000  # facts' contents remembered per state with the watches they hit (then forgotten)
+
+
+def _content(fact: dict[str, Any]) -> str:
+    """A fact's content as a watch sees it: everything but its identity."""
+    return json.dumps({k: v for k, v in fact.items() if k not in ("id", "sid", SALT)}, sort_keys=True, default=str)
+
+
 class Network:
     """A compiled pack's live durable_rules states, one per stratum."""
 
@@ -84,6 +93,7 @@ class Network:
             self.engine.ensure(name, stratum.definition())
             self.states.append(_State(stratum, name))
         self._layout = [(state.stratum, state.name) for state in self.states]  # what a reset starts from
+        self._watched: dict[str, dict[str, frozenset[str]]] = {}  # state → a fact's content → the watches it hits
 
     def update(self, facts: dict[str, dict[str, Any]]) -> None:
         """Bring every stratum to `facts` (durable dicts by id) plus what earlier strata derive from them.
@@ -154,21 +164,34 @@ class Network:
                      state.stratum.gates() if first else [r.gate for r in reopen])
 
     def _watching(self, state: _State, changed: list[dict[str, Any]]) -> list[CompiledRule]:
-        """The rules with a negated pattern that a changed fact (as it was, or as it is) matches."""
+        """The rules with a negated pattern that a changed fact (as it was, or as it is) matches.
+
+        A watch tests one fact's own fields (joins and the clock are left out of it), so what durable_rules
+        answered for a fact's content holds for the same content again: a fact that comes and later goes, or
+        a what-if variant undone, is not run through the watch twice.
+        """
         changed = [fact for fact in changed if fact["kind"] in state.stratum.watched]
         if not changed:
             return []
-        hits: set[str] = set()
+        seen = self._watched.setdefault(state.name, {})
+        keys = [_content(fact) for fact in changed]
+        new = list({key: fact for key, fact in zip(keys, changed, strict=True) if key not in seen}.items())
+        if new:
+            hits: dict[str, set[str]] = {str(n): set() for n in range(len(new))}
 
-        def on_fire(name: str, matched: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-            hits.add(name)
-            return []
+            def on_fire(name: str, matched: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+                for fact in matched.values():
+                    hits.get(fact_id(fact), set()).add(name)  # the gate's id is its kind: no number
+                return []
 
-        watch = f"{state.name}-watch"
-        self.engine.ensure(watch, state.stratum.watches)  # registered once, when a step first needs it
-        # numbered afresh: a fact's old and new content share its id, and durable_rules keeps one fact per id
-        self.engine.run(watch, [{**f, "id": str(n)} for n, f in enumerate(changed)], on_fire)
-        found = {rule.name: rule for name in hits for rule in state.stratum.watchers[name]}
+            watch = f"{state.name}-watch"
+            self.engine.ensure(watch, state.stratum.watches)  # registered once, when a step first needs it
+            # numbered afresh: a fact's old and new content share its id, and durable_rules keeps one fact per id
+            self.engine.run(watch, [{**fact, "id": str(n)} for n, (_, fact) in enumerate(new)], on_fire)
+            if len(seen) > _WATCHED_MAX:
+                seen.clear()
+            seen.update((key, frozenset(hits[str(n)])) for n, (key, _) in enumerate(new))
+        found = {rule.name: rule for key in keys for name in seen[key] for rule in state.stratum.watchers[name]}
         return [found[name] for name in sorted(found)]
 
     def _update(self, state: _State, close: list[dict[str, Any]], retract: list[dict[str, Any]],
