@@ -8,6 +8,7 @@ what stands in the way. Each floor is measured here, on this machine, alternatin
 - memory: the resident size of a process once it has imported what each side imports, before any input;
 - in process: validating the result, the pydantic `Evaluation` the SPEC makes the product's output, once
   more from its own parts, against raw durable_rules' time on the same facts;
+- what-if: the durable_rules calls one incremental variant makes, timed alone;
 - cold: the facts digest of freshly loaded facts (the result's `facts_digest`), which a first evaluation
   of new facts takes and raw durable_rules does not.
 """
@@ -138,12 +139,48 @@ def digest_floor(count: int, repeats: int) -> dict[str, Any]:
     return {"facts": count, "digest": stats(took)}
 
 
+def whatif_floor(count: int) -> dict[str, Any]:
+    """The durable_rules calls an incremental what-if variant makes (its consequents included), timed alone:
+    what a variant costs however little else the engine did around them."""
+    import workloads
+
+    from engine.runtime import runtime
+    from engine.session import Session
+    from engine.validate import load_facts
+
+    pack = workloads.article_pack()
+    base = load_facts([workloads.BASELINE], pack)
+    sweep = workloads.variants(pack, base, count)
+    engine = runtime()
+    update = engine.update
+    spent = [0.0]
+
+    def timed_update(*args: Any, **options: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return update(*args, **options)
+        finally:
+            spent[0] += time.perf_counter() - start
+
+    per_variant = []
+    with Session(pack, base) as session:
+        engine.update = timed_update  # type: ignore[method-assign]  # watch runs call it too
+        try:
+            for changes in sweep:
+                spent[0] = 0.0
+                session.evaluate_changes(changes, workloads.BASELINE_AS_OF)
+                per_variant.append(spent[0])
+        finally:
+            del engine.update
+    return {"variants": count, "durable": stats(per_variant)}
+
+
 def measure(command: list[str], raw_command: list[str], cli_repeats: int, repeats: int, work: Path,
             problems: Problems) -> dict[str, Any]:
     start = time.perf_counter()
     section = {"cli": cli_floor(command, raw_command, cli_repeats, work, problems),
                "memory": memory_floor(problems), "result": result_floor(repeats),
-               "digest": digest_floor(10_000, 3)}
+               "digest": digest_floor(10_000, 3), "whatif": whatif_floor(200)}
     section["seconds"] = round(time.perf_counter() - start, 1)
     return section
 
@@ -171,6 +208,11 @@ def render(section: dict[str, Any]) -> list[str]:
         out += ["", f"In process: validating the baseline's `Evaluation` ({result['objects']} models) once more "
                 f"from its own parts takes {_ms(result['validate'])} ms; raw durable_rules' whole run on the same "
                 f"facts {_ms(result['raw'])} ms ({result['share_of_raw']:.2f}× of it)."]
+    whatif = section.get("whatif")
+    if whatif:
+        out += ["", f"What-if: the durable_rules calls of one incremental variant (retracting and asserting its "
+                f"change, the watch that says which negations to re-open, their consequents) take "
+                f"{_ms(whatif['durable'])} ms, over {whatif['variants']} variants."]
     digest = section.get("digest")
     if digest:
         out += ["", f"Cold: the facts digest of {digest['facts']:,} freshly loaded facts (canonical JSON of each, "
