@@ -86,14 +86,16 @@ def test_every_page_says_its_server_time_and_an_evaluation_its_phases(client: Te
     assert found
     response = client.post("/evaluate", data={"csrf": found[1], "f": [BASELINE], "as_of": AS_OF})
     metrics = parse(response.headers["server-timing"])
-    assert list(metrics) == ["select", "inputs", "evaluate", "ledger", "record", "memo", "app"]
-    assert sum(v for k, v in metrics.items() if k != "app") <= metrics["app"] + 0.5  # rounding: a tenth each
+    assert list(metrics) == ["select", "inputs", "evaluate", "ledger", "record", "memo", "app", "cpu"]
+    assert sum(v for k, v in metrics.items() if k not in ("app", "cpu")) <= metrics["app"] + 0.5  # a tenth each
+    assert 0 < metrics["cpu"] <= metrics["app"] + 0.5
 
 
 def test_the_header_is_read_back_as_written() -> None:
-    value = header_value([("evaluate", 0.0021), ("record", 0.01234)], 0.02)
-    assert value == "evaluate;dur=2.1, record;dur=12.3, app;dur=20.0"
-    assert parse(value) == {"evaluate": 2.1, "record": 12.3, "app": 20.0}
+    value = header_value([("evaluate", 0.0021), ("record", 0.01234)], 0.02, 0.015)
+    assert value == "evaluate;dur=2.1, record;dur=12.3, app;dur=20.0, cpu;dur=15.0"
+    assert parse(value) == {"evaluate": 2.1, "record": 12.3, "app": 20.0, "cpu": 15.0}
+    assert header_value([], 0.001) == "app;dur=1.0"
     assert parse('db;desc="SQLite";dur=5, cache;desc=hit, ;dur=3, x;dur=abc, total;dur= 7.5') == {"db": 5.0,
                                                                                                   "total": 7.5}
 

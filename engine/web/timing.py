@@ -1,6 +1,8 @@
 """Server timing: `ServerTiming` wraps the app and gives each response a `Server-Timing` header saying how
 long the server took to answer it (`app;dur=MS`, from the request reaching the app to its response starting),
-preceded by the phases a page timed with `phase(name)` (`inputs;dur=…, evaluate;dur=…`).
+preceded by the phases a page timed with `phase(name)` (`inputs;dur=…, evaluate;dur=…`) and followed by the
+processor time the server's thread spent meanwhile (`cpu;dur=MS`: where it is well below `app`, the request
+waited — for the disk, or for a machine busy with other work).
 
 Browsers' developer tools show the header beside each request, and bench/web.py (W6) reads it: the server's
 own time, apart from the network and the client. An internal error's page has none: Starlette makes it
@@ -36,9 +38,10 @@ def phase(name: str) -> Iterator[None]:
             phases.append((name, time.perf_counter() - start))
 
 
-def header_value(phases: list[tuple[str, float]], total: float) -> str:
-    """`name;dur=MS, …, app;dur=MS` (milliseconds with a tenth, as the Server-Timing syntax has it)."""
-    return ", ".join(f"{name};dur={seconds * 1000:.1f}" for name, seconds in [*phases, ("app", total)])
+def header_value(phases: list[tuple[str, float]], total: float, cpu: float | None = None) -> str:
+    """`name;dur=MS, …, app;dur=MS, cpu;dur=MS` (milliseconds with a tenth, as the Server-Timing syntax has it)."""
+    metrics = [*phases, ("app", total)] + ([("cpu", cpu)] if cpu is not None else [])
+    return ", ".join(f"{name};dur={seconds * 1000:.1f}" for name, seconds in metrics)
 
 
 def parse(value: str) -> dict[str, float]:
@@ -56,8 +59,9 @@ def parse(value: str) -> dict[str, float]:
 
 class ServerTiming:
     """The outermost middleware, so that its time covers everything the app does for a request: host check,
-    session, sign-in, the page. The handlers do the engine's work without awaiting (engine.web.pages), so the
-    time is this request's own work, not other requests' run in between."""
+    session, sign-in, the page. The handlers do the engine's work without awaiting (engine.web.pages), so once
+    a request's body is in, its time is its own work; a body sent after the headers is waited for, and
+    meanwhile the server may work on another request (then `cpu` counts that work too)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -66,13 +70,14 @@ class ServerTiming:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.thread_time()
         phases: list[tuple[str, float]] = []
         token = _PHASES.set(phases)
 
         async def timed(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message).append(HEADER, header_value(phases, time.perf_counter() - start))
+                took = header_value(phases, time.perf_counter() - start, time.thread_time() - cpu)
+                MutableHeaders(scope=message).append(HEADER, took)
             await send(message)
 
         try:
