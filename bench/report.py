@@ -6,6 +6,8 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
+import web
+
 Results = dict[str, Any]
 
 
@@ -107,6 +109,7 @@ def _why_w5(r: Results) -> str:
 EXPLAIN: dict[str, Callable[[Results], str]] = {
     "W1 in-process": _why_w1, "W1 CLI": _why_cli, "W2 10k": _why_w2, "W3 timeline": _why_w3,
     "W4 what-if": _why_w4, "W5 memory": _why_w5}
+EXPLAIN["W6 web p95"] = web.explain  # W6's figures and words live in bench/web.py
 
 NOTES = [
     "A durable_rules state holds one fact per `id`: a second fact with an id already held raises "
@@ -180,6 +183,7 @@ def render(results: dict[str, Any]) -> str:
             "reference (`bench/synthetic.py`) at every size; every incremental evaluation equals the "
             "from-scratch one (apart from its run id)."]
     out += _w1(results["w1"]) + _w2(results["w2"]) + _w3(results["w3"]) + _w4(results["w4"]) + _w5(results["w5"])
+    out += web.section(results["w6"]) if "w6" in results else []
     out += _missed(results)
     if NOTES:
         out += ["", "## Noticed while measuring", ""] + [f"- {n}" for n in NOTES]
