@@ -357,8 +357,9 @@ def section(w6: dict[str, Any]) -> list[str]:
            "unless it already has it (its URL names its content). Round 1: "
            f"{w6['warmup_per_client']} + {w6['requests_per_client']} evaluations per client as of {w6['as_of']}; "
            f"round 2: {w6['warmup_per_client']} + {w6['new_dates_per_client']} per client, each on a date no "
-           f"other request asks for (so nothing kept by date is reused, and every chart is drawn). The first "
-           f"{w6['warmup_per_client']} of each client are warm-up, left out; each round is bounded to "
+           f"other request asks for (so nothing kept by date is reused, and every chart is drawn, on the same "
+           f"event loop: round 2's throughput is mostly charts). Each client's first {w6['warmup_per_client']} "
+           f"evaluation(s) warm up, left out; each round is bounded to "
            f"{w6['seconds_bound']:.0f} s. Server time is the `Server-Timing` header's `app` (request in to "
            "response start); client time is request sent to body read, waiting for the other clients included "
            "(the server evaluates one request at a time).", ""]
@@ -373,7 +374,7 @@ def section(w6: dict[str, Any]) -> list[str]:
             rows.append([f"{label}: chart image", str(r["chart"]["server"]["n"]), *_p(r["chart"]["server"]),
                          *_p(r["chart"]["client"]), ""])
     out += _table(["requests", "n", "server p50", "server p95", "server max", "client p50", "client p95",
-                   "client max", "evaluations"], rows)
+                   "client max", "throughput"], rows)
     cpu = [w6[r]["server_cpu"] for r in ("same", "new_dates") if r in w6 and "server_cpu" in w6[r]]
     if cpu:
         p50, p95 = (" and ".join(str(c[k]) for c in cpu) for k in ("p50_ms", "p95_ms"))
