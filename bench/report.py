@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import floors
+import web
 
 Results = dict[str, Any]
 
@@ -118,6 +119,7 @@ def _why_w5(r: Results) -> str:
 EXPLAIN: dict[str, Callable[[Results], str]] = {
     "W1 in-process": _why_w1, "W1 CLI": _why_cli, "W2 10k": _why_w2, "W3 timeline": _why_w3,
     "W4 what-if": _why_w4, "W5 memory": _why_w5}
+EXPLAIN["W6 web p95"] = web.explain  # W6's figures and words live in bench/web.py
 
 NOTES = [
     "A durable_rules state holds one fact per `id`: a second fact with an id already held raises "
@@ -194,6 +196,7 @@ def render(results: dict[str, Any]) -> str:
     out += _w1(results["w1"]) + _w2(results["w2"]) + _w3(results["w3"]) + _w4(results["w4"]) + _w5(results["w5"])
     out += floors.render(results.get("floors") or {})
     out += _scale(results.get("scale"))
+    out += web.section(results["w6"]) if "w6" in results else []
     out += _missed(results)
     if NOTES:
         out += ["", "## Noticed while measuring", ""] + [f"- {n}" for n in NOTES]

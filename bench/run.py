@@ -1,4 +1,4 @@
-"""`make bench`: run W1-W5, check every answer, write bench/results.json and bench/README.md from it.
+"""`make bench`: run W1-W6, check every answer, write bench/results.json and bench/README.md from it.
 
     .venv/bin/python bench/run.py            # the full run (under 5 minutes on 2 cores)
     .venv/bin/python bench/run.py --quick    # a smoke run in under a minute, written outside bench/
@@ -37,6 +37,7 @@ import floors  # noqa: E402
 import report  # noqa: E402
 import scale  # noqa: E402
 import synthetic  # noqa: E402
+import web  # noqa: E402
 import workloads  # noqa: E402
 
 from engine.evaluate import evaluate  # noqa: E402
@@ -48,6 +49,8 @@ FULL = {"w1_repeats": 25, "cli_repeats": 7, "w2_sizes": [(1_000, 3), (10_000, 3)
 QUICK = {"w1_repeats": 5, "cli_repeats": 2, "w2_sizes": [(1_000, 2), (10_000, 1)],
          "w3_facts": 2_000, "w3_steps": 30, "w3_scratch_every": 3, "w4_variants": 100, "w5_facts": 10_000,
          "scale_sizes": [10_000], "scale_repeats": 2}
+FULL |= web.FULL  # W6, the web page under load: bench/web.py
+QUICK |= web.QUICK
 
 
 def machine() -> dict[str, Any]:
@@ -324,6 +327,7 @@ def main(argv: list[str] | None = None) -> int:
             ("floors", lambda: floors.measure(*workloads.cli_commands(work), config["cli_repeats"],
                                               config["w1_repeats"], work, problems)),
             ("scale", lambda: scale.workload(config["scale_sizes"], config["scale_repeats"], problems)),
+            ("w6", lambda: web.run(config, problems, work)),
         ]
         for key, step in steps:
             begun = time.perf_counter()
@@ -332,6 +336,7 @@ def main(argv: list[str] | None = None) -> int:
             results["seconds"][key] = round(time.perf_counter() - begun, 1)
             print(f"{results['seconds'][key]} s", flush=True)
         results["targets"] = targets(results) + scale.targets(results)
+        results["targets"].append(web.target(results["w6"]))
         begun = time.perf_counter()
         profiles(results, work)
         results["seconds"]["profiles"] = round(time.perf_counter() - begun, 1)

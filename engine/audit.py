@@ -208,7 +208,8 @@ class AuditStore:
         with self._errors(), self._appending():
             seq, prev_hash = self._head()
             body = {**content, "seq": seq + 1, "prev_hash": prev_hash}
-            sealed = self._put(body, canonical(body), chain_hash(prev_hash, canonical(body)))
+            text = canonical(body)  # once: a record's text is the larger part of its cost
+            sealed = self._put(body, text, chain_hash(prev_hash, text))
         return AuditRecord(**dict(entry), seq=seq + 1, prev_hash=prev_hash, hash=sealed)
 
     def _head(self) -> tuple[int, str]:

@@ -1,16 +1,26 @@
 """The memo's chart: the headline level as a step line over time and each response as an on/off bar.
 
 Takes a `Timeline` (engine.timeline) and the pack; gives SVG text. matplotlib is imported inside the
-function (the CLI's start-up does not pay for it), with the Agg backend, fixed ids and no date or version
-in the metadata, so the same timeline gives the same bytes; text stays text (`svg.fonttype: none`).
+function (the CLI's start-up does not pay for it; a server pays it once, at its first chart), with the Agg
+backend, fixed ids and no date or version in the metadata, so the same timeline gives the same bytes; text
+stays text (`svg.fonttype: none`).
+
+The memo's chart (`memo_chart`) is a pure function of the pack, the facts and the as-of date, and drawing it
+is the slowest part of a memo (a year of weekly evaluations, then matplotlib's layout): a process that draws
+many keeps the last few, keyed by the pack's digest, the facts' digest and the date, so that changed content
+is drawn afresh and the same content is not drawn twice.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import io
+import threading
+from collections import OrderedDict
 from typing import Any
 
+from engine.evaluate import facts_digest
 from engine.model import Fact, Pack
 
 # One colour per category, in the pack's order (colour-blind safe: Okabe–Ito).
@@ -102,13 +112,29 @@ def timeline_svg(timeline_result: Any, pack: Pack) -> str:
             figure.savefig(out, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
         finally:
             pyplot.close(figure)
+            # A figure is a web of some ten thousand objects in reference cycles, most of them old enough by now
+            # for only a full pass to free: freed here, by the drawing that made them, rather than in whatever
+            # a server does next when the collector comes round (60-100 ms inside another request).
+            gc.collect()
     text = out.getvalue()
     return text[text.index("<svg"):]  # without the XML declaration and doctype: it goes inside a page
 
 
-def memo_chart(pack: Pack, facts: list[Fact], as_of: dt.date, months: int = 12) -> str | None:
-    """The memo's chart: the `months` up to the as-of date, a step a week (None when there is no headline
-    and no response to show)."""
+ChartKey = tuple[str, str, dt.date, int]
+KEPT_CHARTS = 32  # some 30 KB each
+_drawn: OrderedDict[ChartKey, str | None] = OrderedDict()
+_lock = threading.Lock()
+
+
+def chart_key(pack: Pack, facts: list[Fact], as_of: dt.date, months: int = 12) -> ChartKey:
+    """What the memo's chart depends on: the pack's and the facts' content (digests, not file names or
+    times), the date and the period."""
+    return pack.digest, facts_digest(facts), as_of, months
+
+
+def draw_memo_chart(pack: Pack, facts: list[Fact], as_of: dt.date, months: int = 12) -> str | None:
+    """The memo's chart drawn now: the `months` up to the as-of date, a step a week (None when there is no
+    headline and no response to show)."""
     from engine.timeline import Step, add_months, timeline
 
     start = add_months(as_of, -months) or dt.date.min
@@ -116,3 +142,29 @@ def memo_chart(pack: Pack, facts: list[Fact], as_of: dt.date, months: int = 12) 
     if not pack.headline and not any(p.responses for p in result.points):
         return None
     return timeline_svg(result, pack)
+
+
+def nothing_to_chart() -> str:
+    """What a page shows where a memo has no chart: a pack without a headline whose argument recommended nothing
+    all year."""
+    return ('<svg xmlns="http://www.w3.org/2000/svg" width="480" height="40" viewBox="0 0 480 40">'
+            '<text x="0" y="24" font-family="sans-serif" font-size="13" fill="#555">Nothing to chart: no headline '
+            'and no response recommended over the year.</text></svg>')
+
+
+def memo_chart(pack: Pack, facts: list[Fact], as_of: dt.date, months: int = 12) -> str | None:
+    """`draw_memo_chart`, or the same drawing kept from an earlier call with the same `chart_key`."""
+    if not pack.digest:  # a pack made in code, not loaded: nothing names its content
+        return draw_memo_chart(pack, facts, as_of, months)
+    key = chart_key(pack, facts, as_of, months)
+    with _lock:
+        if key in _drawn:
+            _drawn.move_to_end(key)
+            return _drawn[key]
+    # drawn outside the lock: two callers drawing the same chart at once each get the same bytes
+    svg = draw_memo_chart(pack, facts, as_of, months)
+    with _lock:
+        _drawn[key] = svg
+        while len(_drawn) > KEPT_CHARTS:
+            _drawn.popitem(last=False)
+    return svg

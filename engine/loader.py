@@ -316,12 +316,19 @@ def parse_text(text: str, file: str) -> Document:
     Plain YAML that parses cleanly is parsed by libyaml, some ten times faster than PyYAML's pure-Python
     parser; everything else, and every refusal, is PyYAML's pure-Python parser's (see `_plain`).
     """
+    return parse_counted(text, file)[0]
+
+
+def parse_counted(text: str, file: str) -> tuple[Document, int]:
+    """`parse_text`, and what parsing counted against the run beyond the text's bytes (the text its aliases
+    repeat): a process that keeps what it parsed counts it again with `count` when it reuses it."""
     _refuse_inner_bom(text, file)
     fast = _fast(text, file)
     if fast is not None:
-        return fast
+        return fast, 0  # libyaml takes no aliases (see `_plain`): nothing repeated
     try:
-        _take(_scan(file, text), Location(file))
+        repeated = _scan(file, text)
+        _take(repeated, Location(file))
         loader = yaml.SafeLoader(text)
         try:
             root = loader.get_single_node()
@@ -338,7 +345,7 @@ def parse_text(text: str, file: str) -> Document:
                              _place(file, text, error.position)) from None
     except yaml.YAMLError as error:
         raise InputError.one("yaml-syntax", str(error), Location(file, 1, 1)) from None
-    return _document(file, root)
+    return _document(file, root), repeated
 
 
 def _place(file: str, text: str, index: int) -> Location:
@@ -395,6 +402,11 @@ def one_run() -> Iterator[None]:
         _TAKEN.reset(token)
 
 
+def count(amount: int, where: Location) -> None:
+    """Count `amount` against the run (see `one_run`) as if read at `where`: input reused from an earlier run."""
+    _take(amount, where)
+
+
 def _take(amount: int, where: Location) -> None:
     state = _TAKEN.get()
     if state is None:
@@ -441,8 +453,9 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
         os.close(descriptor)
 
 
-def read_text(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str:
-    """A file's text, refusing what is not a small regular UTF-8 file (devices and pipes included)."""
+def read_text(path: Path, max_bytes: int = MAX_FILE_BYTES, counted: bool = True) -> str:
+    """A file's text, refusing what is not a small regular UTF-8 file (devices and pipes included); its bytes
+    count against the run unless `counted` is false (a look at what is there, before deciding to read it)."""
     file = str(path)
     try:
         raw = _read_bytes(path, max_bytes)
@@ -451,7 +464,8 @@ def read_text(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str:
                              Location(file)) from None
     except OSError as error:
         raise InputError.one("file-unreadable", error.strerror or str(error), Location(file)) from None
-    _take(len(raw), Location(file))
+    if counted:
+        _take(len(raw), Location(file))
     if b"\x00" in raw:
         raise InputError.one("file-binary", "this is a binary file, not YAML text", Location(file))
     try:

@@ -281,14 +281,16 @@ def render_memo_html(memo: Memo, chart_svg: str | None = None) -> str:
 
     return _environment().get_template("memo.html.j2").render(
         memo=memo, chart=Markup(chart_svg) if chart_svg else None,  # noqa: S704 - our own SVG, values escaped in it
-        explain_href=None)
+        chart_src=None, explain_href=None)
 
 
-def render_memo_body(memo: Memo, chart_svg: str | None, explain_href: Callable[[str], str]) -> Markup:
+def render_memo_body(memo: Memo, chart_svg: str | None, explain_href: Callable[[str], str],
+                     chart_src: str | None = None) -> Markup:
     """The memo's body alone, for a page of its own to hold (the workbench), each response's id followed by a
-    link to its explanation."""
+    link to its explanation; the chart embedded, or given as the URL of an image (`chart_src`) that the page
+    loads after the memo."""
     from markupsafe import Markup
 
     return Markup(_environment().get_template("memo_body.html.j2").render(  # noqa: S704 - rendered with autoescape
         memo=memo, chart=Markup(chart_svg) if chart_svg else None,  # noqa: S704 - our own SVG
-        explain_href=explain_href))
+        chart_src=chart_src, explain_href=explain_href))

@@ -33,12 +33,12 @@ import pydantic_core
 
 from engine import __version__
 from engine.durable_json import holds_marks
-from engine.errors import InputError
+from engine.errors import InputError, Location
 from engine.evaluate import _compiled, prime_compilation
 from engine.ledger import ledger_pack, prime_ledger_pack
-from engine.loader import read_text, yaml_files
+from engine.loader import count, read_text
 from engine.model import Pack
-from engine.validate import load_pack
+from engine.validate import load_pack, pack_files
 
 CACHE_ENV_VAR = "COMMITMENTS_CACHE"
 OFF = "off"
@@ -60,12 +60,15 @@ def cache_folder() -> Path | None:
 def prepared_pack(rules_dir: Path) -> Pack:
     """The pack in `rules_dir`, from the cache when its files are as they were; compiled rulesets primed."""
     folder = cache_folder()
-    key = _key(rules_dir) if folder is not None else None
-    if folder is None or key is None:
+    keyed = _key(rules_dir) if folder is not None else None
+    if folder is None or keyed is None:
         return load_pack(rules_dir)
+    key, sizes = keyed
     path = folder / f"pack-{key}.pickle"
     kept = _read(path)
     if kept is not None:
+        for file, size in sizes:  # the run's input bound counts the pack's files as if they were loaded
+            count(size, Location(str(file)))
         pack: Pack = kept["pack"]
         if kept["ledger"] is not None:
             prime_ledger_pack(pack, kept["ledger"])
@@ -79,20 +82,23 @@ def prepared_pack(rules_dir: Path) -> Pack:
     return pack
 
 
-def _key(rules_dir: Path) -> str | None:
-    """What the prepared pack depends on, as one digest; None when a file cannot be read (load_pack says why)."""
+def _key(rules_dir: Path) -> tuple[str, list[tuple[Path, int]]] | None:
+    """What the prepared pack depends on, as one digest, and the size of each file read for it; None when a
+    file cannot be read (load_pack says why)."""
     # the folder as named (a rule's origin says it so) and as resolved (the same name elsewhere is another folder)
     parts: list[Any] = [_FORMAT, __version__, sys.version, _versions(), _engine_stamp(), str(rules_dir),
                         str(rules_dir.resolve())]
+    sizes: list[tuple[Path, int]] = []
     try:
-        files = yaml_files(rules_dir, (".yaml",)) if rules_dir.is_dir() else []
-        for file in files:
+        for file in pack_files(rules_dir):
             if not file.is_file():  # a pipe or device: load_pack refuses it by name
                 return None
-            parts += [file.name, read_text(file)]
+            text = read_text(file, counted=False)  # counted once: as it is read from the cache, or loaded
+            parts += [file.name, text]
+            sizes.append((file, len(text.encode("utf-8", "surrogatepass"))))
     except (InputError, OSError):
         return None
-    return hashlib.sha256(repr(parts).encode("utf-8", "surrogatepass")).hexdigest()
+    return hashlib.sha256(repr(parts).encode("utf-8", "surrogatepass")).hexdigest(), sizes
 
 
 def _versions() -> tuple[Any, ...]:

@@ -13,7 +13,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -255,8 +255,15 @@ def fact_files(paths: Iterable[Path]) -> list[Path]:
     return files
 
 
-def load_facts(paths: Iterable[Path], pack: Pack) -> list[Fact]:
-    """Every fact in the files and folders given, with ids unique across all of them."""
+def facts_of_file(file: Path, pack: Pack, problems: Problems) -> list[Fact]:
+    """The facts of one file, its problems added to `problems`."""
+    return facts_from_document(load_yaml(file), pack, problems)
+
+
+def load_facts(paths: Iterable[Path], pack: Pack,
+               read: Callable[[Path, Pack, Problems], list[Fact]] = facts_of_file) -> list[Fact]:
+    """Every fact in the files and folders given, with ids unique across all of them. `read` gives one file's
+    facts as `facts_of_file` does (a server passes one that keeps what it parsed, engine.web.kept)."""
     problems = Problems()
     facts: list[Fact] = []
     # Loading builds no reference cycles, only objects that live on: the collector would walk every fact
@@ -266,7 +273,7 @@ def load_facts(paths: Iterable[Path], pack: Pack) -> list[Fact]:
     try:
         for file in fact_files(paths):
             try:
-                facts.extend(facts_from_document(load_yaml(file), pack, problems))
+                facts.extend(read(file, pack, problems))
             except InputError as error:
                 problems.items.extend(error.problems)
     finally:
@@ -296,23 +303,30 @@ def scalar_json(value: Scalar) -> Any:
     return value.isoformat() if isinstance(value, dt.date) else value
 
 
-def load_pack(rules_dir: Path) -> Pack:
-    """The pack in `rules_dir`: pack.yaml plus every other *.yaml there."""
-    from engine.packfile import pack_from_documents
-
+def pack_files(rules_dir: Path) -> list[Path]:
+    """The files of the pack in `rules_dir`, in the order they are read: pack.yaml, then every other *.yaml."""
     pack_file = rules_dir / "pack.yaml"
     files = yaml_files(rules_dir, (".yaml",)) if rules_dir.is_dir() else []
     if pack_file not in files:
         raise InputError.one("pack-missing", "a rules folder needs a pack.yaml", Location(str(rules_dir)))
+    return [pack_file, *(p for p in files if p != pack_file)]
+
+
+def load_pack(rules_dir: Path, read: Callable[[Path], Document] = load_yaml) -> Pack:
+    """The pack in `rules_dir`: pack.yaml plus every other *.yaml there. `read` parses one file as `load_yaml`
+    does (a server passes one that notes what it read, engine.web.kept)."""
+    from engine.packfile import pack_from_documents
+
     problems = Problems()
     docs: list[Document] = []
-    for file in [pack_file, *(p for p in files if p != pack_file)]:
+    for file in pack_files(rules_dir):
         try:
-            docs.append(load_yaml(file))
+            docs.append(read(file))
         except InputError as error:
             problems.items.extend(error.problems)
     problems.raise_if_any()
     return pack_from_documents(docs)
 
 
-__all__ = ["KindSpec", "check_value", "digest", "load_facts", "load_pack", "suggest"]
+__all__ = ["KindSpec", "check_value", "digest", "facts_of_file", "load_facts", "load_pack", "pack_files",
+           "suggest"]

@@ -21,6 +21,7 @@ from conftest import FACTS, RULES
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from engine.chart import draw_memo_chart
 from engine.cli import main
 from engine.evaluate import evaluate
 from engine.explain import explain
@@ -110,7 +111,12 @@ def test_the_memo_is_the_evaluation_of_the_chosen_files_and_is_recorded(client: 
             assert re.search(rf"{re.escape(evidence.id)}.*?{re.escape(evidence.source_title)}\s*"
                              rf"{evidence.source_date}\s*{evidence.grade}", page, re.S)
         assert ("HYPOTHETICAL — built on" in page) == (COOPERATES in files)
-        assert re.search(r'<figure class="chart">\s*<svg', raw)  # the timeline chart, drawn by engine.chart
+        # the timeline chart, drawn by engine.chart: an image of its own, the memo's as `--format html` embeds it
+        found = re.search(r'<figure class="chart"><img src="([^"]+)"', raw)
+        assert found
+        chart = client.get(html.unescape(found[1]))
+        assert chart.status_code == 200 and chart.headers["content-type"] == "image/svg+xml"
+        assert chart.text == draw_memo_chart(pack, facts, day)
     from engine.audit import AuditStore
 
     with AuditStore.open(settings.audit_db, create=False) as store:

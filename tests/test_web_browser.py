@@ -85,7 +85,10 @@ def test_evaluate_shows_the_memo_with_its_recommendation(page: Page, site: str) 
     assert "Pakistan's cooperation level: refusal" in page.inner_text(".meta")
     assert "refusal" in page.inner_text("#memo .bottom-line")  # the bottom line, in plain words
     assert page.is_visible("#memo a.explain[href$='target=fatf.keep_listed']")
-    assert page.locator("#memo figure.chart svg").count() == 1
+    chart = page.locator("#memo figure.chart img")  # the chart, loaded after the memo as an image of its own
+    assert chart.count() == 1
+    page.wait_for_function("document.querySelector('#memo figure.chart img').complete")
+    assert chart.evaluate("image => image.naturalWidth") > 0
     pack = load_pack(RULES)
     counting = evaluate(pack, load_facts([FACTS / BASELINE], pack), dt.date.fromisoformat(AS_OF)).counted
     evidence = page.locator("#memo section:has(h2:text-is('Evidence')) tbody tr")

@@ -1,6 +1,7 @@
 """The web application: `create_app(settings)` gives a Starlette app serving the pages of engine.web.pages,
-with sessions in a signed cookie, sign-in when the settings require it, and every error as a page that
-says what was wrong (bad input with its file:line, as the command line prints it) — never a traceback."""
+with sessions in a signed cookie, sign-in when the settings require it, a `Server-Timing` header on every
+answer (engine.web.timing), and every error as a page that says what was wrong (bad input with its file:line,
+as the command line prints it) — never a traceback."""
 
 from __future__ import annotations
 
@@ -18,8 +19,10 @@ from starlette.templating import Jinja2Templates
 
 from engine.errors import EngineError, InputError, StoreError, TamperedError
 from engine.web import pages
+from engine.web.kept import Inputs
 from engine.web.security import LoginRequired
 from engine.web.settings import WebSettings
+from engine.web.timing import ServerTiming
 
 HERE = Path(__file__).resolve().parent
 
@@ -63,6 +66,7 @@ def create_app(settings: WebSettings) -> Starlette:
         Route("/evaluate", pages.run_evaluation, methods=["POST"], name="evaluate"),
         Route("/evaluate", _to_home, methods=["GET"]),
         Route("/memo", pages.memo_page, name="memo"),
+        Route("/chart.svg", pages.chart_image, name="chart"),
         Route("/facts/new", pages.fact_form, name="fact_form"),
         Route("/facts/new", pages.add_fact, methods=["POST"], name="add_fact"),
         Route("/explain", pages.explain_page, name="explain"),
@@ -80,6 +84,7 @@ def create_app(settings: WebSettings) -> Starlette:
         Route("/memo.css", memo_stylesheet, name="memo_style"),
     ]
     middleware = [
+        Middleware(ServerTiming),  # first: its time covers every other layer
         Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts)),
         Middleware(SessionMiddleware, secret_key=settings.secret, session_cookie="commitments_session",
                    same_site="strict", https_only=settings.https_only),
@@ -88,5 +93,6 @@ def create_app(settings: WebSettings) -> Starlette:
     app = Starlette(routes=routes, middleware=middleware, exception_handlers={
         EngineError: _engine_error, HTTPException: _http_error, Exception: _internal_error})
     app.state.settings = settings
+    app.state.inputs = Inputs()
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     return app

@@ -11,25 +11,37 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from engine import audit
 from engine.errors import InputError
-from engine.evaluate import evaluate
+from engine.evaluate import evaluate, facts_digest
 from engine.loader import one_run
+from engine.model import Fact, Pack
 from engine.record import AuditFilter, entry_for
-from engine.validate import load_pack
 from engine.web import security
 from engine.web.accounts import check_password, read_users
 from engine.web.entry_form import FORM, entered_kinds, fields_of, submit
+from engine.web.kept import Inputs
 from engine.web.selection import Selection, choose, fact_set, inputs, parse_date
 from engine.web.settings import WebSettings
+from engine.web.timing import phase
 
 
 def _settings(request: Request) -> WebSettings:
     settings: WebSettings = request.app.state.settings
     return settings
+
+
+def _kept(request: Request) -> Inputs:
+    kept: Inputs = request.app.state.inputs
+    return kept
+
+
+def _inputs(request: Request, selection: Selection) -> tuple[Pack, list[Fact]]:
+    return inputs(_settings(request), _kept(request), selection)
 
 
 def page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
@@ -52,14 +64,14 @@ def _nav_query(selection: Selection | None) -> str:
 
 def _selected(request: Request, params: Any = None) -> Selection:
     params = request.query_params if params is None else params
-    return choose(_settings(request), [str(f) for f in params.getlist("f")], params.get("as_of"))
+    return choose(_settings(request), _kept(request), [str(f) for f in params.getlist("f")], params.get("as_of"))
 
 
 def _choices(request: Request, selection: Selection | None) -> list[dict[str, Any]]:
     chosen = set(selection.files) if selection else set()
     return [{"name": f.name, "default": f.default, "hypothetical": f.hypothetical,
              "checked": f.name in chosen if selection else f.default}
-            for f in fact_set(_settings(request).facts)]
+            for f in fact_set(_settings(request).facts, _kept(request))]
 
 
 # --- evaluate ---------------------------------------------------------------------------------------------
@@ -71,31 +83,57 @@ async def home(request: Request) -> Response:
 
 
 async def run_evaluation(request: Request) -> Response:
-    """`commitments evaluate`, recorded in the audit trail under the user who asked, shown as its memo."""
-    from engine.chart import memo_chart
+    """`commitments evaluate`, recorded in the audit trail under the user who asked, shown as its memo. The
+    memo's chart is an image of its own (`chart_image`): the answer does not wait for a year of evaluations
+    to be drawn."""
     from engine.ledger import ledger
     from engine.memo import build_memo, render_memo_body
 
     form = await security.checked_form(request)
     settings = _settings(request)
-    selection = _selected(request, form)
+    with phase("select"):
+        selection = _selected(request, form)
     with one_run():
-        pack, facts = inputs(settings, selection)
-        evaluation = evaluate(pack, facts, selection.as_of)
-        owed = ledger(pack, facts, evaluation.as_of) if pack.commitments else None
+        with phase("inputs"):
+            pack, facts = _inputs(request, selection)
+        with phase("evaluate"):
+            evaluation = evaluate(pack, facts, selection.as_of)
+        with phase("ledger"):
+            owed = ledger(pack, facts, evaluation.as_of) if pack.commitments else None
         run_id = None
         if settings.record:
-            with audit.AuditStore.open(audit.audit_path(settings.audit_db)) as store:
+            with phase("record"), audit.AuditStore.open(audit.audit_path(settings.audit_db)) as store:
                 entry = entry_for(evaluation, pack, facts, owed, user=security.audit_user(request, settings))
                 run_id = store.append(entry).run_id
+    with phase("memo"):
         memo = build_memo(evaluation, pack, facts, owed, selection.defaulted, recorded=run_id is not None)
-        chart = memo_chart(pack, facts, evaluation.as_of)
-    sendable = (request.url_for("run_memo", run=run_id) if run_id
-                else f"{request.url_for('memo')}?{selection.query()}")
-    explain_href = f"{request.url_for('explain')}?{{}}"
-    body = render_memo_body(memo, chart, lambda response: explain_href.format(selection.query(target=response)))
-    return page(request, "memo.html", selection=selection, memo=memo, body=body, sendable=str(sendable),
-                run_id=run_id, files=_choices(request, selection))
+        sendable = (request.url_for("run_memo", run=run_id) if run_id
+                    else f"{request.url_for('memo')}?{selection.query()}")
+        # the digests the memo was made from: the chart drawn for this URL is this memo's, or none
+        chart = f"{request.url_for('chart')}?{selection.query(pack=pack.digest, facts=evaluation.facts_digest)}"
+        explain_href = f"{request.url_for('explain')}?{{}}"
+        body = render_memo_body(memo, None, lambda response: explain_href.format(selection.query(target=response)),
+                                chart_src=chart)
+        return page(request, "memo.html", selection=selection, memo=memo, body=body, sendable=str(sendable),
+                    run_id=run_id, files=_choices(request, selection))
+
+
+async def chart_image(request: Request) -> Response:
+    """The memo's chart of the chosen facts as of the date (engine.chart, as `evaluate --format html` embeds it),
+    an SVG of its own. Given the digests of the pack and facts a memo was made from, it is that memo's chart or
+    a 409 once the files have changed since, and may be kept by the browser: its URL names its content."""
+    from engine.chart import memo_chart, nothing_to_chart
+
+    selection = _selected(request)
+    with one_run():
+        pack, facts = _inputs(request, selection)
+        wanted = request.query_params.get("pack"), request.query_params.get("facts")
+        if any(wanted) and wanted != (pack.digest, facts_digest(facts)):
+            raise HTTPException(409, "the pack or the fact files have changed since this memo was made: evaluate "
+                                     "again for the chart of what they say now")
+        svg = memo_chart(pack, facts, selection.as_of) or nothing_to_chart()
+    kept = "private, max-age=86400, immutable" if all(wanted) else "no-cache"
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": kept})
 
 
 async def memo_page(request: Request) -> Response:
@@ -105,7 +143,7 @@ async def memo_page(request: Request) -> Response:
 
     selection = _selected(request)
     with one_run():
-        pack, facts = inputs(_settings(request), selection)
+        pack, facts = _inputs(request, selection)
         evaluation = evaluate(pack, facts, selection.as_of)
         owed = ledger(pack, facts, evaluation.as_of) if pack.commitments else None
         text = render_html(evaluation, pack, selection.defaulted, facts, owed, recorded=False)
@@ -117,13 +155,13 @@ async def memo_page(request: Request) -> Response:
 async def fact_form(request: Request) -> Response:
     settings = _settings(request)
     with one_run():
-        pack = load_pack(settings.rules)
+        pack = _kept(request).pack(settings.rules)
     kinds = entered_kinds(pack)
     kind = request.query_params.get("kind") or kinds[0]
     if kind not in kinds:
         kind = kinds[0]
     return page(request, "fact.html", kinds=kinds, kind=kind, questions=fields_of(pack, kind), values={},
-                errors={}, file=request.query_params.get("file", "web-entries.yaml"), files=_writable(settings))
+                errors={}, file=request.query_params.get("file", "web-entries.yaml"), files=_writable(request))
 
 
 async def add_fact(request: Request) -> Response:
@@ -131,24 +169,24 @@ async def add_fact(request: Request) -> Response:
     form = await security.checked_form(request)
     settings = _settings(request)
     with one_run():
-        pack = load_pack(settings.rules)
+        pack = _kept(request).pack(settings.rules)
         kinds = entered_kinds(pack)
         kind = str(form.get("kind", ""))
         if kind not in kinds:
             return page(request, "fact.html", 422, kinds=kinds, kind=kinds[0], questions=fields_of(pack, kinds[0]),
                         values={}, errors={"kind": f"choose one of {', '.join(kinds)}"}, file=str(form.get("file")),
-                        files=_writable(settings))
+                        files=_writable(request))
         entry = submit(pack, settings.facts, kind, str(form.get("file", "")),
                        {key: str(value) for key, value in form.items()})
     status = 200 if entry.added else 422
     return page(request, "fact.html", status, kinds=kinds, kind=kind, questions=fields_of(pack, kind),
                 values={} if entry.added else entry.values, errors=entry.errors, form_error=entry.errors.get(FORM),
-                file=entry.file, added=entry.added, files=_writable(settings))
+                file=entry.file, added=entry.added, files=_writable(request))
 
 
-def _writable(settings: WebSettings) -> list[str]:
+def _writable(request: Request) -> list[str]:
     """The files directly in the facts folder: where `evaluate` finds a new fact without being told."""
-    return [f.name for f in fact_set(settings.facts) if f.default]
+    return [f.name for f in fact_set(_settings(request).facts, _kept(request)) if f.default]
 
 
 # --- explain, what-if, timeline, ledger -------------------------------------------------------------------
@@ -160,7 +198,7 @@ async def explain_page(request: Request) -> Response:
     selection = _selected(request)
     target = request.query_params.get("target", "").strip()
     with one_run():
-        pack, facts = inputs(_settings(request), selection)
+        pack, facts = _inputs(request, selection)
         explanation = explain(pack, facts, selection.as_of, target) if target else None
     return page(request, "explain.html", selection=selection, pack=pack, target=target, explanation=explanation,
                 text=render_explanation(explanation) if explanation else "")
@@ -173,7 +211,7 @@ async def whatif_page(request: Request) -> Response:
 
     selection = _selected(request)
     with one_run():
-        pack, facts = inputs(_settings(request), selection)
+        pack, facts = _inputs(request, selection)
         toggled = "toggled" in request.query_params
         kept = set(request.query_params.getlist("on")) if toggled else {f.id for f in facts}
         changes = [Change(op="retract", fact=f.id) for f in facts if f.id not in kept]
@@ -191,7 +229,7 @@ async def timeline_page(request: Request) -> Response:
 
     selection = _selected(request)
     with one_run():
-        pack, facts = inputs(_settings(request), selection)
+        pack, facts = _inputs(request, selection)
         end = parse_date(request.query_params.get("to"), "to") or selection.as_of
         # by default from the first fact, but at most a year back: a weekly step stays some fifty evaluations
         first = min((f.observed for f in facts), default=end)
@@ -209,7 +247,7 @@ async def ledger_page(request: Request) -> Response:
 
     selection = _selected(request)
     with one_run():
-        pack, facts = inputs(_settings(request), selection)
+        pack, facts = _inputs(request, selection)
         owed = ledger(pack, facts, selection.as_of)
     return page(request, "ledger.html", selection=selection, pack=pack, ledger=owed, marks=STATE_MARK)
 

@@ -9,9 +9,10 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from engine.errors import InputError, Location, shown
-from engine.loader import load_yaml, yaml_files
+from engine.loader import yaml_files
 from engine.model import Fact, Pack
-from engine.validate import load_facts, load_pack, suggest
+from engine.validate import suggest
+from engine.web.kept import Inputs
 from engine.web.settings import WebSettings
 
 
@@ -34,7 +35,7 @@ class Selection:
         return urlencode(pairs + list(more.items()))
 
 
-def fact_set(folder: Path) -> list[FactFile]:
+def fact_set(folder: Path, kept: Inputs) -> list[FactFile]:
     """The fact files of the folder: those directly in it first (the set `evaluate` reads), then those in
     its sub-folders (scenarios, history), each loaded on top of the first only when chosen."""
     if not folder.is_dir():
@@ -42,16 +43,7 @@ def fact_set(folder: Path) -> list[FactFile]:
     direct = yaml_files(folder)
     nested = sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()
                     and p.parent != folder and not any(part.startswith(".") for part in p.relative_to(folder).parts))
-    return [FactFile(p.relative_to(folder).as_posix(), p in direct, _hypothetical(p)) for p in [*direct, *nested]]
-
-
-def _hypothetical(path: Path) -> bool:
-    """Whether a fact file says it is a scenario; one that does not load says nothing (evaluating it will)."""
-    try:
-        data = load_yaml(path).data
-    except InputError:
-        return False
-    return isinstance(data, dict) and data.get("hypothetical") is True
+    return [FactFile(p.relative_to(folder).as_posix(), p in direct, kept.hypothetical(p)) for p in [*direct, *nested]]
 
 
 def parse_date(text: str | None, name: str) -> dt.date | None:
@@ -64,9 +56,9 @@ def parse_date(text: str | None, name: str) -> dt.date | None:
                              Location(name)) from None
 
 
-def choose(settings: WebSettings, files: list[str], as_of: str | None) -> Selection:
+def choose(settings: WebSettings, kept: Inputs, files: list[str], as_of: str | None) -> Selection:
     """The files asked for (each one of the fact set: the page reads no other path), or the default set."""
-    known = fact_set(settings.facts)
+    known = fact_set(settings.facts, kept)
     names = [f.name for f in known]
     for name in files:
         if name not in names:
@@ -80,7 +72,8 @@ def choose(settings: WebSettings, files: list[str], as_of: str | None) -> Select
     return Selection(chosen, day or dt.date.today(), day is None)
 
 
-def inputs(settings: WebSettings, selection: Selection) -> tuple[Pack, list[Fact]]:
-    """The pack and the chosen facts, loaded and validated as the command line loads them."""
-    pack = load_pack(settings.rules)
-    return pack, load_facts([settings.facts / name for name in selection.files], pack)
+def inputs(settings: WebSettings, kept: Inputs, selection: Selection) -> tuple[Pack, list[Fact]]:
+    """The pack and the chosen facts, loaded and validated as the command line loads them (an unchanged file
+    is not parsed again: engine.web.kept)."""
+    pack = kept.pack(settings.rules)
+    return pack, kept.facts([settings.facts / name for name in selection.files], pack)
