@@ -174,3 +174,16 @@ def test_a_pack_with_a_marked_float_is_not_kept_and_answers_alike_in_every_proce
     assert _kept(cache) == []
     packcache.prepared_pack(RULES)  # the control: a pack without such a float is kept
     assert len(_kept(cache)) == 1
+
+
+def test_the_packs_files_count_once_against_the_run_read_or_loaded(cache: Path, rules: Path) -> None:
+    """The run's input bound (engine.loader) counts a pack's bytes as loading it would: once, hit or miss."""
+    from engine import loader
+
+    size = sum(f.stat().st_size for f in rules.glob("*.yaml"))
+    for _ in range(2):  # a miss (loaded), then a hit (read from the cache)
+        with loader.one_run():
+            packcache.prepared_pack(rules)
+            taken = loader._TAKEN.get()
+            assert taken is not None and taken[0] == size
+    assert len(_kept(cache)) == 1
