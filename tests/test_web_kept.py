@@ -207,7 +207,8 @@ def test_reused_input_counts_against_the_run_as_when_it_was_parsed(folder: Path,
     with loader.one_run():
         kept.facts([baseline], kept.pack(rules))
         assert loader._TAKEN.get() == fresh
-    monkeypatch.setattr(loader, "MAX_RUN_BYTES", (fresh or 0) - 1)
+    assert fresh is not None
+    monkeypatch.setattr(loader, "MAX_RUN_BYTES", fresh[0] - 1)  # the bound is (bytes taken, bound)
     with loader.one_run(), pytest.raises(InputError) as refused:
         kept.facts([baseline], kept.pack(rules))
     assert refused.value.problems[0].code == "input-too-large"
