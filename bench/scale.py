@@ -82,17 +82,40 @@ def _conclusions(data: dict[str, Any]) -> synthetic.Conclusions:
     return out
 
 
+# The command, run as itself, writing its own peak resident size (VmHWM) to a file as it exits. Not the
+# child's rusage: Linux counts in a child's ru_maxrss the memory of the process it was forked from (the
+# pre-exec copy), so a child of this process, which holds 100,000 facts by then, "peaked" at its size.
+_MEASURED = """
+import atexit, runpy, sys
+peak_file = sys.argv[1]
+def note_peak():
+    with open("/proc/self/status", encoding="ascii") as status:
+        peak = next((line.split()[1] for line in status if line.startswith("VmHWM:")), "0")
+    with open(peak_file, "w", encoding="ascii") as out:
+        out.write(peak)
+atexit.register(note_peak)
+sys.argv = ["commitments", *sys.argv[2:]]
+runpy.run_module("engine", run_name="__main__", alter_sys=True)
+"""
+
+
 def _process(command: list[str], out: Path | None = None) -> tuple[float, int, int, str]:
-    """Run `command` (stdout to `out`); wall seconds, peak RSS in KiB, exit code, and its stderr's end."""
+    """Run `commitments` with `command`'s arguments (stdout to `out`); wall seconds, the process's own peak
+    RSS in KiB, exit code, and its stderr's end."""
     env = {**os.environ, RUN_BYTES_ENV_VAR: str(1 << 40)}
-    with open(out or os.devnull, "wb") as sink, tempfile.TemporaryFile() as errors:
-        start = time.perf_counter()
-        child = subprocess.Popen(command, cwd=ROOT, stdout=sink, stderr=errors, env=env)
-        _, status, usage = os.wait4(child.pid, 0)
-        took = time.perf_counter() - start
-        child.returncode = os.waitstatus_to_exitcode(status)
-        errors.seek(0)
-        return took, usage.ru_maxrss, child.returncode, errors.read().decode("utf-8", "replace")[-500:]
+    with tempfile.NamedTemporaryFile(prefix="commitments-peak-", delete=False) as peak_file:
+        peak_path = Path(peak_file.name)
+    try:
+        with open(out or os.devnull, "wb") as sink, tempfile.TemporaryFile() as errors:
+            start = time.perf_counter()
+            child = subprocess.run([sys.executable, "-c", _MEASURED, str(peak_path), *command], cwd=ROOT,
+                                   stdout=sink, stderr=errors, env=env, check=False)
+            took = time.perf_counter() - start
+            errors.seek(0)
+            peak = int(peak_path.read_text(encoding="ascii") or 0)
+            return took, peak, child.returncode, errors.read().decode("utf-8", "replace")[-500:]
+    finally:
+        peak_path.unlink(missing_ok=True)
 
 
 def cli_at(count: int, work: Path, pack_dir: Path, audit: bool, problems: list[str]) -> dict[str, Any]:
@@ -105,8 +128,8 @@ def cli_at(count: int, work: Path, pack_dir: Path, audit: bool, problems: list[s
     expected = synthetic.reference(counted)
     del facts
     output = work / f"out-{count}.json"
-    command = [sys.executable, "-m", "engine", "evaluate", str(folder), "--rules", str(pack_dir),
-               "--as-of", synthetic.AS_OF.isoformat(), "--format", "json"]
+    command = ["evaluate", str(folder), "--rules", str(pack_dir), "--as-of", synthetic.AS_OF.isoformat(),
+               "--format", "json"]
     command += ["--audit-db", str(work / f"audit-{count}.sqlite")] if audit else ["--no-audit"]
     took, peak, code, stderr = _process(command, output)
     row: dict[str, Any] = {"facts": count, "counting": len(counted), "audit": audit, "seconds": round(took, 2),
