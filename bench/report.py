@@ -212,8 +212,8 @@ def _scale(scale: dict[str, Any] | None) -> list[str]:
            "`commitments evaluate DIR --rules PACK --as-of 2021-06-01 --format json` of"
            " the synthetic pack's facts "
            f"(bench/synthetic.py) written as YAML files of {scale['per_file']:,} facts, one process per row; wall "
-           "time and peak RSS of the process (its rusage); its conclusions checked against the pure-Python "
-           "reference. 1,000,000 facts only under `make bench-scale` (bench/scale.py --merge); "
+           "time and peak RSS of the process (its own VmHWM, written as it exits); its conclusions checked against the "
+           "pure-Python reference. 1,000,000 facts only under `make bench-scale` (bench/scale.py --merge); "
            "$COMMITMENTS_MAX_RUN_BYTES lifts the run's input bound for these runs.", ""]
     rows = [[f"{r['facts']:,}", f"{r['counting']:,}", "on" if r["audit"] else "off", f"{r['seconds']:.1f}",
              f"{r['peak_mib']:,.0f}", "yes" if r["correct"] else "**no**"] for r in scale["rows"]]
