@@ -21,6 +21,7 @@ from test_properties import AS_OF, fact_sets, to_fact
 
 import engine.partition as partition
 from engine.evaluate import _compiled, durable_fact, evaluate
+from engine.evidence import sort_evidence
 from engine.model import Evaluation, Fact, Pack
 from engine.runtime import fact_id
 from engine.session import Session
@@ -109,7 +110,7 @@ def test_the_synthetic_pack_spread_equals_its_reference(monkeypatch: pytest.Monk
     signals: every derived alert is copied into every part, where the signals of its channel are."""
     pack = synthetic.load()
     facts = synthetic.facts(3_000)
-    counted = [f for f in facts if f.id in set(evaluate(pack, facts, synthetic.AS_OF).counted)]
+    counted, _ = sort_evidence(facts, pack, synthetic.AS_OF)
     expected = synthetic.reference(counted)
     whole, parts = both(pack, facts, synthetic.AS_OF, monkeypatch, size=150)
     assert same(whole, parts)
