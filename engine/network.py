@@ -11,6 +11,8 @@ fires only the activations that are new. It keeps the truth maintenance durable_
   (see engine.compiler). Other rules keep their activations and their gate;
 - the clock fact (the as-of date, engine.compiler) is one more fact: when the date moves, the activations
   that matched it go, and the rules negating a date test against it are re-opened.
+A stratum's first update decides whether its state is spread over several durable_rules states
+(engine.partition: past 10,000 facts, when its rules allow); the runtime routes every later change alike.
 A from-scratch evaluation is one update of a fresh network; a `Session` updates one network many times.
 Both give the same activations (tested on every bundled scenario, the 2021 record and random variants).
 """
@@ -34,6 +36,7 @@ from engine.compiler import (
 )
 from engine.limits import with_memberships
 from engine.model import Firing
+from engine.partition import Parts, plan
 from engine.runtime import SALT, Runtime, fact_id, runtime, state_id
 
 Key = tuple[str, tuple[tuple[str, str], ...]]  # compiled rule name, (alias, fact id) pairs
@@ -62,6 +65,7 @@ class _State:
     inputs: dict[str, dict[str, Any]] = field(default_factory=dict)  # id → the fact as given
     stored: dict[str, dict[str, Any]] = field(default_factory=dict)  # id → the fact as durable_rules holds it
     gates: dict[str, dict[str, Any]] = field(default_factory=dict)  # gate kind → as held
+    parts: Parts | None = None  # set by the first update: several durable_rules states (engine.partition)
     activations: dict[Key, Activation] = field(default_factory=dict)
     by_fact: dict[str, set[Key]] = field(default_factory=dict)
     by_rule: dict[str, set[Key]] = field(default_factory=dict)
@@ -143,6 +147,8 @@ class Network:
         gone = [fid for fid, fact in state.inputs.items() if fid not in wanted or wanted[fid] != fact]
         new = {fid: fact for fid, fact in wanted.items() if fid not in state.inputs or state.inputs[fid] != fact}
         first = GATE_KIND not in state.gates
+        if first:
+            state.parts = plan(state.stratum, new.values())
         reopen = ([r for r in state.stratum.rules if r.negated] if first
                   else self._watching(state, [state.inputs[fid] for fid in gone] + list(new.values())))
         if not first and CLOCK_ID in new:
@@ -201,7 +207,8 @@ class Network:
         def on_fire(name: str, matched: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
             return self._fired(state, name, matched, pending)
 
-        done = self.engine.update(state.name, state.sid, on_fire, close=close, retract=retract, add=add, gates=gates)
+        done = self.engine.update(state.name, state.sid, on_fire, close=close, retract=retract, add=add, gates=gates,
+                                  parts=state.parts)
         state.stored.update((fact_id(f), f) for f in done.stored)
         state.stored.update((fact_id(f), f) for f in done.made)
         state.gates.update(done.gates)

@@ -41,15 +41,20 @@ import contextlib
 import json
 import threading
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 import durable_rules_engine
 from durable import engine as durable
 
 from engine.durable_json import dumps
 from engine.errors import RuntimeFault
+
+if TYPE_CHECKING:
+    from engine.partition import Parts
 
 Activation = tuple[str, dict[str, dict[str, Any]]]
 OnFire = Callable[[str, dict[str, dict[str, Any]]], list[dict[str, Any]]]
@@ -114,6 +119,10 @@ class Runtime:
         self._made: list[dict[str, Any]] = []
         self.salted = 0
         self._failed: set[tuple[str, str]] = set()  # states durable_rules failed in: never deleted
+        self._subs: dict[tuple[str, str], list[str]] = {}  # a state in parts → the parts' state ids
+        self._group: dict[str, tuple[str, list[str]]] = {}  # a part's state id → its ruleset and all parts
+        self._salted: dict[str, dict[str, dict[str, Any]]] = {}  # state id → own id → the fact as held salted
+        self._copies: deque[tuple[str, dict[str, Any]]] = deque()  # derived facts for the other parts
 
     def ensure(self, name: str, rules: dict[str, dict[str, Any]]) -> None:
         """Register a ruleset once; its consequents all route to `_action`."""
@@ -138,6 +147,10 @@ class Runtime:
                 assert self._fire is not None, "an action ran outside an evaluation"
                 for fact in self._fire(rule_name, matched):
                     self._made.append(self._assert_one(lambda f: c.assert_fact(f), fact))
+                    group = self._group.get(str(fact["sid"]))  # durable_rules set the action's state id
+                    if group is not None:
+                        name, subs = group
+                        self._copies.extend((name, {**fact, "sid": sub}) for sub in subs if sub != fact["sid"])
             except Exception as error:  # noqa: BLE001 - durable_rules would swallow it; we report it
                 self._errors.append(f"rule {rule_name.split('|')[0]!r}: {type(error).__name__}: {error}")
 
@@ -153,32 +166,51 @@ class Runtime:
             self.salted += 1
             salted = {**fact, "id": f"{fact['id']}#{state_id()}", SALT: fact["id"]}
             assert_fact(salted)
+            if "sid" in salted:
+                self._salted.setdefault(str(salted["sid"]), {})[fact["id"]] = salted
             return salted
 
     def update(self, name: str, sid: str, on_fire: OnFire, *, close: list[dict[str, Any]] | None = None,
                retract: list[dict[str, Any]] | None = None, add: list[dict[str, Any]] | None = None,
-               gates: list[str] | None = None) -> Update:
+               gates: list[str] | None = None, parts: Parts | None = None) -> Update:
         """In state `sid` of ruleset `name`: retract the gate facts `close`, then the facts `retract`,
         assert `add`, then a gate fact of each kind in `gates`.
 
         Retracting never fires a rule here: the caller closes the gate of every rule whose negated
         memories a retraction touches (engine.network), so an activation during retraction is a fault.
-        Actions call `on_fire`; what they return is asserted and listed in `made`.
+        Actions call `on_fire`; what they return is asserted and listed in `made`. With `parts` (the same
+        for every update of a state; engine.partition) the state is several durable_rules states: a fact
+        of a split kind goes to one of them, every other fact and gate to all, and a derived fact is copied
+        from the state whose action made it into the others.
         """
         with self.lock:
             self._errors, self._made = [], []
+            subs = self._states(name, sid, parts)
             try:
                 self._fire = _no_firing
                 for facts in (close, retract):
-                    if facts:
+                    if facts and len(subs) == 1:
                         self.host.retract_facts(name, facts)
+                    elif facts:
+                        for index, sub in enumerate(subs):
+                            mine = [self._held_in(sub, f) for f in facts if _part(parts, f) in (None, index)]
+                            if mine:
+                                self.host.retract_facts(name, mine)
                 self._fire = on_fire
-                # the gates last in the same batches: one pass through durable_rules, as raw does it
-                tagged = [{**fact, "sid": sid} for fact in add or ()]
-                tagged += [{"sid": sid, "id": kind, "kind": kind} for kind in gates or ()]
+                openers = [{"id": kind, "kind": kind} for kind in gates or ()]
+                routed: list[list[dict[str, Any]]] = [[] for _ in subs]
+                common: list[dict[str, Any]] = []
+                for fact in add or ():
+                    where = _part(parts, fact) if len(subs) > 1 else 0
+                    (common if where is None else routed[where]).append(fact)
                 stored: list[dict[str, Any]] = []
-                for start in range(0, len(tagged), CHUNK):
-                    stored += self._assert_batch(name, sid, tagged[start:start + CHUNK])
+                for index, sub in enumerate(subs):
+                    # the gates last in the same batches: one pass through durable_rules, as raw does it
+                    tagged = [{**fact, "sid": sub} for batch in (common, routed[index], openers) for fact in batch]
+                    for start in range(0, len(tagged), CHUNK):
+                        held = self._assert_batch(name, sub, tagged[start:start + CHUNK])
+                        stored += held if index == 0 else [f for f in held if _part(parts, f) is not None]
+                        self._copy_derived()
                 if self._errors:
                     raise RuntimeFault.one("consequent-failed", "; ".join(self._errors))
                 opened = {f["kind"]: f for f in stored if f["kind"] in (gates or ()) and fact_id(f) == f["kind"]}
@@ -191,6 +223,35 @@ class Runtime:
                 raise RuntimeFault.one("engine-failed", f"durable_rules failed in ruleset {name!r}: {error}") from None
             finally:
                 self._fire = None
+                self._copies.clear()
+
+    def _states(self, name: str, sid: str, parts: Parts | None) -> list[str]:
+        """The durable_rules states that make up state `sid`: itself, or its parts (the first is itself)."""
+        subs = self._subs.get((name, sid))
+        if subs is None:
+            if parts is None or parts.count == 1:
+                return [sid]
+            # digits only, as every state id (see state_id); a uuid's digits and four more name no other state
+            subs = self._subs[name, sid] = [sid, *(f"{sid}{index:04d}" for index in range(1, parts.count))]
+            for sub in subs:
+                self._group[sub] = (name, subs)
+        return subs
+
+    def _held_in(self, sub: str, fact: dict[str, Any]) -> dict[str, Any]:
+        """A fact as the part `sub` holds it (each part salts its own ids, see `_assert_one`)."""
+        own = fact_id(fact)
+        held = self._salted.get(sub, {}).get(own)
+        if held is not None:
+            return held
+        plain = {**fact, "id": own, "sid": sub}
+        plain.pop(SALT, None)
+        return plain
+
+    def _copy_derived(self) -> None:
+        """Assert the derived facts made in one part into the others (their actions may make more)."""
+        while self._copies:
+            name, fact = self._copies.popleft()
+            self._assert_one(partial(self.host.assert_fact, name), fact)
 
     def run(self, name: str, facts: list[dict[str, Any]], on_fire: OnFire, gates: list[str] | None = None) -> None:
         """Assert `facts` into a fresh state of ruleset `name`, then the gates; actions call `on_fire`."""
@@ -203,10 +264,15 @@ class Runtime:
 
     def drop(self, name: str, sid: str) -> None:
         """Delete a state (every run fired the end rule, so durable_rules can delete it safely)."""
+        subs = self._subs.pop((name, sid), [sid])
+        for sub in subs:
+            self._group.pop(sub, None)
+            self._salted.pop(sub, None)
         if (name, sid) in self._failed:
             return  # deleting it would crash the process (measured after error 303): leaked instead
-        with self.lock, contextlib.suppress(Exception):  # nothing was stored for this sid
-            self.host.delete_state(name, sid)
+        for sub in subs:
+            with self.lock, contextlib.suppress(Exception):  # nothing was stored for this sid
+                self.host.delete_state(name, sub)
 
     def _assert_batch(self, name: str, sid: str, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
         try:
@@ -223,6 +289,10 @@ class Runtime:
                 if fact["id"] not in stored_ids:
                     stored.append(self._assert_one(lambda f: self.host.assert_fact(name, f), fact))
             return stored
+
+
+def _part(parts: Parts | None, fact: dict[str, Any]) -> int | None:
+    return None if parts is None else parts.of(fact, fact_id(fact))
 
 
 def state_id() -> str:
