@@ -8,6 +8,7 @@ what stands in the way. Each floor is measured here, on this machine, alternatin
 - memory: the resident size of a process once it has imported what each side imports, before any input;
 - in process: validating the result, the pydantic `Evaluation` the SPEC makes the product's output, once
   more from its own parts, against raw durable_rules' time on the same facts;
+- throughput: the rules of evidence over every fact and validating the result, at 10,000 facts;
 - what-if: the durable_rules calls one incremental variant makes, timed alone;
 - cold: the facts digest of freshly loaded facts (the result's `facts_digest`), which a first evaluation
   of new facts takes and raw durable_rules does not.
@@ -139,6 +140,34 @@ def digest_floor(count: int, repeats: int) -> dict[str, Any]:
     return {"facts": count, "digest": stats(took)}
 
 
+def throughput_floor(count: int, repeats: int) -> dict[str, Any]:
+    """W2's floor: at `count` synthetic facts, what the SPEC asks beyond raw's run — the rules of evidence over
+    every fact (raw is handed the counting ones) and the pydantic result validated from its parts — each timed
+    alone, alternating with raw durable_rules on the counting facts."""
+    import synthetic
+    import workloads
+
+    from engine.evaluate import _compiled, evaluate
+    from engine.evidence import sort_evidence
+    from engine.model import Evaluation
+
+    pack = synthetic.load()
+    facts = synthetic.facts(count)
+    parts = evaluate(pack, facts, synthetic.AS_OF).model_dump()
+    runner = raw.RawRunner(raw.plan(_compiled(pack)))
+    counted = workloads.durable_counted(pack, facts, synthetic.AS_OF)
+    runner.run(counted)
+    evidence_t, validate_t, raw_t = [], [], []
+    for _ in range(repeats):
+        evidence_t.append(timed(lambda: sort_evidence(facts, pack, synthetic.AS_OF))[0])
+        validate_t.append(timed(lambda: Evaluation.model_validate(parts))[0])
+        raw_t.append(timed(lambda: runner.run(counted))[0])
+    section = {"facts": count, "evidence": stats(evidence_t), "validate": stats(validate_t), "raw": stats(raw_t)}
+    extra = section["evidence"]["median_ms"] + section["validate"]["median_ms"]
+    section["floor_ratio"] = round(1 + extra / section["raw"]["median_ms"], 2)
+    return section
+
+
 def whatif_floor(count: int) -> dict[str, Any]:
     """The durable_rules calls an incremental what-if variant makes (its consequents included), timed alone:
     what a variant costs however little else the engine did around them."""
@@ -180,7 +209,8 @@ def measure(command: list[str], raw_command: list[str], cli_repeats: int, repeat
     start = time.perf_counter()
     section = {"cli": cli_floor(command, raw_command, cli_repeats, work, problems),
                "memory": memory_floor(problems), "result": result_floor(repeats),
-               "digest": digest_floor(10_000, 3), "whatif": whatif_floor(200)}
+               "digest": digest_floor(10_000, 3), "whatif": whatif_floor(200),
+               "throughput": throughput_floor(10_000, 3)}
     section["seconds"] = round(time.perf_counter() - start, 1)
     return section
 
@@ -208,6 +238,12 @@ def render(section: dict[str, Any]) -> list[str]:
         out += ["", f"In process: validating the baseline's `Evaluation` ({result['objects']} models) once more "
                 f"from its own parts takes {_ms(result['validate'])} ms; raw durable_rules' whole run on the same "
                 f"facts {_ms(result['raw'])} ms ({result['share_of_raw']:.2f}× of it)."]
+    throughput = section.get("throughput")
+    if throughput:
+        out += ["", f"Throughput: at {throughput['facts']:,} facts the rules of evidence over every fact take "
+                f"{_ms(throughput['evidence'])} ms and validating the result from its parts "
+                f"{_ms(throughput['validate'])} ms, against raw durable_rules' {_ms(throughput['raw'])} ms "
+                f"({throughput['floor_ratio']:.2f}× with both)."]
     whatif = section.get("whatif")
     if whatif:
         out += ["", f"What-if: the durable_rules calls of one incremental variant (retracting and asserting its "
