@@ -180,6 +180,8 @@ class Network:
         if not changed:
             return []
         seen = self._watched.setdefault(state.name, {})
+        if len(seen) > _WATCHED_MAX:  # forgotten before it is read: every key below is then looked up afresh
+            seen.clear()
         keys = [_content(fact) for fact in changed]
         new = list({key: fact for key, fact in zip(keys, changed, strict=True) if key not in seen}.items())
         if new:
@@ -194,8 +196,6 @@ class Network:
             self.engine.ensure(watch, state.stratum.watches)  # registered once, when a step first needs it
             # numbered afresh: a fact's old and new content share its id, and durable_rules keeps one fact per id
             self.engine.run(watch, [{**fact, "id": str(n)} for n, (_, fact) in enumerate(new)], on_fire)
-            if len(seen) > _WATCHED_MAX:
-                seen.clear()
             seen.update((key, frozenset(hits[str(n)])) for n, (key, _) in enumerate(new))
         found = {rule.name: rule for key in keys for name in seen[key] for rule in state.stratum.watchers[name]}
         return [found[name] for name in sorted(found)]

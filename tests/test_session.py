@@ -71,6 +71,20 @@ def test_what_if_variants_match_from_scratch(pack: Pack, baseline: list[Fact]) -
         assert same(session.evaluate(as_of), evaluate(pack, baseline, as_of))  # and back to the base facts
 
 
+def test_what_the_watches_remember_can_be_forgotten_at_any_step(pack: Pack, baseline: list[Fact],
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The network remembers which watches a fact's content hits, up to a bound; past it the memory is
+    dropped, and a step that then meets a content it had seen asks durable_rules again."""
+    import engine.network
+    from engine.whatif import apply
+
+    monkeypatch.setattr(engine.network, "_WATCHED_MAX", 1)
+    as_of = dt.date(2021, 2, 12)
+    with Session(pack, baseline) as session:
+        for changes in _variants(pack, baseline, random.Random(11)):
+            assert same(session.evaluate_changes(changes, as_of), evaluate(pack, apply(baseline, changes), as_of))
+
+
 def test_strata_joins_and_negation_match_from_scratch(make_pack) -> None:  # type: ignore[no-untyped-def]
     from test_semantics import PACK, RESPONSES, C, fact
 
