@@ -50,6 +50,13 @@ class Derived:
     rules: set[str] = field(default_factory=set)
     support: set[str] = field(default_factory=set)
 
+    def rule(self) -> str:
+        """The rule a result names for it: the first of those that make it."""
+        return min(self.rules)
+
+    def facts(self) -> tuple[str, ...]:
+        return tuple(sorted(self.support))
+
 
 PackKey = tuple[str, tuple[str, ...]]
 _COMPILED: dict[PackKey, CompiledPack] = {}
@@ -181,8 +188,8 @@ def result(compiled: CompiledPack, run: Run, counted: list[Fact], not_counted: l
     outcomes = _outcomes(compiled, run, counted, firings)
     responses = _responses(compiled, run, firings)
     derived = tuple(
-        DerivedFact(id=did, kind=d.kind, subject=d.subject, value=d.fields.get("value"),
-                    fields=d.fields, rule=min(d.rules), facts=tuple(sorted(d.support)))
+        DerivedFact(id=did, kind=d.kind, subject=d.subject, value=d.fields.get("value"), fields=d.fields,
+                    rule=d.rule(), facts=d.facts())
         for did, d in sorted(run.derived.items()))
     return Evaluation(
         run_id=run_id or uuid.uuid4().hex,

@@ -243,7 +243,7 @@ def _dates(pack: Pack, facts: list[Fact]) -> set[dt.date]:
 
 def holding(derived: Iterable[Derived]) -> Holds:
     """Which commitment conditions hold in one run, with the facts behind each (as its result would say)."""
-    return {(str(d.fields["commitment"]), str(d.fields["part"])): (tuple(sorted(d.support)), min(d.rules))
+    return {(str(d.fields["commitment"]), str(d.fields["part"])): (d.facts(), d.rule())
             for d in derived if d.kind == LEDGER_KIND}
 
 
