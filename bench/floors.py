@@ -16,15 +16,26 @@ what stands in the way. Each floor is measured here, on this machine, alternatin
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import raw
+import synthetic
+import workloads
 from workloads import ROOT, Problems, cli_env, stats, timed
+
+from engine.evaluate import _compiled, evaluate, facts_digest
+from engine.evidence import sort_evidence
+from engine.model import Evaluation, Fact, Pack
+from engine.runtime import runtime
+from engine.session import Session
+from engine.validate import load_facts
 
 # Run in a child: the library modules (not the engine's) that an evaluate process has loaded when it is done.
 _MODULES = """
@@ -101,27 +112,30 @@ def memory_floor(problems: Problems) -> dict[str, Any]:
     return section
 
 
+def _beside_raw(pack: Pack, facts: list[Fact], as_of: dt.date, repeats: int,
+                alone: dict[str, Callable[[], Any]]) -> dict[str, Any]:
+    """Each piece of work in `alone` timed by itself, alternating with raw durable_rules on the counting facts;
+    and the result's parts, for a piece that validates them."""
+    runner = raw.RawRunner(raw.plan(_compiled(pack)))
+    counted = workloads.durable_counted(pack, facts, as_of)
+    runner.run(counted)  # warm: registered
+    took: dict[str, list[float]] = {name: [] for name in [*alone, "raw"]}
+    for _ in range(repeats):
+        for name, work in alone.items():
+            took[name].append(timed(work)[0])
+        took["raw"].append(timed(lambda: runner.run(counted))[0])
+    return {name: stats(seconds) for name, seconds in took.items()}
+
+
 def result_floor(repeats: int) -> dict[str, Any]:
     """Validating the baseline's `Evaluation` again from its parts, against raw durable_rules on its facts."""
-    import workloads
-
-    from engine.evaluate import _compiled, evaluate
-    from engine.model import Evaluation
-    from engine.validate import load_facts
-
     pack = workloads.article_pack()
     facts = load_facts([workloads.BASELINE], pack)
-    evaluation = evaluate(pack, facts, workloads.BASELINE_AS_OF)
-    parts = evaluation.model_dump()
-    runner = raw.RawRunner(raw.plan(_compiled(pack)))
-    counted = workloads.durable_counted(pack, facts, workloads.BASELINE_AS_OF)
-    validate_t, raw_t = [], []
-    for _ in range(repeats):
-        validate_t.append(timed(lambda: Evaluation.model_validate(parts))[0])
-        raw_t.append(timed(lambda: runner.run(counted))[0])
-    section = {"objects": sum(len(parts[k]) for k in ("responses", "derived", "undetermined", "not_counted",
-                                                      "guardrails", "rules", "firings")),
-               "validate": stats(validate_t), "raw": stats(raw_t)}
+    parts = evaluate(pack, facts, workloads.BASELINE_AS_OF).model_dump()
+    section = _beside_raw(pack, facts, workloads.BASELINE_AS_OF, repeats,
+                          {"validate": lambda: Evaluation.model_validate(parts)})
+    section["objects"] = sum(len(parts[k]) for k in ("responses", "derived", "undetermined", "not_counted",
+                                                     "guardrails", "rules", "firings"))
     section["share_of_raw"] = round(section["validate"]["median_ms"] / section["raw"]["median_ms"], 2)
     return section
 
@@ -129,10 +143,6 @@ def result_floor(repeats: int) -> dict[str, Any]:
 def digest_floor(count: int, repeats: int) -> dict[str, Any]:
     """The facts digest of `count` freshly loaded facts (their canonical JSON, hashed), as a cold evaluation
     takes it: the result's `facts_digest`, which the audit trail and every replay check."""
-    import synthetic
-
-    from engine.evaluate import facts_digest
-
     took = []
     for _ in range(repeats):
         facts = synthetic.facts(count)  # new Fact objects: nothing of an earlier digest is kept for them
@@ -144,39 +154,19 @@ def throughput_floor(count: int, repeats: int) -> dict[str, Any]:
     """W2's floor: at `count` synthetic facts, what the SPEC asks beyond raw's run — the rules of evidence over
     every fact (raw is handed the counting ones) and the pydantic result validated from its parts — each timed
     alone, alternating with raw durable_rules on the counting facts."""
-    import synthetic
-    import workloads
-
-    from engine.evaluate import _compiled, evaluate
-    from engine.evidence import sort_evidence
-    from engine.model import Evaluation
-
     pack = synthetic.load()
     facts = synthetic.facts(count)
     parts = evaluate(pack, facts, synthetic.AS_OF).model_dump()
-    runner = raw.RawRunner(raw.plan(_compiled(pack)))
-    counted = workloads.durable_counted(pack, facts, synthetic.AS_OF)
-    runner.run(counted)
-    evidence_t, validate_t, raw_t = [], [], []
-    for _ in range(repeats):
-        evidence_t.append(timed(lambda: sort_evidence(facts, pack, synthetic.AS_OF))[0])
-        validate_t.append(timed(lambda: Evaluation.model_validate(parts))[0])
-        raw_t.append(timed(lambda: runner.run(counted))[0])
-    section = {"facts": count, "evidence": stats(evidence_t), "validate": stats(validate_t), "raw": stats(raw_t)}
+    section = _beside_raw(pack, facts, synthetic.AS_OF, repeats,
+                          {"evidence": lambda: sort_evidence(facts, pack, synthetic.AS_OF),
+                           "validate": lambda: Evaluation.model_validate(parts)})
     extra = section["evidence"]["median_ms"] + section["validate"]["median_ms"]
-    section["floor_ratio"] = round(1 + extra / section["raw"]["median_ms"], 2)
-    return section
+    return {"facts": count, **section, "floor_ratio": round(1 + extra / section["raw"]["median_ms"], 2)}
 
 
 def whatif_floor(count: int) -> dict[str, Any]:
     """The durable_rules calls an incremental what-if variant makes (its consequents included), timed alone:
     what a variant costs however little else the engine did around them."""
-    import workloads
-
-    from engine.runtime import runtime
-    from engine.session import Session
-    from engine.validate import load_facts
-
     pack = workloads.article_pack()
     base = load_facts([workloads.BASELINE], pack)
     sweep = workloads.variants(pack, base, count)
@@ -213,52 +203,3 @@ def measure(command: list[str], raw_command: list[str], cli_repeats: int, repeat
                "throughput": throughput_floor(10_000, 3)}
     section["seconds"] = round(time.perf_counter() - start, 1)
     return section
-
-
-def render(section: dict[str, Any]) -> list[str]:
-    """The floors as bench/README.md shows them (engine.report calls this)."""
-    cli, memory, result = section.get("cli") or {}, section.get("memory") or {}, section.get("result") or {}
-    out = ["", "## Floors: what the engine is built on, measured alone", "",
-           "Each measured in this run, alternating with what it bounds (`bench/floors.py`)."]
-    if cli:
-        rows = [["a bare interpreter (`python -c pass`)", _ms(cli["bare"])],
-                [f"importing the {cli['modules']} modules (third-party and standard) that `commitments evaluate` "
-                 "imports, and nothing else",
-                 _ms(cli["libraries"])],
-                ["`commitments evaluate` of the baseline, audit on", _ms(cli["cli"])],
-                ["raw durable_rules as a process (`bench/raw.py`)", _ms(cli["raw_cli"])]]
-        out += ["", "The command line, in ms:", "", *_table(["process", "wall time"], rows), "",
-                f"The engine's own share of a command (modules, loading, evaluating, recording, printing) is "
-                f"{cli['engine_own_ms']:.0f} ms; the libraries alone are {cli['floor_ratio']:.2f}× the raw process."]
-    if memory:
-        out += ["", f"Memory: once imported, before any input, an engine process holds {memory['engine'] / 1024:.0f} "
-                f"MiB and a raw durable_rules process {memory['raw'] / 1024:.0f} MiB ({memory['gap_kib'] / 1024:.0f} "
-                "MiB more: pydantic, PyYAML and the engine's modules)."]
-    if result:
-        out += ["", f"In process: validating the baseline's `Evaluation` ({result['objects']} models) once more "
-                f"from its own parts takes {_ms(result['validate'])} ms; raw durable_rules' whole run on the same "
-                f"facts {_ms(result['raw'])} ms ({result['share_of_raw']:.2f}× of it)."]
-    throughput = section.get("throughput")
-    if throughput:
-        out += ["", f"Throughput: at {throughput['facts']:,} facts the rules of evidence over every fact take "
-                f"{_ms(throughput['evidence'])} ms and validating the result from its parts "
-                f"{_ms(throughput['validate'])} ms, against raw durable_rules' {_ms(throughput['raw'])} ms "
-                f"({throughput['floor_ratio']:.2f}× with both)."]
-    whatif = section.get("whatif")
-    if whatif:
-        out += ["", f"What-if: the durable_rules calls of one incremental variant (retracting and asserting its "
-                f"change, the watch that says which negations to re-open, their consequents) take "
-                f"{_ms(whatif['durable'])} ms, over {whatif['variants']} variants."]
-    digest = section.get("digest")
-    if digest:
-        out += ["", f"Cold: the facts digest of {digest['facts']:,} freshly loaded facts (canonical JSON of each, "
-                f"then SHA-256) takes {_ms(digest['digest'])} ms."]
-    return out
-
-
-def _ms(block: dict[str, Any]) -> str:
-    return f"{block['median_ms']:,.1f} ({block['min_ms']:,.1f}–{block['max_ms']:,.1f})"
-
-
-def _table(head: list[str], rows: list[list[str]]) -> list[str]:
-    return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + ["| " + " | ".join(r) + " |" for r in rows]

@@ -6,7 +6,6 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
-import floors
 import web
 
 Results = dict[str, Any]
@@ -229,7 +228,7 @@ def render(results: dict[str, Any]) -> str:
             "reference (`bench/synthetic.py`) at every size; every incremental evaluation equals the "
             "from-scratch one (apart from its run id)."]
     out += _w1(results["w1"]) + _w2(results["w2"]) + _w3(results["w3"]) + _w4(results["w4"]) + _w5(results["w5"])
-    out += floors.render(results.get("floors") or {})
+    out += _floors(results.get("floors") or {})
     out += _scale(results.get("scale"))
     out += web.section(results["w6"]) if "w6" in results else []
     out += _missed(results)
@@ -266,6 +265,47 @@ def _scale(scale: dict[str, Any] | None) -> list[str]:
         rows.append([name, _spread(part["engine_ms"]), _spread(part["raw_ms"]),
                      f"{part['ratio']['median']:.2f}× ({part['ratio']['min']:.2f}–{part['ratio']['max']:.2f})"])
     return out + _table(["", "engine ms", "raw ms", "ratio"], rows)
+
+
+def _floors(section: dict[str, Any]) -> list[str]:
+    """The floors bench/floors.py measured."""
+    cli, memory, result = section.get("cli") or {}, section.get("memory") or {}, section.get("result") or {}
+    out = ["", "## Floors: what the engine is built on, measured alone", "",
+           "Each measured in this run, alternating with what it bounds (`bench/floors.py`)."]
+    if cli:
+        rows = [["a bare interpreter (`python -c pass`)", _ms(cli["bare"])],
+                [f"importing the {cli['modules']} modules (third-party and standard) that `commitments evaluate` "
+                 "imports, and nothing else",
+                 _ms(cli["libraries"])],
+                ["`commitments evaluate` of the baseline, audit on", _ms(cli["cli"])],
+                ["raw durable_rules as a process (`bench/raw.py`)", _ms(cli["raw_cli"])]]
+        out += ["", "The command line, in ms:", "", *_table(["process", "wall time"], rows), "",
+                f"The engine's own share of a command (modules, loading, evaluating, recording, printing) is "
+                f"{cli['engine_own_ms']:.0f} ms; the libraries alone are {cli['floor_ratio']:.2f}× the raw process."]
+    if memory:
+        out += ["", f"Memory: once imported, before any input, an engine process holds {memory['engine'] / 1024:.0f} "
+                f"MiB and a raw durable_rules process {memory['raw'] / 1024:.0f} MiB ({memory['gap_kib'] / 1024:.0f} "
+                "MiB more: pydantic, PyYAML and the engine's modules)."]
+    if result:
+        out += ["", f"In process: validating the baseline's `Evaluation` ({result['objects']} models) once more "
+                f"from its own parts takes {_ms(result['validate'])} ms; raw durable_rules' whole run on the same "
+                f"facts {_ms(result['raw'])} ms ({result['share_of_raw']:.2f}× of it)."]
+    throughput = section.get("throughput")
+    if throughput:
+        out += ["", f"Throughput: at {throughput['facts']:,} facts the rules of evidence over every fact take "
+                f"{_ms(throughput['evidence'])} ms and validating the result from its parts "
+                f"{_ms(throughput['validate'])} ms, against raw durable_rules' {_ms(throughput['raw'])} ms "
+                f"({throughput['floor_ratio']:.2f}× with both)."]
+    whatif = section.get("whatif")
+    if whatif:
+        out += ["", f"What-if: the durable_rules calls of one incremental variant (retracting and asserting its "
+                f"change, the watch that says which negations to re-open, their consequents) take "
+                f"{_ms(whatif['durable'])} ms, over {whatif['variants']} variants."]
+    digest = section.get("digest")
+    if digest:
+        out += ["", f"Cold: the facts digest of {digest['facts']:,} freshly loaded facts (canonical JSON of each, "
+                f"then SHA-256) takes {_ms(digest['digest'])} ms."]
+    return out
 
 
 def _spread(part: dict[str, Any]) -> str:
