@@ -7,8 +7,8 @@ stays text (`svg.fonttype: none`).
 
 The memo's chart (`memo_chart`) is a pure function of the pack, the facts and the as-of date, and drawing it
 is the slowest part of a memo (a year of weekly evaluations, then matplotlib's layout): a process that draws
-many keeps the last few, keyed by the pack's digest, the facts' digest and the date, so that changed content
-is drawn afresh and the same content is not drawn twice.
+many keeps the last few (engine.recent), keyed by the pack's content and categories' order, the facts'
+digest and the date, so that changed content is drawn afresh and the same content is not drawn twice.
 """
 
 from __future__ import annotations
@@ -16,12 +16,11 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import io
-import threading
-from collections import OrderedDict
 from typing import Any
 
-from engine.evaluate import facts_digest
+from engine.evaluate import PackKey, facts_digest, pack_key
 from engine.model import Fact, Pack
+from engine.recent import Recent
 
 # One colour per category, in the pack's order (colour-blind safe: Okabe–Ito).
 PALETTE = ("#0072B2", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#E69F00", "#F0E442", "#000000")
@@ -120,16 +119,15 @@ def timeline_svg(timeline_result: Any, pack: Pack) -> str:
     return text[text.index("<svg"):]  # without the XML declaration and doctype: it goes inside a page
 
 
-ChartKey = tuple[str, str, dt.date, int]
+ChartKey = tuple[PackKey, str, dt.date, int]
 KEPT_CHARTS = 32  # some 30 KB each
-_drawn: OrderedDict[ChartKey, str | None] = OrderedDict()
-_lock = threading.Lock()
+_drawn: Recent[ChartKey, tuple[str | None]] = Recent(KEPT_CHARTS)  # a drawing, or None: nothing to chart
 
 
 def chart_key(pack: Pack, facts: list[Fact], as_of: dt.date, months: int = 12) -> ChartKey:
     """What the memo's chart depends on: the pack's and the facts' content (digests, not file names or
-    times), the date and the period."""
-    return pack.digest, facts_digest(facts), as_of, months
+    times; the pack's with its categories' order, which gives their colours), the date and the period."""
+    return pack_key(pack), facts_digest(facts), as_of, months
 
 
 def draw_memo_chart(pack: Pack, facts: list[Fact], as_of: dt.date, months: int = 12) -> str | None:
@@ -157,14 +155,10 @@ def memo_chart(pack: Pack, facts: list[Fact], as_of: dt.date, months: int = 12) 
     if not pack.digest:  # a pack made in code, not loaded: nothing names its content
         return draw_memo_chart(pack, facts, as_of, months)
     key = chart_key(pack, facts, as_of, months)
-    with _lock:
-        if key in _drawn:
-            _drawn.move_to_end(key)
-            return _drawn[key]
-    # drawn outside the lock: two callers drawing the same chart at once each get the same bytes
+    kept = _drawn.get(key)
+    if kept is not None:
+        return kept[0]
+    # drawn unlocked: two callers drawing the same chart at once each get the same bytes
     svg = draw_memo_chart(pack, facts, as_of, months)
-    with _lock:
-        _drawn[key] = svg
-        while len(_drawn) > KEPT_CHARTS:
-            _drawn.popitem(last=False)
+    _drawn.put(key, (svg,))
     return svg

@@ -114,13 +114,23 @@ def test_the_kept_chart_is_the_one_drawn_afresh_and_is_drawn_once(monkeypatch: p
         return draw_memo_chart(*args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(chart, "draw_memo_chart", counted)
-    monkeypatch.setattr(chart, "_drawn", type(chart._drawn)())
+    monkeypatch.setattr(chart, "_drawn", type(chart._drawn)(chart.KEPT_CHARTS))
     assert memo_chart(pack, facts, day) == fresh
     assert memo_chart(pack, load_facts([FACTS / BASELINE], pack), day) == fresh  # same content, loaded again
     assert drawn == [day]
     other = day + dt.timedelta(days=7)
     assert memo_chart(pack, facts, other) == draw_memo_chart(pack, facts, other) != fresh
     assert drawn == [day, other]
+
+
+def test_a_pack_whose_categories_are_in_another_order_has_another_chart() -> None:
+    """The chart colours the categories in the pack's order; the digest alone does not see that order."""
+    pack = load_pack(RULES)
+    facts = load_facts([FACTS / BASELINE], pack)
+    reordered = pack.model_copy(update={"categories": dict(reversed(list(pack.categories.items())))})
+    day = dt.date(2021, 2, 12)
+    assert reordered.digest == pack.digest
+    assert chart.chart_key(reordered, facts, day) != chart.chart_key(pack, facts, day)
 
 
 def test_a_changed_fact_file_changes_the_chart_and_the_old_memos_chart_is_refused(client: TestClient,

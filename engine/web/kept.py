@@ -13,45 +13,14 @@ are found and worded by engine.validate every time. Reused input counts against 
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Generic, TypeVar
 
 from engine.errors import InputError, Location, Problems
 from engine.loader import Document, count, parse_counted, read_text
 from engine.model import Fact, Pack
+from engine.recent import Recent
 from engine.validate import facts_from_document, load_facts, load_pack, pack_files
-
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-class _Recent(Generic[K, V]):
-    """The last `size` values put, the least recently used dropped first."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: OrderedDict[K, V] = OrderedDict()
-        self._lock = threading.Lock()  # the app runs in one event loop, a test client in threads of its own
-
-    def get(self, key: K) -> V | None:
-        with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-            return value
-
-    def put(self, key: K, value: V) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._items)
 
 
 def _digest(text: str) -> str:
@@ -81,9 +50,9 @@ class Inputs:
     """One server's kept inputs (engine.web.app makes one per app)."""
 
     def __init__(self, packs: int = 8, files: int = 512) -> None:
-        self.packs: _Recent[PackKey, tuple[Pack, tuple[int, ...]]] = _Recent(packs)
-        self.facts_by_file: _Recent[FactsKey, tuple[tuple[Fact, ...], int]] = _Recent(files)
-        self.scenarios: _Recent[tuple[str, str], tuple[bool, int]] = _Recent(files)
+        self.packs: Recent[PackKey, tuple[Pack, tuple[int, ...]]] = Recent(packs)
+        self.facts_by_file: Recent[FactsKey, tuple[tuple[Fact, ...], int]] = Recent(files)
+        self.scenarios: Recent[tuple[str, str], tuple[bool, int]] = Recent(files)
 
     def pack(self, rules_dir: Path) -> Pack:
         """`load_pack(rules_dir)`, reused while every file of the pack has the text it had."""
