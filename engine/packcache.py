@@ -36,7 +36,7 @@ from engine.durable_json import holds_marks
 from engine.errors import InputError, Location
 from engine.evaluate import _compiled, prime_compilation
 from engine.ledger import ledger_pack, prime_ledger_pack
-from engine.loader import count, read_text
+from engine.loader import count, parse_text, read_text
 from engine.model import Pack
 from engine.validate import load_pack, pack_files
 
@@ -63,42 +63,41 @@ def prepared_pack(rules_dir: Path) -> Pack:
     keyed = _key(rules_dir) if folder is not None else None
     if folder is None or keyed is None:
         return load_pack(rules_dir)
-    key, sizes = keyed
+    key, texts = keyed
+    for file, text in texts.items():  # the run's input bound counts the pack's files once, read or loaded
+        count(len(text.encode("utf-8")), Location(str(file)))
     path = folder / f"pack-{key}.pickle"
     kept = _read(path)
     if kept is not None:
-        for file, size in sizes:  # the run's input bound counts the pack's files as if they were loaded
-            count(size, Location(str(file)))
         pack: Pack = kept["pack"]
         if kept["ledger"] is not None:
             prime_ledger_pack(pack, kept["ledger"])
         for each, compiled in kept["compiled"]:
             prime_compilation(each, compiled)
         return pack
-    pack = load_pack(rules_dir)
+    pack = load_pack(rules_dir, read=lambda file: parse_text(texts[file], str(file)))  # the texts just keyed
     ledger = ledger_pack(pack) if pack.commitments else None
     packs = [pack] if ledger is None else [pack, ledger]
     _write(folder, path, {"pack": pack, "ledger": ledger, "compiled": [(p, _compiled(p)) for p in packs]})
     return pack
 
 
-def _key(rules_dir: Path) -> tuple[str, list[tuple[Path, int]]] | None:
-    """What the prepared pack depends on, as one digest, and the size of each file read for it; None when a
+def _key(rules_dir: Path) -> tuple[str, dict[Path, str]] | None:
+    """What the prepared pack depends on, as one digest, and the text of each file read for it; None when a
     file cannot be read (load_pack says why)."""
     # the folder as named (a rule's origin says it so) and as resolved (the same name elsewhere is another folder)
     parts: list[Any] = [_FORMAT, __version__, sys.version, _versions(), _engine_stamp(), str(rules_dir),
                         str(rules_dir.resolve())]
-    sizes: list[tuple[Path, int]] = []
+    texts: dict[Path, str] = {}
     try:
         for file in pack_files(rules_dir):
             if not file.is_file():  # a pipe or device: load_pack refuses it by name
                 return None
-            text = read_text(file, counted=False)  # counted once: as it is read from the cache, or loaded
-            parts += [file.name, text]
-            sizes.append((file, len(text.encode("utf-8", "surrogatepass"))))
+            texts[file] = read_text(file, counted=False)  # counted by the caller, once, read or loaded
+            parts += [file.name, texts[file]]
     except (InputError, OSError):
         return None
-    return hashlib.sha256(repr(parts).encode("utf-8", "surrogatepass")).hexdigest(), sizes
+    return hashlib.sha256(repr(parts).encode("utf-8", "surrogatepass")).hexdigest(), texts
 
 
 def _versions() -> tuple[Any, ...]:
