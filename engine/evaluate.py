@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
-import weakref
 from dataclasses import dataclass, field
 from itertools import groupby
 from operator import attrgetter
@@ -34,10 +33,11 @@ from engine.model import (
     Undetermined,
 )
 from engine.network import Activation, Network
-from engine.validate import canonical_json
+from engine.validate import fact_texts
 
 _FIRING_ORDER = attrgetter("rule", "branch", "facts")
 _RULE = attrgetter("rule")
+_ID = attrgetter("id")
 
 
 @dataclass
@@ -93,32 +93,12 @@ def with_clock(compiled: CompiledPack, facts: dict[str, dict[str, Any]], as_of: 
     return facts
 
 
-_TEXTS: dict[int, str] = {}  # id of a live Fact → its canonical text (see fact_text)
-
-
-def fact_text(fact: Fact) -> str:
-    """A fact's canonical text, as the facts digest takes it (its origin left out).
-
-    Facts are frozen, so the text is computed once per Fact object and kept while the object lives
-    (a finalizer drops it before its id can be reused): evaluating the same loaded facts again, in a
-    session, an audit record or a sweep, does not serialise them again.
-    """
-    key = id(fact)
-    text = _TEXTS.get(key)
-    if text is None:
-        content = fact.content()
-        content.pop("origin", None)
-        text = _TEXTS[key] = canonical_json(content)
-        weakref.finalize(fact, _TEXTS.pop, key, None)
-    return text
-
-
 def facts_digest(facts: list[Fact]) -> str:
     """Digest of the facts' content; file names and order do not change it.
 
     Equal to `digest` of the list of fact dumps sorted by id.
     """
-    texts = [fact_text(fact) for fact in sorted(facts, key=lambda f: f.id)]
+    texts = fact_texts(sorted(facts, key=_ID))
     return hashlib.sha256(f"[{','.join(texts)}]".encode()).hexdigest()
 
 

@@ -391,15 +391,21 @@ def run_bound() -> int:
 
 
 @contextmanager
-def one_run() -> Iterator[None]:
-    """Within, everything read counts against MAX_RUN_BYTES (or $COMMITMENTS_MAX_RUN_BYTES): a run of many
-    files, each under its own bounds, still cannot add up to an audit record of hundreds of megabytes
+def one_run(bound: int | None = None) -> Iterator[None]:
+    """Within, everything read counts against MAX_RUN_BYTES (or $COMMITMENTS_MAX_RUN_BYTES, or `bound`): a run
+    of many files, each under its own bounds, still cannot add up to an audit record of hundreds of megabytes
     unless it says it means to."""
-    token = _TAKEN.set((0, run_bound()))
+    token = _TAKEN.set((0, run_bound() if bound is None else bound))
     try:
         yield
     finally:
         _TAKEN.reset(token)
+
+
+def taken() -> int:
+    """What the run (see `one_run`) has read so far; 0 outside one."""
+    state = _TAKEN.get()
+    return 0 if state is None else state[0]
 
 
 def count(amount: int, where: Location) -> None:

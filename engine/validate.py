@@ -13,6 +13,7 @@ import hashlib
 import json
 import math
 import re
+import weakref
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from engine.errors import InputError, Location, Problems, shown
-from engine.loader import Document, Path_, load_yaml, yaml_files
+from engine.loader import Document, Path_, count, load_yaml, yaml_files
 from engine.model import (
     DERIVED_ID_PREFIX,
     Fact,
@@ -152,14 +153,53 @@ def _tuples(data: Any) -> Any:
     return data
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
+
+
 def canonical_json(data: Any) -> str:
-    """The canonical JSON serialisation every digest is taken over (sorted keys, ISO dates)."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
+    """The canonical JSON serialisation every digest is taken over (sorted keys, ISO dates). One encoder
+    serves every call: `json.dumps` with options builds a new one each time."""
+    return _CANONICAL.encode(data)
 
 
 def digest(data: Any) -> str:
     """SHA-256 of the canonical JSON serialisation."""
     return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
+
+
+_TEXTS: dict[int, str] = {}  # id of a live Fact → its canonical text (see fact_texts)
+_FACT_LIST: Any = None  # the serializer of a list of facts, built on first use
+
+
+def fact_texts(facts: list[Fact]) -> list[str]:
+    """Each fact's canonical text, as the facts digest takes it (its origin left out, the flag only when set).
+
+    Facts are frozen, so a text is computed once per Fact object and kept while the object lives (a finalizer
+    drops it before its id can be reused): evaluating the same loaded facts again, in a session, an audit
+    record or a sweep, does not serialise them again. The new ones are dumped in one call to pydantic's
+    serializer, not one call per fact.
+    """
+    global _FACT_LIST
+    fresh = [fact for fact in facts if id(fact) not in _TEXTS]
+    if fresh:
+        if _FACT_LIST is None:
+            from pydantic import TypeAdapter
+
+            _FACT_LIST = TypeAdapter(list[Fact])
+        contents = _FACT_LIST.dump_python(fresh, mode="json", exclude={"__all__": {"origin"}})
+        for content in contents:
+            if not content["hypothetical"]:
+                del content["hypothetical"]
+        keep_texts(fresh, [canonical_json(content) for content in contents])
+    return [_TEXTS[id(fact)] for fact in facts]
+
+
+def keep_texts(facts: list[Fact], texts: list[str]) -> None:
+    """Take facts' canonical texts computed elsewhere (a process that read their file, engine.parallel)."""
+    for fact, text in zip(facts, texts, strict=True):
+        key = id(fact)
+        _TEXTS[key] = text
+        weakref.finalize(fact, _TEXTS.pop, key, None)
 
 
 # --- facts ----------------------------------------------------------------------------------------------
@@ -263,19 +303,35 @@ def facts_of_file(file: Path, pack: Pack, problems: Problems) -> list[Fact]:
 def load_facts(paths: Iterable[Path], pack: Pack,
                read: Callable[[Path, Pack, Problems], list[Fact]] = facts_of_file) -> list[Fact]:
     """Every fact in the files and folders given, with ids unique across all of them. `read` gives one file's
-    facts as `facts_of_file` does (a server passes one that keeps what it parsed, engine.web.kept)."""
+    facts as `facts_of_file` does (a server passes one that keeps what it parsed, engine.web.kept). A large run's
+    files are read by worker processes (engine.parallel), to the same facts and problems."""
+    from engine import parallel
+
     problems = Problems()
     facts: list[Fact] = []
+    files = fact_files(paths)
     # Loading builds no reference cycles, only objects that live on: the collector would walk every fact
     # loaded so far, again and again, for nothing (at 100,000 facts, more than half the time of loading).
     collecting = gc.isenabled()
     gc.disable()
     try:
-        for file in fact_files(paths):
-            try:
-                facts.extend(read(file, pack, problems))
-            except InputError as error:
-                problems.items.extend(error.problems)
+        if read is facts_of_file and (workers := parallel.workers(files)):
+            for file, (read_facts, texts, found, used) in zip(files, parallel.read_files(files, pack, workers),
+                                                              strict=True):
+                try:
+                    count(used, Location(str(file)))  # as read_text counts it, before anything of the file
+                except InputError as error:
+                    problems.items.extend(error.problems)
+                    continue
+                problems.items.extend(found)
+                keep_texts(read_facts, texts)
+                facts.extend(read_facts)
+        else:
+            for file in files:
+                try:
+                    facts.extend(read(file, pack, problems))
+                except InputError as error:
+                    problems.items.extend(error.problems)
     finally:
         if collecting:
             gc.enable()

@@ -75,12 +75,29 @@ def test_a_facts_kept_text_never_outlives_it(baseline: list[Fact]) -> None:
     """The canonical text is kept per Fact object; objects come and go (and Python reuses their ids)."""
     import gc
 
-    from engine.evaluate import fact_text
+    from engine.evaluate import fact_texts
     from engine.validate import canonical_json
 
     template = next(f for f in baseline if f.kind == "violence_trend")
     for change in range(-60, 60):
         fact = template.model_copy(update={"fields": {**template.fields, "change_pct": change}})
-        assert fact_text(fact) == canonical_json(fact.model_dump(mode="json", exclude={"origin", "hypothetical"}))
+        assert fact_texts([fact]) == [canonical_json(fact.model_dump(mode="json", exclude={"origin", "hypothetical"}))]
         del fact
         gc.collect()
+
+
+def test_facts_dumped_together_read_as_each_alone(baseline: list[Fact]) -> None:
+    """The texts of facts new to the process are dumped in one call: each must read as the fact's own content
+    (origin left out, the hypothetical flag kept only when set), whatever the others beside it."""
+    from engine.evaluate import fact_texts
+    from engine.validate import canonical_json
+
+    fresh = [fact.model_copy(update={"hypothetical": index % 2 == 0}) for index, fact in enumerate(baseline)]
+    expected = []
+    for fact in fresh:
+        content = fact.content()
+        del content["origin"]
+        expected.append(canonical_json(content))
+    assert fact_texts(fresh) == expected
+    assert any('"hypothetical":true' in text for text in expected)
+    assert not any('"hypothetical":false' in text for text in fact_texts(baseline))
