@@ -14,6 +14,7 @@ platform, a server's threads, a small run, $COMMITMENTS_LOAD_WORKERS=1) the file
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
 import os
@@ -50,10 +51,8 @@ def workers(files: list[Path]) -> int:
         return 0
     size = 0
     for file in files:
-        try:
+        with contextlib.suppress(OSError):  # the reader refuses it, by name
             size += file.stat().st_size
-        except OSError:
-            pass  # the reader refuses it, by name
         if size >= PARALLEL_BYTES:
             return wanted
     return 0
