@@ -144,7 +144,7 @@ def evaluate(pack: Pack, facts: list[Fact], as_of: dt.date, run_id: str | None =
     """Evaluate the pack's rules over the facts as of a date, through durable_rules."""
     compiled = _compiled(pack)
     counted, not_counted = sort_evidence(facts, pack, as_of)
-    network = Network(compiled)
+    network = Network(compiled, once=True)
     try:
         network.update(with_clock(compiled, {f.id: durable_fact(f) for f in counted}, as_of))
         run = Run(compiled, network)

@@ -88,9 +88,10 @@ def _content(fact: dict[str, Any]) -> str:
 class Network:
     """A compiled pack's live durable_rules states, one per stratum."""
 
-    def __init__(self, compiled: CompiledPack, engine: Runtime | None = None) -> None:
+    def __init__(self, compiled: CompiledPack, engine: Runtime | None = None, once: bool = False) -> None:
         self.compiled = compiled
         self.engine = engine or runtime()
+        self.once = once  # updated one time, then closed (an evaluation): what it held need not be kept
         self.states: list[_State] = []
         for stratum in compiled.strata:
             name = f"{compiled.pack.name}-{compiled.pack.digest[:16]}-s{stratum.index}"
@@ -105,6 +106,8 @@ class Network:
         If durable_rules fails part-way, what it holds is no longer known: the states are dropped and
         the next update starts from empty ones.
         """
+        if self.once and any(GATE_KIND in state.gates for state in self.states):
+            raise RuntimeError("a network made for one update was updated again")
         wanted = {fid: self._posted(fact) for fid, fact in facts.items()} if self.compiled.memberships else facts
         try:
             for state in self.states:
@@ -208,7 +211,7 @@ class Network:
             return self._fired(state, name, matched, pending)
 
         done = self.engine.update(state.name, state.sid, on_fire, close=close, retract=retract, add=add, gates=gates,
-                                  parts=state.parts)
+                                  parts=state.parts, once=self.once)
         state.stored.update((fact_id(f), f) for f in done.stored)
         state.stored.update((fact_id(f), f) for f in done.made)
         state.gates.update(done.gates)

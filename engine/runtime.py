@@ -123,6 +123,7 @@ class Runtime:
         self._group: dict[str, tuple[str, list[str]]] = {}  # a part's state id → its ruleset and all parts
         self._salted: dict[str, dict[str, dict[str, Any]]] = {}  # state id → own id → the fact as held salted
         self._copies: deque[tuple[str, dict[str, Any]]] = deque()  # derived facts for the other parts
+        self._deleted: set[str] = set()  # parts deleted before their state was dropped (`once`)
 
     def ensure(self, name: str, rules: dict[str, dict[str, Any]]) -> None:
         """Register a ruleset once; its consequents all route to `_action`."""
@@ -172,7 +173,7 @@ class Runtime:
 
     def update(self, name: str, sid: str, on_fire: OnFire, *, close: list[dict[str, Any]] | None = None,
                retract: list[dict[str, Any]] | None = None, add: list[dict[str, Any]] | None = None,
-               gates: list[str] | None = None, parts: Parts | None = None) -> Update:
+               gates: list[str] | None = None, parts: Parts | None = None, once: bool = False) -> Update:
         """In state `sid` of ruleset `name`: retract the gate facts `close`, then the facts `retract`,
         assert `add`, then a gate fact of each kind in `gates`.
 
@@ -181,7 +182,9 @@ class Runtime:
         Actions call `on_fire`; what they return is asserted and listed in `made`. With `parts` (the same
         for every update of a state; engine.partition) the state is several durable_rules states: a fact
         of a split kind goes to one of them, every other fact and gate to all, and a derived fact is copied
-        from the state whose action made it into the others.
+        from the state whose action made it into the others. With `once` (the state's only update before it
+        is dropped: an evaluation, not a session) the parts are run one after another instead, each deleted
+        when done (`_one_by_one`), and only the first part's facts are listed as stored.
         """
         with self.lock:
             self._errors, self._made = [], []
@@ -203,14 +206,17 @@ class Runtime:
                 for fact in add or ():
                     where = _part(parts, fact) if len(subs) > 1 else 0
                     (common if where is None else routed[where]).append(fact)
-                stored: list[dict[str, Any]] = []
-                for index, sub in enumerate(subs):
-                    # the gates last in the same batches: one pass through durable_rules, as raw does it
-                    tagged = [{**fact, "sid": sub} for batch in (common, routed[index], openers) for fact in batch]
-                    for start in range(0, len(tagged), CHUNK):
-                        held = self._assert_batch(name, sub, tagged[start:start + CHUNK])
-                        stored += held if index == 0 else [f for f in held if _part(parts, f) is not None]
-                        self._copy_derived()
+                if once and len(subs) > 1 and GATE["gate"]["kind"] in (gates or ()):
+                    stored = self._one_by_one(name, subs, common, routed, openers)
+                else:
+                    stored = []
+                    for index, sub in enumerate(subs):
+                        # the gates last in the same batches: one pass through durable_rules, as raw does it
+                        tagged = [{**fact, "sid": sub} for batch in (common, routed[index], openers) for fact in batch]
+                        for start in range(0, len(tagged), CHUNK):
+                            held = self._assert_batch(name, sub, tagged[start:start + CHUNK])
+                            stored += held if index == 0 else [f for f in held if _part(parts, f) is not None]
+                            self._copy_derived()
                 if self._errors:
                     raise RuntimeFault.one("consequent-failed", "; ".join(self._errors))
                 opened = {f["kind"]: f for f in stored if f["kind"] in (gates or ()) and fact_id(f) == f["kind"]}
@@ -224,6 +230,33 @@ class Runtime:
             finally:
                 self._fire = None
                 self._copies.clear()
+
+    def _one_by_one(self, name: str, subs: list[str], common: list[dict[str, Any]],
+                    routed: list[list[dict[str, Any]]], openers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The parts run in turn, each given the facts derived so far, then deleted: durable_rules holds one
+        part's facts at a time, not all of them (it keeps about 8 KiB for each fact it holds; a million facts
+        would need 8 GiB). A part that ran before a later one derived something new is run again with
+        everything derived, until no part has missed anything: the activations and derived facts are those
+        of the parts held together, where each derived fact is copied into every part. What the first part
+        held on its first run is returned (the caller's record of what is stored, and of the gates)."""
+        seen: dict[int, int] = {}  # part → how many derived facts there were when it last ran
+        stored: list[dict[str, Any]] = []
+        todo = list(range(len(subs)))
+        while todo:
+            for index in todo:
+                sub = subs[index]
+                given = [_unsalted(fact) for fact in self._made]
+                tagged = [{**fact, "sid": sub} for batch in (common, routed[index], given, openers) for fact in batch]
+                for start in range(0, len(tagged), CHUNK):
+                    held = self._assert_batch(name, sub, tagged[start:start + CHUNK])
+                    if not seen and index == 0:
+                        stored += held
+                self._copies.clear()  # each part is given what the others derive when it runs, not copied
+                self._delete(name, sub)
+                self._deleted.add(sub)
+                seen[index] = len(self._made)
+            todo = [index for index in range(len(subs)) if seen[index] < len(self._made)]
+        return stored
 
     def _states(self, name: str, sid: str, parts: Parts | None) -> list[str]:
         """The durable_rules states that make up state `sid`: itself, or its parts (the first is itself)."""
@@ -269,10 +302,17 @@ class Runtime:
             self._group.pop(sub, None)
             self._salted.pop(sub, None)
         if (name, sid) in self._failed:
+            self._deleted.difference_update(subs)
             return  # deleting it would crash the process (measured after error 303): leaked instead
         for sub in subs:
-            with self.lock, contextlib.suppress(Exception):  # nothing was stored for this sid
-                self.host.delete_state(name, sub)
+            if sub in self._deleted:
+                self._deleted.discard(sub)
+                continue
+            self._delete(name, sub)
+
+    def _delete(self, name: str, sub: str) -> None:
+        with self.lock, contextlib.suppress(Exception):  # nothing was stored for this sid
+            self.host.delete_state(name, sub)
 
     def _assert_batch(self, name: str, sid: str, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
         try:
@@ -289,6 +329,15 @@ class Runtime:
                 if fact["id"] not in stored_ids:
                     stored.append(self._assert_one(lambda f: self.host.assert_fact(name, f), fact))
             return stored
+
+
+def _unsalted(fact: dict[str, Any]) -> dict[str, Any]:
+    """A fact as it was given, before a salted id (see `Runtime._assert_one`)."""
+    if SALT not in fact:
+        return fact
+    plain = {**fact, "id": fact[SALT]}
+    del plain[SALT]
+    return plain
 
 
 def _part(parts: Parts | None, fact: dict[str, Any]) -> int | None:

@@ -182,3 +182,46 @@ rules:
             split = [kinds for item in rule.definition["all"] for kinds in map(partition._kinds, item.values())
                      if kinds & found.kinds]
             assert len(split) <= 1, (rule.name, found)
+
+
+
+def test_parts_run_one_by_one_again_until_none_missed_a_derived_fact(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An evaluation holds one part at a time in durable_rules (`once`: each deleted when done). Should a rule
+    read a fact derived in its own stratum (the compiler puts such readers a stratum later, as their falsity
+    negates it, so this is shown on the runtime itself), a fact derived in a late part from its one `a` with
+    k 7 is read with every `a`: the parts run before it run again with it, to the activations of the parts
+    held at once, where it is copied into each."""
+    from engine import runtime as runtime_module
+
+    engine = runtime_module.runtime()
+    name = "one-by-one-test"
+    engine.ensure(name, {
+        "seven": {"all": [{"gate": {"kind": "$go"}}, {"p": {"$and": [{"kind": "a"}, {"k": 7}]}}]},
+        "each": {"all": [{"gate": {"kind": "$go"}}, {"d": {"kind": "d"}}, {"p": {"kind": "a"}}]}})
+    parts = partition.Parts(6, frozenset({"a"}))
+    facts = [{"id": f"a{n:03d}", "kind": "a", "k": n} for n in range(60)]
+    assert parts.of(facts[7], "a007") != 0  # the seven is not in the first part
+    deleted: list[str] = []
+    real = runtime_module.Runtime._delete
+    monkeypatch.setattr(runtime_module.Runtime, "_delete",
+                        lambda self, name, sub: (deleted.append(sub), real(self, name, sub))[1])
+
+    def run(once: bool) -> set[tuple[str, tuple[str, ...]]]:
+        fired: set[tuple[str, tuple[str, ...]]] = set()
+
+        def on_fire(rule: str, matched: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+            fired.add((rule, tuple(sorted(fact_id(f) for alias, f in matched.items() if alias != "gate"))))
+            return [{"id": "d1", "kind": "d"}] if rule == "seven" else []
+
+        sid = runtime_module.state_id()
+        try:
+            engine.update(name, sid, on_fire, add=facts, gates=["$go"], parts=parts, once=once)
+        finally:
+            engine.drop(name, sid)
+        return fired
+
+    held_together = run(once=False)
+    assert len(held_together) == 61  # seven once, each with every a
+    deleted.clear()  # (the parts held together were deleted by the drop)
+    assert run(once=True) == held_together
+    assert len(set(deleted)) == parts.count < len(deleted)  # every part deleted, some after a second run
