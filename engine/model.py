@@ -341,6 +341,10 @@ class FactHeader(Frozen):
 class Fact(FactHeader):
     """One observed fact, as an analyst entered it: the header plus its kind's typed fields."""
 
+    # Its canonical text, once the facts digest has asked for it (engine.validate.fact_texts): kept on the object,
+    # so it lives and dies with it, and neither a copy (with other content) nor an unpickled fact has it.
+    __slots__ = ("canonical_text",)
+
     fields: dict[str, Scalar] = {}
     origin: str = ""
     # From a file that declares `hypothetical: true` (a scenario, not an observation); left out of digests and

@@ -13,8 +13,8 @@ import hashlib
 import json
 import math
 import re
-import weakref
 from collections.abc import Callable, Iterable
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -167,20 +167,19 @@ def digest(data: Any) -> str:
     return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
 
 
-_TEXTS: dict[int, str] = {}  # id of a live Fact → its canonical text (see fact_texts)
 _FACT_LIST: Any = None  # the serializer of a list of facts, built on first use
+_TEXT = attrgetter("canonical_text")  # a slot of Fact's (engine.model)
 
 
 def fact_texts(facts: list[Fact]) -> list[str]:
     """Each fact's canonical text, as the facts digest takes it (its origin left out, the flag only when set).
 
-    Facts are frozen, so a text is computed once per Fact object and kept while the object lives (a finalizer
-    drops it before its id can be reused): evaluating the same loaded facts again, in a session, an audit
-    record or a sweep, does not serialise them again. The new ones are dumped in one call to pydantic's
-    serializer, not one call per fact.
+    Facts are frozen, so a text is computed once per Fact object and kept on it: evaluating the same loaded
+    facts again, in a session, an audit record or a sweep, does not serialise them again. The new ones are
+    dumped in one call to pydantic's serializer, not one call per fact.
     """
     global _FACT_LIST
-    fresh = [fact for fact in facts if id(fact) not in _TEXTS]
+    fresh = [fact for fact in facts if getattr(fact, "canonical_text", None) is None]
     if fresh:
         if _FACT_LIST is None:
             from pydantic import TypeAdapter
@@ -191,15 +190,13 @@ def fact_texts(facts: list[Fact]) -> list[str]:
             if not content["hypothetical"]:
                 del content["hypothetical"]
         keep_texts(fresh, [canonical_json(content) for content in contents])
-    return [_TEXTS[id(fact)] for fact in facts]
+    return list(map(_TEXT, facts))
 
 
 def keep_texts(facts: list[Fact], texts: list[str]) -> None:
     """Take facts' canonical texts computed elsewhere (a process that read their file, engine.parallel)."""
     for fact, text in zip(facts, texts, strict=True):
-        key = id(fact)
-        _TEXTS[key] = text
-        weakref.finalize(fact, _TEXTS.pop, key, None)
+        object.__setattr__(fact, "canonical_text", text)  # not a field: the model's frozen fields are untouched
 
 
 # --- facts ----------------------------------------------------------------------------------------------
@@ -251,7 +248,27 @@ def _fact(problems: Problems, doc: Document, index: int, raw: Any, pack: Pack) -
                      doc.where((*base, "valid_until")))
     if len(problems.items) > before:
         return None
-    return Fact(**parsed.model_dump(), fields=fields, origin=str(here))
+    # Every part is validated already (the header just now, the fields by check_value): the Fact is put
+    # together, not validated again, with the source and the set of the fields given shared by every fact
+    # that has equal ones (frozen, and never changed in place: a copy gets its own). A fact in memory then
+    # costs about half what it did (at a million facts, gigabytes: the 3 GiB bound of bench/scale.py).
+    given = frozenset(parsed.model_fields_set | _CONSTRUCTED)
+    return Fact.model_construct(_shared(given, set), **{**parsed.__dict__, "source": _shared(parsed.source)},
+                                fields=fields, origin=str(here))
+
+
+_CONSTRUCTED = frozenset({"fields", "origin"})
+_SHARED: dict[Any, Any] = {}  # a value → the one object that stands for every equal one (see `_fact`)
+
+
+def _shared(value: Any, make: Callable[[Any], Any] | None = None) -> Any:
+    """The object kept for values equal to `value` (`make(value)` the first time, or `value` itself)."""
+    found = _SHARED.get(value)
+    if found is None:
+        if len(_SHARED) > 10_000:
+            _SHARED.clear()
+        found = _SHARED[value] = make(value) if make else value
+    return found
 
 
 def _bad_id(fact_id: str) -> str | None:
