@@ -132,3 +132,20 @@ class loader_pure:  # noqa: N801 - used as a context manager, named for what it 
 
     def __exit__(self, *exc: object) -> None:
         self.monkeypatch.undo()
+
+
+def test_loaded_facts_share_equal_parts_and_a_copy_gets_its_own(pack: Pack, tmp_path: Path) -> None:
+    """A fact is put together from its validated parts, its source and its set of given fields shared with
+    the facts that have equal ones: it must equal the fact validated whole, and a copy made with other
+    content (as a hypothetical file's facts are) must change nothing of the others."""
+    from engine.model import Fact
+
+    facts = load_facts([big_file(tmp_path, count=50)], pack)
+    first, second = facts[0], facts[1]
+    assert first.source is second.source and first.model_fields_set is second.model_fields_set
+    assert first == Fact.model_validate(first.model_dump())
+    given = set(second.model_fields_set)
+    copy = first.model_copy(update={"hypothetical": True})
+    assert "hypothetical" in copy.model_fields_set and second.model_fields_set == given
+    assert not second.hypothetical and copy.hypothetical
+    assert getattr(copy, "canonical_text", None) is None  # a copy's content is its own: its text is taken anew
