@@ -120,10 +120,11 @@ def _why_100k(r: Results) -> str:
         "in its C source), and storing a new fact walks its bucket's whole chain: storing alone grows as the "
         "square of the facts in one state (`bench/durable_scaling.py`: 0.10 s at 10,000, 3.2 s at 100,000, "
         "28.7 s at 300,000, with no rule joining anything). The engine spreads a stratum of more than 10,000 "
-        "facts over several states when its rules allow (engine/partition.py: the same answers, tested), which "
-        "took durable_rules' assert at 100,000 facts from about 3.3 s to 1.1 s. What is left is linear: loading "
-        "(about 55 µs a fact: libyaml's events and the pydantic `Fact`), the first facts digest and the "
-        "consequents in Python.")
+        "facts over several states when its rules allow (engine/partition.py: the same answers, tested), and "
+        "an evaluation runs them one after another, each deleted when done. The facts files of a large run are "
+        "read by one forked worker per core (engine/parallel.py), which also take the facts' canonical texts "
+        "for the digest. What is left is linear: loading (about 50 µs a fact of CPU: libyaml's events and the "
+        "pydantic `Fact`), the Rete work and the consequents in Python.")
 
 
 def _why_1m(r: Results) -> str:
@@ -134,10 +135,10 @@ def _why_1m(r: Results) -> str:
     return (
         f"{ran}durable_rules holds about 7.8 KiB of resident memory for every fact it stores, whatever the fact "
         "holds (each message node embeds a 255-property JSON object; `bench/durable_scaling.py` measures it): "
-        "some 800,000 counting facts need about 6 GiB in durable_rules alone while all are held at once, twice "
-        "the 3 GiB target, besides the loaded `Fact` models. Within 3 GiB would need the states evaluated one "
-        "after another and each deleted when done (correct only with a fixpoint over what later states "
-        "derive), or the facts streamed so that the loaded models do not live beside durable_rules' copies.")
+        "an evaluation therefore holds one part of a spread stratum at a time (engine/runtime.py, "
+        "`_one_by_one`), about 10,000 facts. What remains is the loaded facts in Python (about 1 KiB a "
+        "`Fact`, with sources and field sets shared, plus its canonical text), the facts as durable_rules is "
+        "given them, the activations and the result.")
 
 
 def _why_cold(r: Results) -> str:
@@ -246,7 +247,9 @@ def _scale(scale: dict[str, Any] | None) -> list[str]:
            "`commitments evaluate DIR --rules PACK --as-of 2021-06-01 --format json` of"
            " the synthetic pack's facts "
            f"(bench/synthetic.py) written as YAML files of {scale['per_file']:,} facts, one process per row; wall "
-           "time and peak RSS of the process (its own VmHWM, written as it exits); its conclusions checked against the "
+           "time and peak RSS (the process's own VmHWM, written as it exits, plus its largest worker's times the "
+           "workers it may start: engine/parallel.py reads the files of a large run in one forked process per "
+           "core); its conclusions checked against the "
            "pure-Python reference. 1,000,000 facts only under `make bench-scale` (bench/scale.py --merge); "
            "$COMMITMENTS_MAX_RUN_BYTES lifts the run's input bound for these runs.", ""]
     rows = [[f"{r['facts']:,}", f"{r['counting']:,}", "on" if r["audit"] else "off", f"{r['seconds']:.1f}",
