@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import multiprocessing
 import os
 import sys
 import threading
@@ -46,8 +45,7 @@ def workers(files: list[Path]) -> int:
         raise InputError.one("bad-setting", f"${WORKERS_ENV_VAR} must be a whole number of processes; found "
                              f"{shown(given)}", Location(f"${WORKERS_ENV_VAR}"))
     wanted = min(int(given) if given.isdigit() else _cores(), MAX_WORKERS, len(files))
-    if (wanted < 2 or not sys.platform.startswith("linux") or threading.active_count() > 1
-            or "fork" not in multiprocessing.get_all_start_methods()):
+    if wanted < 2 or not sys.platform.startswith("linux") or threading.active_count() > 1 or not hasattr(os, "fork"):
         return 0
     size = 0
     for file in files:
@@ -79,6 +77,8 @@ def _read(file: Path) -> Read:
 
 def read_files(files: list[Path], pack: Pack, count: int) -> Iterator[Read]:
     """Each file read by one of `count` forked workers, in the files' order."""
+    import multiprocessing  # here: a small run, which is most, never imports it
+
     global _PACK
     _PACK = pack
     try:
