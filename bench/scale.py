@@ -36,7 +36,7 @@ from engine.evaluate import evaluate  # noqa: E402
 from engine.evidence import sort_evidence  # noqa: E402
 from engine.loader import RUN_BYTES_ENV_VAR  # noqa: E402
 from engine.model import Fact  # noqa: E402
-from engine.parallel import MAX_WORKERS, WORKERS_ENV_VAR  # noqa: E402
+from engine.parallel import MAX_WORKERS, WORKERS_ENV_VAR, cores  # noqa: E402
 
 PER_FILE = 1_000
 
@@ -116,7 +116,7 @@ def _process(command: list[str], out: Path | None = None) -> tuple[float, int, i
             took = time.perf_counter() - start
             errors.seek(0)
             own, workers = (int(n) for n in (peak_path.read_text(encoding="ascii") or "0 0").split())
-            peak = own + workers * min(len(os.sched_getaffinity(0)), MAX_WORKERS)
+            peak = own + workers * min(cores(), MAX_WORKERS)
             return took, peak, child.returncode, errors.read().decode("utf-8", "replace")[-500:]
     finally:
         peak_path.unlink(missing_ok=True)

@@ -379,15 +379,21 @@ def _document(file: str, root: Node | None) -> Document:
 _TAKEN: ContextVar[tuple[int, int] | None] = ContextVar("taken", default=None)
 
 
+def whole_number_setting(name: str, unit: str) -> int | None:
+    """The whole number of `unit` set in environment variable `name`, or None when it is unset or blank."""
+    given = os.environ.get(name, "").strip()
+    if not given:
+        return None
+    if not given.isdigit():
+        raise InputError.one("bad-setting", f"${name} must be a whole number of {unit}; found {shown(given)}",
+                             Location(f"${name}"))
+    return int(given)
+
+
 def run_bound() -> int:
     """MAX_RUN_BYTES, or a larger bound given in $COMMITMENTS_MAX_RUN_BYTES (a whole number of bytes)."""
-    given = os.environ.get(RUN_BYTES_ENV_VAR, "").strip()
-    if not given:
-        return MAX_RUN_BYTES
-    if not given.isdigit():
-        raise InputError.one("bad-setting", f"${RUN_BYTES_ENV_VAR} must be a whole number of bytes; found "
-                             f"{shown(given)}", Location(f"${RUN_BYTES_ENV_VAR}"))
-    return max(int(given), MAX_RUN_BYTES)
+    given = whole_number_setting(RUN_BYTES_ENV_VAR, "bytes")
+    return MAX_RUN_BYTES if given is None else max(given, MAX_RUN_BYTES)
 
 
 @contextmanager

@@ -19,7 +19,6 @@ Both give the same activations (tested on every bundled scenario, the 2021 recor
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +37,7 @@ from engine.limits import with_memberships
 from engine.model import Firing
 from engine.partition import Parts, plan
 from engine.runtime import SALT, Runtime, fact_id, runtime, state_id
+from engine.validate import canonical_json
 
 Key = tuple[str, tuple[tuple[str, str], ...]]  # compiled rule name, (alias, fact id) pairs
 
@@ -82,7 +82,7 @@ _WATCHED_MAX = 100_000  # facts' contents remembered per state with the watches 
 
 def _content(fact: dict[str, Any]) -> str:
     """A fact's content as a watch sees it: everything but its identity."""
-    return json.dumps({k: v for k, v in fact.items() if k not in ("id", "sid", SALT)}, sort_keys=True, default=str)
+    return canonical_json({k: v for k, v in fact.items() if k not in ("id", "sid", SALT)})
 
 
 class Network:

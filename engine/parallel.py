@@ -22,8 +22,8 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from engine.errors import InputError, Location, Problem, Problems, shown
-from engine.loader import one_run, taken
+from engine.errors import InputError, Problem, Problems
+from engine.loader import one_run, taken, whole_number_setting
 from engine.model import Fact, Pack
 from engine.validate import fact_texts, facts_of_file
 
@@ -40,11 +40,8 @@ _PACK: Pack | None = None  # the pack the forked workers read with (set before t
 
 def workers(files: list[Path]) -> int:
     """How many worker processes to read these files with; 0 to read them in this process."""
-    given = os.environ.get(WORKERS_ENV_VAR, "").strip()
-    if given and not given.isdigit():
-        raise InputError.one("bad-setting", f"${WORKERS_ENV_VAR} must be a whole number of processes; found "
-                             f"{shown(given)}", Location(f"${WORKERS_ENV_VAR}"))
-    wanted = min(int(given) if given.isdigit() else _cores(), MAX_WORKERS, len(files))
+    given = whole_number_setting(WORKERS_ENV_VAR, "processes")
+    wanted = min(cores() if given is None else given, MAX_WORKERS, len(files))
     if wanted < 2 or not sys.platform.startswith("linux") or threading.active_count() > 1 or not hasattr(os, "fork"):
         return 0
     size = 0
@@ -56,8 +53,8 @@ def workers(files: list[Path]) -> int:
     return 0
 
 
-def _cores() -> int:
-    """The cores this process may run on."""
+def cores() -> int:
+    """The cores this process may run on (a large run starts a worker for each, up to MAX_WORKERS)."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
@@ -88,4 +85,4 @@ def read_files(files: list[Path], pack: Pack, count: int) -> Iterator[Read]:
         _PACK = None
 
 
-__all__ = ["PARALLEL_BYTES", "WORKERS_ENV_VAR", "read_files", "workers"]
+__all__ = ["MAX_WORKERS", "PARALLEL_BYTES", "WORKERS_ENV_VAR", "cores", "read_files", "workers"]

@@ -42,7 +42,7 @@ import json
 import threading
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -211,10 +211,7 @@ class Runtime:
                 else:
                     stored = []
                     for index, sub in enumerate(subs):
-                        # the gates last in the same batches: one pass through durable_rules, as raw does it
-                        tagged = [{**fact, "sid": sub} for batch in (common, routed[index], openers) for fact in batch]
-                        for start in range(0, len(tagged), CHUNK):
-                            held = self._assert_batch(name, sub, tagged[start:start + CHUNK])
+                        for held in self._fill(name, sub, common, routed[index], openers):
                             stored += held if index == 0 else [f for f in held if _part(parts, f) is not None]
                             self._copy_derived()
                 if self._errors:
@@ -246,9 +243,7 @@ class Runtime:
             for index in todo:
                 sub = subs[index]
                 given = [_unsalted(fact) for fact in self._made]
-                tagged = [{**fact, "sid": sub} for batch in (common, routed[index], given, openers) for fact in batch]
-                for start in range(0, len(tagged), CHUNK):
-                    held = self._assert_batch(name, sub, tagged[start:start + CHUNK])
+                for held in self._fill(name, sub, common, routed[index], given, openers):
                     if not seen and index == 0:
                         stored += held
                 self._copies.clear()  # each part is given what the others derive when it runs, not copied
@@ -257,6 +252,13 @@ class Runtime:
                 seen[index] = len(self._made)
             todo = [index for index in range(len(subs)) if seen[index] < len(self._made)]
         return stored
+
+    def _fill(self, name: str, sub: str, *batches: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+        """Assert the batches' facts into part `sub` in chunks, giving each chunk as held. The gates come last
+        in the same batches: one pass through durable_rules, as raw does it."""
+        tagged = [{**fact, "sid": sub} for batch in batches for fact in batch]
+        for start in range(0, len(tagged), CHUNK):
+            yield self._assert_batch(name, sub, tagged[start:start + CHUNK])
 
     def _states(self, name: str, sid: str, parts: Parts | None) -> list[str]:
         """The durable_rules states that make up state `sid`: itself, or its parts (the first is itself)."""

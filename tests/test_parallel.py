@@ -36,7 +36,7 @@ def folder(tmp_path: Path, files: int = 6, per_file: int = 50, bad: dict[int, st
 def small_runs_too(monkeypatch: pytest.MonkeyPatch) -> None:
     """Workers for any run of two files or more, on any machine with a core or more (the CI's has two)."""
     monkeypatch.setattr(parallel, "PARALLEL_BYTES", 1)
-    monkeypatch.setattr(parallel, "_cores", lambda: 2)
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
     monkeypatch.delenv(parallel.WORKERS_ENV_VAR, raising=False)
 
 
